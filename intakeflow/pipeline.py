@@ -1,0 +1,155 @@
+"""The hybrid pipeline: model, then validators, then the optional frontier fallback.
+
+``Pipeline.process`` is batched and I/O-free: it takes :class:`PipelineInput` values and
+returns one :class:`PipelineResult` per input, in order. A message that cannot be
+processed gets a result with ``error_code`` set; it never fails the batch.
+
+Stages per message (see ARCHITECTURE.md):
+1. ``check``     input checks (type, empty, size) -> error result
+2. ``model``     ONNX multi-task model: intent logits, PHI and insurance spans
+3. ``validate``  recognizers for structured identifiers, merge policy, boundary repair
+4. ``fallback``  opt-in frontier API, only windows around unresolved identifier cues
+5. ``output``    redacted text, normalised insurance JSON, calibrated intent and routing
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from intakeflow.anonymizers import RedactionConfig, redact
+from intakeflow.boundary import repair
+from intakeflow.errors import E, InputError, IntakeflowError
+from intakeflow.fallback import Fallback, FallbackConfig
+from intakeflow.insurance import normalise
+from intakeflow.merge import merge
+from intakeflow.models.runtime import DEFAULT_ARTIFACT, OnnxModel
+from intakeflow.recognizers import run_recognizers
+from intakeflow.results import PipelineInput, PipelineResult
+from intakeflow.routing import RoutingConfig, route
+from intakeflow.spans import Span
+
+# lone surrogates (from JSON escapes) break the tokenizer; same-length stand-in keeps offsets
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+@dataclass
+class PipelineConfig:
+    model_path: Path = DEFAULT_ARTIFACT
+    threads: int = 1
+    batch_windows: int = 1
+    #: longer messages get an E002 error result instead of unbounded work
+    max_chars: int = 200_000
+    validators: bool = True
+    routing: RoutingConfig = field(default_factory=RoutingConfig)
+    redaction: RedactionConfig = field(default_factory=RedactionConfig)
+    fallback: FallbackConfig = field(default_factory=FallbackConfig)
+
+
+def _check(msg: PipelineInput, max_chars: int) -> str:
+    if not isinstance(msg.text, str):
+        raise InputError(E.E003_NOT_TEXT, kind=type(msg.text).__name__)
+    if not msg.text.strip():
+        raise InputError(E.E001_EMPTY_TEXT)
+    if len(msg.text) > max_chars:
+        raise InputError(E.E002_TEXT_TOO_LONG, length=len(msg.text), limit=max_chars)
+    return _SURROGATE.sub("\ufffd", msg.text)
+
+
+class Pipeline:
+    def __init__(self, config: PipelineConfig | None = None, model: OnnxModel | None = None) -> None:
+        self.config = config or PipelineConfig()
+        self.model = model or OnnxModel(self.config.model_path, self.config.threads, self.config.batch_windows)
+        self.fallback = Fallback(self.config.fallback) if self.config.fallback.enabled else None
+        self.version = self.model.version
+
+    @classmethod
+    def from_config(cls, config: PipelineConfig | None = None) -> Pipeline:
+        return cls(config)
+
+    def process(self, messages: Sequence[PipelineInput]) -> list[PipelineResult]:
+        results = [PipelineResult(id=m.id, pipeline_version=self.version) for m in messages]
+        texts: dict[int, str] = {}
+        for i, msg in enumerate(messages):
+            try:
+                texts[i] = _check(msg, self.config.max_chars)
+            except IntakeflowError as exc:
+                _fail(results[i], exc)
+        if not texts:
+            return results
+        order = list(texts)
+        t0 = time.perf_counter()
+        try:
+            outputs = self.model.predict([texts[i] for i in order])
+        except Exception as exc:  # noqa: BLE001 - one bad batch falls back to one-by-one
+            outputs = []
+            for i in order:
+                try:
+                    outputs.extend(self.model.predict([texts[i]]))
+                except Exception as inner:  # noqa: BLE001
+                    _fail(results[i], IntakeflowError(E.E007_INTERNAL, kind=type(inner).__name__))
+                    outputs.append(None)  # type: ignore[arg-type]
+            del exc
+        model_ms = (time.perf_counter() - t0) * 1000 / len(order)
+        for i, out in zip(order, outputs):
+            if out is None:
+                continue
+            res = results[i]
+            res.timings_ms["model"] = model_ms
+            try:
+                self._finish(messages[i], texts[i], out, res)
+            except Exception as exc:  # noqa: BLE001 - never fail the batch for one message
+                _fail(res, exc if isinstance(exc, IntakeflowError) else IntakeflowError(E.E007_INTERNAL, kind=type(exc).__name__))
+        return results
+
+    def _finish(self, msg: PipelineInput, text: str, out: object, res: PipelineResult) -> None:
+        from intakeflow.models.runtime import ModelOutput
+
+        assert isinstance(out, ModelOutput)
+        t = time.perf_counter()
+        phi, ins = out.phi, out.insurance
+        if self.config.validators:
+            v_phi, v_ins = run_recognizers(text)
+            phi = merge(phi, v_phi, "phi")
+            ins = merge(ins, v_ins, "insurance")
+        phi, ins = repair(text, phi), repair(text, ins)
+        res.timings_ms["validate"] = (time.perf_counter() - t) * 1000
+        if self.fallback is not None:
+            t = time.perf_counter()
+            new_phi, new_ins = self.fallback.resolve(text, phi, ins)
+            res.fallback_calls = len(new_phi) + len(new_ins)
+            phi = _add_free(phi, new_phi)
+            ins = _add_free(ins, new_ins)
+            res.timings_ms["fallback"] = (time.perf_counter() - t) * 1000
+        t = time.perf_counter()
+        probs = self.model.intent_probs(out.intent_logits)
+        k = int(np.argmax(probs))
+        decision = route(self.model.intents[k], probs, self.model.intents, self.config.routing)
+        res.intent = decision.intent
+        res.intent_confidence = decision.confidence
+        res.needs_review = decision.needs_review
+        res.queue = decision.queue
+        res.phi, res.insurance = phi, ins
+        res.redacted_text = redact(msg.text, phi, self.config.redaction, scope=msg.scope)
+        res.insurance_json = normalise(msg.text, ins)
+        res.timings_ms["output"] = (time.perf_counter() - t) * 1000
+
+
+def _add_free(spans: list[Span], new: list[Span]) -> list[Span]:
+    """Add spans that overlap nothing already found (the fallback only fills gaps)."""
+    out = list(spans)
+    for s in new:
+        if not any(s.overlaps(o) for o in out):
+            out.append(s)
+    return sorted(out)
+
+
+def _fail(res: PipelineResult, exc: IntakeflowError) -> None:
+    res.error_code = exc.code_id
+    res.error = str(exc)
+    res.needs_review = True

@@ -1,0 +1,82 @@
+"""Label inventory of ``shared/spec/labels.md``: the one place code reads label names from."""
+
+from __future__ import annotations
+
+INTENTS: tuple[str, ...] = (
+    "new_patient_inquiry",
+    "existing_patient_question",
+    "appointment_request",
+    "billing_inquiry",
+    "clinical_concern",
+    "complaint",
+    "price_shopper",
+)
+
+CHANNELS: tuple[str, ...] = ("sms", "email", "portal", "web_form", "voicemail", "chat", "hl7_note")
+
+PHI_TYPES: tuple[str, ...] = (
+    "NAME",
+    "LOC",
+    "DATE",
+    "AGE_OVER_89",
+    "PHONE",
+    "FAX",
+    "EMAIL",
+    "SSN",
+    "MRN",
+    "HEALTH_PLAN",
+    "ACCOUNT",
+    "LICENSE",
+    "VEHICLE",
+    "DEVICE",
+    "URL",
+    "IP",
+    "BIOMETRIC",
+    "PHOTO_REF",
+)
+
+INSURANCE_TYPES: tuple[str, ...] = (
+    "CARRIER",
+    "PLAN_TYPE",
+    "MEMBER_ID",
+    "GROUP_NUMBER",
+    "POLICY_NUMBER",
+    "SUBSCRIBER_NAME",
+    "RELATIONSHIP",
+    "CLAIM_ID",
+    "AUTH_NUMBER",
+    "COPAY",
+    "DEDUCTIBLE",
+    "BILLED_AMOUNT",
+)
+
+#: Insurance fields whose value is an amount (normalised to ``{"value", "currency"}``).
+AMOUNT_FIELDS: frozenset[str] = frozenset({"COPAY", "DEDUCTIBLE", "BILLED_AMOUNT"})
+
+#: FHIR subscriber-relationship codes (RELATIONSHIP normalisation target).
+RELATIONSHIP_CODES: tuple[str, ...] = ("self", "spouse", "child", "parent", "common", "injured", "other")
+
+#: Fixed list of PLAN_TYPE codes.
+PLAN_TYPE_CODES: tuple[str, ...] = (
+    "PPO",
+    "HMO",
+    "EPO",
+    "POS",
+    "HDHP",
+    "MEDICARE ADVANTAGE",
+    "MEDIGAP",
+    "MEDICAID",
+    "MEDICARE",
+)
+
+
+def bio_labels(types: tuple[str, ...]) -> tuple[str, ...]:
+    """``O`` then ``B-x``/``I-x`` for every type, in a stable order (the model's label ids)."""
+    out = ["O"]
+    for t in types:
+        out += [f"B-{t}", f"I-{t}"]
+    return tuple(out)
+
+
+PHI_BIO: tuple[str, ...] = bio_labels(PHI_TYPES)  # 37 labels
+INSURANCE_BIO: tuple[str, ...] = bio_labels(INSURANCE_TYPES)  # 25 labels

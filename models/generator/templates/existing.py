@@ -1,0 +1,80 @@
+"""existing_patient_question: records, forms, refill paperwork, results access, general questions."""
+
+# One template per line keeps the prose reviewable, hence the long lines.
+# ruff: noqa: E501
+
+from __future__ import annotations
+
+CORE = [
+    "Can you send a copy of my records to {PRACTICE}? Their {FAX_C}. [Thank you.|Thanks so much.|]",
+    "I need my immunization records for my [new job|school|travel|college]. Can you [email|upload|fax] them to me?",
+    "Could you fill out a [FMLA|disability|school|camp|sports physical|work release|DMV medical] form for me? I'll drop it off {RELDATE}.",
+    "How do I get access to the patient portal? I [forgot my password|never got the activation email|got locked out]. My {EMAIL_C}.",
+    "Are my [lab|blood test|x-ray|MRI|biopsy] results in yet? I had them done {DATE} and haven't seen anything in the portal.",
+    "My pharmacy said they need a new prior authorization form for my {DRUG}. Can {DRSAME}'s office send it over?",
+    "I need a letter for my employer saying I was seen {DATE}. Can you [email it|send it through the portal|have it ready at the front desk]?",
+    "The supply company needs a new order for my {DEVKIND} supplies. The machine is a {MODEL}, {SERIAL_C}. My {MRN_C}.",
+    "Can you update my address on file? New address is {ADDRESS}.",
+    "I changed my phone number, the new one is {PHONE}. Please update my chart[ ({MRN_C})|].",
+    "Quick question, should I [keep taking|stop|hold] my {DRUG} {DOSE} before my [procedure|surgery|colonoscopy|dental work] next week?",
+    "Do I need to fast before my blood work? It's the [cholesterol|lipid|fasting glucose|A1c] test. Last time my {LAB}.",
+    "Can you send my records to my new [specialist|surgeon|dentist|therapist], {DR}? Fax is {FAX}.",
+    "I enrolled in the fingerprint check-in at the kiosk but it keeps failing. The {BIO_C} on my enrollment slip. Can someone reset it?",
+    "Did the lab get my genetic test sample? The kit said {BIO_C}. It was mailed {DATE}.",
+    "I uploaded a photo of my [insurance card|driver's license|ID] to the portal, file name {PHOTO}. Can you confirm you got it?",
+    "I need my vaccination card updated. Can you add my booster from {DATE}?",
+    "Can my {KIN} pick up my paperwork for me? I authorize them. My {DOB_C}.",
+    "Where can I find the [intake form|consent form|medical history form] online? The link {URL} gives me an error.",
+    "My [employer|school|daycare] is asking for a TB test result. Is that in my chart? {MRN_C}.",
+    "I'm going to be traveling to {COUNTRY} for [a month|three weeks|the summer]. Can I get an extra month of {DRUG} to take with me?",
+    "Can you confirm you have my current insurance on file? It's {CARRIER}, {MEMBERID_C}.",
+    "The hearing aid clinic needs the serial number of my left aid to order a replacement. Is it in my chart? I think it's {SERIAL}.",
+    "I need proof of my last [tetanus|flu|COVID|MMR] shot for [work|school]. Can you send it to {EMAIL}?",
+    "Is there a way to get my [x-ray|MRI|CT] images on a CD? I'm seeing a specialist in {CITY}.",
+    "Could {DRSAME} write a note so I can get a handicap parking placard? My {DL_C}.",
+    "Can you tell me which pharmacy you have on file? I want to switch to the one in {HOOD}.",
+    "I'm applying for life insurance and they need my records sent to their office. Authorization is attached as {PHOTO}.",
+    "Do you have a [nutritionist|dietitian|social worker|care coordinator] I can talk to about my [diabetes|weight|housing|meals]?",
+    "My pacemaker clinic needs my device info updated. The {SERIAL_C}, model {MODEL}. Can you add that to my record?",
+    "Can you resend the link for my visit summary? The old one {URL} expired.",
+    "What are your hours on {WEEKDAY}s? I want to drop off a form for {DRSAME}.",
+    "My {RELWORD} is going to help manage my portal account. How do I give [him|her] proxy access? I'm {AGE} so I need the help.",
+    "I need the DEA number and license number of {DRSAME} for my [pharmacy|insurance form]. Can you send it?",
+    "Can I get a copy of my allergy list? I'm starting at a new [gym|school|job] and they want it.",
+    "Can you tell me if my referral to {DR} went through? I'm an existing patient, {DOB_C}.",
+    "Is there a form I need to sign so my {KIN} can talk to you about my care?",
+    "I need a copy of my [last EKG|vaccine history|surgical report|dental x-rays] for {PRACTICE}. Please send it to {EMAIL}.",
+    "Do you offer flu shots for existing patients without an appointment? I'm in on {WEEKDAY}s.",
+    "Can someone explain what my results mean? It says my {LAB} and I don't know if that's good.",
+    "Can you check if my {DRUG} refill request came through? The pharmacy in {CITY} says they have nothing.",
+    "I moved out of state to {STATE} but want to keep my records. How do I request my full chart? {MRN_C}.",
+    "What's the fax number for your medical records department? My new doctor's office needs it.",
+    "I need a note clearing me to return to [work|the gym|school|sports] after my visit {DATE}.",
+    "Is it ok to get the [shingles|flu|COVID|tetanus] shot at the pharmacy and will you update my chart if I send you the card ({PHOTO})?",
+]
+
+NOTE = [
+    "Pt {NOTENAME} ({MRN_C}) called re: records request, send to {PRACTICE} {FAX_C}. ROI on file.",
+    "Pt req FMLA paperwork completion for {DATE} absence. Form scanned as {PHOTO}. Route to {DRSAME}.",
+    "Pt {PATIENT} asking status of [labs|path report|imaging] from {DATE}. Advised results pending. CB {PHONE}.",
+    "Portal access issue - pt {PATIENT}, {DOB_C}, locked out. Reset link sent to {EMAIL}.",
+    "DME order needed: {DEVKIND} supplies, device {MODEL} {SERIAL_C}. Pt {MRN_C}.",
+    "Pt updated demographics: new addr {ADDRESS}, new cell {PHONE}.",
+    "Biometric check-in failed x3, {BIO_C}. IT ticket opened. Pt {PATIENT}.",
+    "Pt {PATIENT} requests immunization record for school, pls email to {EMAIL}. {DOB_C}.",
+    "Pt asks if ok to take {DRUG} {DOSE} w/ new Rx. Msg to RN pool. {MRN_C}.",
+    "Pt's {RELWORD} requesting proxy access to portal; pt age {AGE90}, consent form rec'd.",
+]
+
+SUBJECTS = [
+    "Records request",
+    "Question about my labs",
+    "Form for work",
+    "Portal access",
+    "Quick question",
+    "Refill paperwork",
+    "Immunization records",
+    "Update my info",
+    "Letter needed",
+    "Supplies order",
+]

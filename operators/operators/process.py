@@ -1,0 +1,135 @@
+"""Operator that runs the pipeline over staged messages, batch by batch."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Protocol
+
+from airflow.sdk import BaseOperator, Context
+
+from intakeflow.operators.operators._common import claim_token, open_store
+from intakeflow.results import PipelineInput, PipelineResult
+
+if TYPE_CHECKING:
+    from intakeflow.pipeline import PipelineConfig
+
+
+class PipelineLike(Protocol):
+    version: str
+
+    def process(self, messages: Sequence[PipelineInput]) -> list[PipelineResult]: ...
+
+
+class RunTally:
+    """Counts over processed batches: the only thing the operator hands to XCom."""
+
+    def __init__(self) -> None:
+        self.outcomes: Counter[str] = Counter()
+        self.intents: Counter[str] = Counter()
+        self.queues: Counter[str] = Counter()
+        self.phi: Counter[str] = Counter()
+        self.insurance: Counter[str] = Counter()
+        self.errors: Counter[str] = Counter()
+        self.timings_ms: Counter[str] = Counter()
+        self.batches = 0
+        self.fallback_calls = 0
+
+    def add_results(self, results: Sequence[PipelineResult]) -> None:
+        self.batches += 1
+        for r in results:
+            self.fallback_calls += r.fallback_calls
+            self.timings_ms.update(r.timings_ms)
+            if not r.ok:
+                self.errors[r.error_code or "unknown"] += 1
+                continue
+            self.intents[r.intent or "none"] += 1
+            self.queues[r.queue or "none"] += 1
+            self.phi.update(s.label for s in r.phi)
+            self.insurance.update(s.label for s in r.insurance)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            **{k: self.outcomes[k] for k in ("claimed", "processed", "failed", "quarantined", "skipped")},
+            "batches": self.batches,
+            "fallback_calls": self.fallback_calls,
+            "intents": dict(self.intents),
+            "queues": dict(self.queues),
+            "phi": dict(self.phi),
+            "insurance": dict(self.insurance),
+            "errors": dict(self.errors),
+            "timings_ms": {k: round(v, 1) for k, v in self.timings_ms.items()},
+        }
+
+
+class ProcessMessagesOperator(BaseOperator):
+    """Claim staged messages, run the pipeline, save the results; repeat until none are left
+    (or ``max_batches``). One bad message never fails the task: the store quarantines input
+    errors at once and re-claims other failures until its ``max_attempts``, then quarantines.
+    XCom: counts by outcome, intent, queue, PHI and insurance type.
+    """
+
+    template_fields: Sequence[str] = (
+        "postgres_conn_id", "store_schema", "sources", "model_path", "batch_size", "max_batches", "anthropic_conn_id",
+    )
+
+    def __init__(
+        self,
+        *,
+        postgres_conn_id: str = "postgres_default",
+        store_schema: str = "intakeflow",
+        sources: Sequence[str] | None = None,
+        batch_size: int | str = 64,
+        max_batches: int | str | None = None,
+        model_path: str | None = None,
+        anthropic_conn_id: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.postgres_conn_id = postgres_conn_id
+        self.store_schema = store_schema
+        self.sources = sources
+        self.batch_size = batch_size
+        self.max_batches = max_batches
+        self.model_path = model_path
+        self.anthropic_conn_id = anthropic_conn_id
+
+    def pipeline_config(self) -> PipelineConfig:
+        from intakeflow.pipeline import PipelineConfig
+
+        config = PipelineConfig()
+        if self.model_path:
+            config.model_path = type(config.model_path)(self.model_path)
+        if self.anthropic_conn_id:
+            from intakeflow.operators.hooks.anthropic import AnthropicHook
+
+            config.fallback = AnthropicHook(self.anthropic_conn_id).fallback_config(config.fallback)
+        return config
+
+    def build_pipeline(self) -> PipelineLike:
+        # imported here: DAG parsing must not load onnxruntime and the model code
+        from intakeflow.pipeline import Pipeline
+
+        return Pipeline.from_config(self.pipeline_config())
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        pipeline = self.build_pipeline()
+        # the pipeline's own version keys the claim, so a changed model never re-reads old rows
+        store = open_store(self.postgres_conn_id, self.store_schema, pipeline.version)
+        token = claim_token(context)
+        sources = list(self.sources) if self.sources else None
+        tally = RunTally()
+        while self.max_batches is None or tally.batches < int(self.max_batches):
+            batch = store.claim(int(self.batch_size), token, sources)
+            if not batch:
+                break
+            results = pipeline.process([m.to_pipeline_input() for m in batch])
+            tally.outcomes["claimed"] += len(batch)
+            tally.outcomes.update(store.save_results(zip(batch, results, strict=True)).as_dict())
+            tally.add_results(results)
+        summary = tally.as_dict()
+        self.log.info(
+            "processed %d, failed %d, quarantined %d in %d batches",
+            summary["processed"], summary["failed"], summary["quarantined"], summary["batches"],
+        )
+        return summary

@@ -1,0 +1,53 @@
+"""Sensor that waits for new Communications on a FHIR server."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from airflow.sdk import BaseSensorOperator, Context
+
+from intakeflow.errors import E, SourceError
+from intakeflow.operators.hooks.fhir import FhirHook
+from intakeflow.operators.operators._common import since_of
+from intakeflow.operators.triggers.fhir import FhirCommunicationTrigger
+
+
+class FhirCommunicationSensor(BaseSensorOperator):
+    """Succeed once a Communication was updated at or after ``since`` (default: the start
+    of the data interval). Deferrable by default."""
+
+    template_fields: Sequence[str] = ("fhir_conn_id", "since")
+
+    def __init__(
+        self,
+        *,
+        fhir_conn_id: str = FhirHook.default_conn_name,
+        since: datetime | str | None = None,
+        deferrable: bool = True,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.fhir_conn_id = fhir_conn_id
+        self.since = since
+        self.deferrable = deferrable
+
+    def trigger(self, context: Context) -> FhirCommunicationTrigger:
+        since = since_of(context, self.since)
+        return FhirCommunicationTrigger(self.fhir_conn_id, since.isoformat(), float(self.poke_interval))
+
+    def poke(self, context: Context) -> bool:
+        return self.trigger(context).has_new()
+
+    def execute(self, context: Context) -> Any:
+        if not self.deferrable:
+            return super().execute(context)
+        trigger = self.trigger(context)
+        if trigger.has_new():
+            return None
+        self.defer(trigger=trigger, method_name="execute_complete", timeout=timedelta(seconds=float(self.timeout)))
+
+    def execute_complete(self, context: Context, event: dict[str, Any]) -> None:
+        if event.get("status") != "found":
+            raise SourceError(E.E080_WAIT_FAILED, trigger="FhirCommunicationTrigger", error=event.get("code", "?"))
