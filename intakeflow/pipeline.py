@@ -121,8 +121,9 @@ class Pipeline:
         res.timings_ms["validate"] = (time.perf_counter() - t) * 1000
         if self.fallback is not None:
             t = time.perf_counter()
+            calls_before = self.fallback.stats.calls
             new_phi, new_ins = self.fallback.resolve(text, phi, ins)
-            res.fallback_calls = len(new_phi) + len(new_ins)
+            res.fallback_calls = self.fallback.stats.calls - calls_before
             phi = _add_free(phi, new_phi)
             ins = _add_free(ins, new_ins)
             res.timings_ms["fallback"] = (time.perf_counter() - t) * 1000

@@ -1,0 +1,57 @@
+"""A tiny training run on the CPU, export to ONNX, and torch-versus-ONNX parity."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from intakeflow.models.export import export, parity  # noqa: E402
+from intakeflow.models.generator import write_jsonl  # noqa: E402
+from intakeflow.models.runtime import OnnxModel  # noqa: E402
+from intakeflow.models.train import train  # noqa: E402
+from intakeflow.models.train_args import add_train_args  # noqa: E402
+from intakeflow.spec import INTENTS  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("tiny")
+    write_jsonl(root / "train.jsonl", 48, seed=3)
+    args = add_train_args(argparse.ArgumentParser()).parse_args(
+        ["--out", str(root / "ckpt"), "--data", str(root / "train.jsonl"), "--tiny", "--cpu",
+         "--epochs", "1", "--max-steps", "4", "--batch-size", "8", "--held-out", "16"]
+    )  # fmt: skip
+    return train(args)
+
+
+def test_tiny_training_writes_a_checkpoint(checkpoint: Path) -> None:
+    meta = json.loads((checkpoint / "model.json").read_text())
+    assert meta["intents"] == list(INTENTS)
+    assert meta["training"]["steps"] == 4
+    assert meta["temperature"] > 0
+    assert (checkpoint / "state.pt").stat().st_size > 0
+
+
+def test_fp32_onnx_matches_torch(checkpoint: Path, tmp_path: Path) -> None:
+    art = export(checkpoint, tmp_path / "fp32", quantize=False)
+    texts = ["Hi Dr. Okafor, MRN 4471223, call 617-555-0101.", "word " * 700]
+    result = parity(checkpoint, art, texts)
+    assert result["intent_logits"] < 1e-3
+    assert result["phi_logits"] < 1e-3
+    assert result["insurance_logits"] < 1e-3
+    assert result["phi_tag_agreement"] == 1.0
+
+
+def test_int8_onnx_stays_close_and_loads(checkpoint: Path, tmp_path: Path) -> None:
+    art = export(checkpoint, tmp_path / "int8", quantize=True)
+    assert (art / "model.onnx").stat().st_size < (checkpoint / "state.pt").stat().st_size
+    result = parity(checkpoint, art, ["My member ID is W99887766 and my copay was $40."])
+    assert result["phi_logits"] < 0.5
+    model = OnnxModel(art)
+    [out] = model.predict(["Please reschedule my appointment."])
+    assert out.intent_logits.shape == (len(INTENTS),)
