@@ -53,6 +53,16 @@ INSURANCE_TYPES: tuple[str, ...] = (
 #: Insurance fields whose value is an amount (normalised to ``{"value", "currency"}``).
 AMOUNT_FIELDS: frozenset[str] = frozenset({"COPAY", "DEDUCTIBLE", "BILLED_AMOUNT"})
 
+#: an insurance identifier is PHI too (spec §3): the PHI type its span also carries
+INSURANCE_PHI_TYPE: dict[str, str] = {
+    "MEMBER_ID": "HEALTH_PLAN",
+    "GROUP_NUMBER": "HEALTH_PLAN",
+    "POLICY_NUMBER": "HEALTH_PLAN",
+    "CLAIM_ID": "ACCOUNT",
+    "AUTH_NUMBER": "ACCOUNT",
+    "SUBSCRIBER_NAME": "NAME",
+}
+
 #: FHIR subscriber-relationship codes (RELATIONSHIP normalisation target).
 RELATIONSHIP_CODES: tuple[str, ...] = ("self", "spouse", "child", "parent", "common", "injured", "other")
 

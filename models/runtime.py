@@ -27,6 +27,17 @@ from intakeflow.spans import Span
 DEFAULT_ARTIFACT = Path(__file__).resolve().parent / "artifacts" / "intakeflow-minilm"
 
 
+def artifact_version(artifact: Path | str = DEFAULT_ARTIFACT) -> str:
+    """``name@version`` of an artifact, read without loading the model (staging and
+    processing must agree on the pipeline version before any model is loaded)."""
+    meta_file = Path(artifact) / "model.json"
+    try:
+        meta = json.loads(meta_file.read_text())
+        return f'{meta["name"]}@{meta["version"]}'
+    except (OSError, ValueError, KeyError):
+        raise ModelError(E.E010_MODEL_MISSING, path=str(meta_file)) from None
+
+
 @dataclass
 class ModelOutput:
     intent_logits: np.ndarray  # (n_intents,), averaged over windows
@@ -69,7 +80,7 @@ class OnnxModel:
         self.window: int = self.meta["window"]
         self.stride: int = self.meta["stride"]
         self.temperature: float = float(self.meta.get("temperature", 1.0))
-        self.version: str = f'{self.meta["name"]}@{self.meta["version"]}'
+        self.version: str = artifact_version(artifact)
         self.batch_windows = batch_windows
         self._pool = ThreadPoolExecutor(threads, thread_name_prefix="intakeflow-onnx") if threads > 1 else None
 

@@ -19,19 +19,10 @@ from intakeflow.fallback.triggers import find_triggers
 from intakeflow.fallback.validate import AnswerRejected, Found, locate, parse_items
 from intakeflow.fallback.window import Window, build_windows
 from intakeflow.spans import Span
-from intakeflow.spec import INSURANCE_TYPES, PHI_TYPES
+from intakeflow.spec import INSURANCE_PHI_TYPE, INSURANCE_TYPES, PHI_TYPES
 
 log = logging.getLogger(__name__)
 
-#: an insurance identifier is also PHI (spec §3): the PHI answer gets the matching type
-DERIVED_PHI: dict[str, str] = {
-    "MEMBER_ID": "HEALTH_PLAN",
-    "GROUP_NUMBER": "HEALTH_PLAN",
-    "POLICY_NUMBER": "HEALTH_PLAN",
-    "CLAIM_ID": "ACCOUNT",
-    "AUTH_NUMBER": "ACCOUNT",
-    "SUBSCRIBER_NAME": "NAME",
-}
 
 
 def _make_client(cfg: FallbackConfig) -> anthropic.Anthropic:
@@ -148,7 +139,7 @@ class Fallback:
         for f in sorted(found, key=lambda f: (f.start, -(f.end - f.start))):
             if f.label in INSURANCE_TYPES:
                 _add(new_ins, taken_ins, Span(f.start, f.end, f.label, "fallback", score))
-            phi_label = f.label if f.label in PHI_TYPES else DERIVED_PHI.get(f.label)
+            phi_label = f.label if f.label in PHI_TYPES else INSURANCE_PHI_TYPE.get(f.label)
             if phi_label:
                 _add(new_phi, taken_phi, Span(f.start, f.end, phi_label, "fallback", score))
         with self._lock:

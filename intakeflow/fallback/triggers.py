@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
 
-from intakeflow.recognizers.cues import IDENTIFIER_CUES
+from intakeflow.recognizers.cue_index import find_cues
 from intakeflow.spans import Span
 
 #: labels whose spans count as "a value was found here" after any cue
@@ -34,32 +33,13 @@ class Trigger:
     kind: str  # "cue" or "low_confidence"
 
 
-def _phrase_pattern(phrase: str) -> str:
-    body = r"\s+".join(re.escape(word) for word in phrase.split())
-    head = r"(?<!\w)" if phrase[0].isalnum() else ""
-    tail = r"(?!\w)" if phrase[-1].isalnum() else ""
-    return head + body + tail
-
-
-@lru_cache(maxsize=1)
-def _cue_index() -> tuple[re.Pattern[str], dict[str, tuple[str, ...]]]:
-    labels_of: dict[str, list[str]] = {}
-    for label, cue_phrases in IDENTIFIER_CUES.items():
-        for phrase in cue_phrases:
-            labels_of.setdefault(" ".join(phrase.lower().split()), []).append(label)
-    ordered = sorted(labels_of, key=len, reverse=True)  # longest first wins the alternation
-    pattern = re.compile("|".join(_phrase_pattern(p) for p in ordered), re.IGNORECASE)
-    return pattern, {p: tuple(sorted(set(ls))) for p, ls in labels_of.items()}
-
-
 def find_triggers(text: str, known: list[Span], gap: int, low_confidence: float, require_value_hint: bool) -> list[Trigger]:
-    pattern, labels_of = _cue_index()
     out: list[Trigger] = []
-    for m in pattern.finditer(text):
-        start, end = m.start(), m.end()
+    for hit in find_cues(text):
+        start, end = hit.start, hit.end
         if any(s.start <= start and end <= s.end for s in known):
             continue  # the cue word is part of a found value (an e-mail, a URL)
-        labels = labels_of[" ".join(m.group(0).lower().split())]
+        labels = tuple(sorted(hit.labels))
         wanted = set(labels) | STRUCTURED
         if any(s.label in wanted and end <= s.start <= end + gap for s in known):
             continue

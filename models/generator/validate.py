@@ -9,7 +9,7 @@ import re
 from typing import Any
 
 from intakeflow.spans import Span, check_spans
-from intakeflow.spec import CHANNELS, INSURANCE_TYPES, INTENTS, PHI_TYPES
+from intakeflow.spec import CHANNELS, INSURANCE_PHI_TYPE, INSURANCE_TYPES, INTENTS, PHI_TYPES
 
 CUE_RE = re.compile(
     r"^(?:mrn|dob|d\.o\.b|dr|doctor|member|subscriber|sub|id|policy|group|grp|acct|account|claim|clm|auth|ref|ssn|social|"
@@ -19,14 +19,6 @@ CUE_RE = re.compile(
 )
 _TITLE_RE = re.compile(r"(?:^|\s)(?:dr|mr|mrs|ms|mx|miss|doctor|nurse|prof)\.?(?:\s|$)", re.IGNORECASE)
 _YEAR_ONLY = re.compile(r"^(?:19|20)\d\d$")
-_PAIRED = {
-    "MEMBER_ID": "HEALTH_PLAN",
-    "GROUP_NUMBER": "HEALTH_PLAN",
-    "POLICY_NUMBER": "HEALTH_PLAN",
-    "CLAIM_ID": "ACCOUNT",
-    "AUTH_NUMBER": "ACCOUNT",
-    "SUBSCRIBER_NAME": "NAME",
-}
 _AMOUNTS = {"COPAY", "DEDUCTIBLE", "BILLED_AMOUNT"}
 
 
@@ -89,7 +81,7 @@ def validate_record(rec: dict[str, Any]) -> list[str]:
                 problems.append(f"{key}[{i}]: text field differs from text[start:end]")
     phi_keys = {(s.start, s.end, s.label) for s in phi}
     for sp in ins:
-        want = _PAIRED.get(sp.label)
+        want = INSURANCE_PHI_TYPE.get(sp.label)
         if want and (sp.start, sp.end, want) not in phi_keys:
             problems.append(f"insurance {sp.label} at {sp.start}-{sp.end}: missing paired PHI {want} span")
     return problems

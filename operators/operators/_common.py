@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from intakeflow.errors import E, IntakeflowError, ModelError
+from intakeflow.errors import E, IntakeflowError
 from intakeflow.operators.hooks.store import StoreHook
 from intakeflow.sinks import Store
 
@@ -16,18 +15,10 @@ ANY_VERSION = "any"
 
 
 def pipeline_version(model_path: str | Path | None = None) -> str:
-    """The version the pipeline will report (``name@version`` of the model artifact),
-    read without loading the model: staging and processing must agree on it."""
-    if model_path is None:
-        from intakeflow.models.runtime import DEFAULT_ARTIFACT  # heavy import, only when needed
+    """The version the pipeline will report, read without loading the model."""
+    from intakeflow.models.runtime import DEFAULT_ARTIFACT, artifact_version  # onnxruntime: only when run
 
-        model_path = DEFAULT_ARTIFACT
-    meta_file = Path(model_path) / "model.json"
-    try:
-        meta = json.loads(meta_file.read_text())
-        return f'{meta["name"]}@{meta["version"]}'
-    except (OSError, ValueError, KeyError):
-        raise ModelError(E.E010_MODEL_MISSING, path=str(meta_file)) from None
+    return artifact_version(model_path if model_path is not None else DEFAULT_ARTIFACT)
 
 
 def open_store(postgres_conn_id: str, schema: str, version: str, **options: Any) -> Store:

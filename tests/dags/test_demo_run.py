@@ -30,17 +30,15 @@ def test_airflow_env_defines_both_connections(tmp_path: Path) -> None:
 
 
 def test_demo_runs_both_dags(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fhir_server: str, store_schema: str,
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, pg_dsn: str, fhir_server: str, store_schema: str,
     fake_model: str, fake_pipeline: Any,
 ) -> None:
-    from conftest import PG_DSN
-
     # run_demo points Airflow at its own state folder through os.environ: restore it afterwards
-    for key in demo.airflow_env(tmp_path, PG_DSN, fhir_server):
+    for key in demo.airflow_env(tmp_path, pg_dsn, fhir_server):
         monkeypatch.setenv(key, os.environ.get(key, ""))
     hl7 = [DemoText(f"h{i}", f"question about my bill, chart 123456{i % 10}") for i in range(24)]
     fhir = [DemoText(f"f{i}", f"can I book a visit {i}", "portal") for i in range(6)]
-    reports, archive, counts = demo.run_demo(tmp_path, PG_DSN, fhir_server, store_schema, hl7, fhir, 3, fake_model)
+    reports, archive, counts = demo.run_demo(tmp_path, pg_dsn, fhir_server, store_schema, hl7, fhir, 3, fake_model)
     assert [r.state for r in reports] and all(r.state == "success" for r in reports)
     assert {r.dag_id for r in reports} == {"hl7_archive_intake", "fhir_communication_intake"}
     # 24 HL7 messages (every one with text at this size) and 6 Communications
@@ -48,5 +46,5 @@ def test_demo_runs_both_dags(
     text = demo.summarise(reports, archive, len(fhir), counts)
     assert "billing_inquiry" in text and "MRN" in text
     assert "question about my bill" not in text  # counts only, never message text
-    with psycopg.connect(PG_DSN) as conn:
+    with psycopg.connect(pg_dsn) as conn:
         assert conn.execute(f'SELECT count(*) FROM "{store_schema}".run_stats').fetchone() == (len(reports),)

@@ -41,10 +41,9 @@ def _messages(pg_dsn: str, schema: str) -> dict[str, int]:
 
 
 def test_hl7_dag_end_to_end(
-    bag: DagBag, airflow_db: None, tmp_path: Path, store_schema: str, pg_conn_id: str, fake_model: str, fake_pipeline: Any
+    bag: DagBag, airflow_db: None, tmp_path: Path, pg_dsn: str, store_schema: str, pg_conn_id: str, fake_model: str,
+    fake_pipeline: Any,
 ) -> None:
-    from conftest import PG_DSN
-
     day = datetime(2024, 3, 4, tzinfo=UTC)
     texts = [DemoText(f"t{i}", f"about my bill, chart 765432{i % 10}") for i in range(30)]
     write_hl7_archive(tmp_path / "arch", texts, day, days=1, files_per_day=5, without_text_every=10)
@@ -56,19 +55,17 @@ def test_hl7_dag_end_to_end(
     states = {(ti.task_id, ti.map_index): str(ti.state) for ti in run.get_task_instances()}
     assert sum(1 for (t, _), _s in states.items() if t == "stage_shard") == 3  # 5 files in shards of 2
     assert set(states.values()) == {"success"}
-    assert _messages(PG_DSN, store_schema) == {"processed": 27}
+    assert _messages(pg_dsn, store_schema) == {"processed": 27}
     # backfill-safe: the same day again adds nothing
     again = dag.test(logical_date=day + timedelta(days=1), run_conf=conf)
     assert str(again.state) == "success"
-    assert _messages(PG_DSN, store_schema) == {"processed": 27}
+    assert _messages(pg_dsn, store_schema) == {"processed": 27}
 
 
 def test_fhir_dag_end_to_end(
-    bag: DagBag, airflow_db: None, fhir_server: str, fhir_conn_id: str, store_schema: str, pg_conn_id: str,
+    bag: DagBag, airflow_db: None, pg_dsn: str, fhir_server: str, fhir_conn_id: str, store_schema: str, pg_conn_id: str,
     fake_model: str, fake_pipeline: Any,
 ) -> None:
-    from conftest import PG_DSN
-
     now = datetime.now(UTC)
     for i in range(4):
         resource = communication(DemoText(f"c{i}", f"please fix my bill {i}", "portal"), patient_id="p5", when=now)
@@ -78,7 +75,7 @@ def test_fhir_dag_end_to_end(
             "model_path": fake_model}
     run = bag.dags["fhir_communication_intake"].test(logical_date=end, run_conf=conf)
     assert str(run.state) == "success"
-    assert _messages(PG_DSN, store_schema).get("delivered", 0) >= 4
+    assert _messages(pg_dsn, store_schema).get("delivered", 0) >= 4
     # write_back switched off: processed, not delivered
     skipped = bag.dags["fhir_communication_intake"].test(
         logical_date=end - timedelta(hours=24), run_conf={**conf, "write_back": False}

@@ -5,7 +5,6 @@ from datetime import UTC, datetime
 
 import psycopg
 import pytest
-from pg_env import DSN
 from psycopg import sql
 
 from intakeflow.results import InboundMessage, PipelineResult, Quarantined
@@ -46,8 +45,8 @@ def _column(store: Store, column: str) -> list[object]:
         return [r[0] for r in conn.execute(q).fetchall()]
 
 
-def test_migrate_is_idempotent_and_concurrent_safe(schema: str) -> None:
-    store = Store(DSN, schema=schema)
+def test_migrate_is_idempotent_and_concurrent_safe(pg_dsn: str, store_schema: str) -> None:
+    store = Store(pg_dsn, schema=store_schema)
     results: list[list[int]] = []
     threads = [threading.Thread(target=lambda: results.append(store.migrate())) for _ in range(4)]
     for t in threads:
@@ -60,9 +59,9 @@ def test_migrate_is_idempotent_and_concurrent_safe(schema: str) -> None:
 
 
 @pytest.mark.parametrize("bad", ["Robert'); DROP", "UPPER", "9start", ""])
-def test_schema_name_is_checked(bad: str) -> None:
+def test_schema_name_is_checked(pg_dsn: str, bad: str) -> None:
     with pytest.raises(Exception) as info:
-        Store(DSN, schema=bad)
+        Store(pg_dsn, schema=bad)
     assert "E050" in str(info.value)
 
 
@@ -104,8 +103,8 @@ def test_claim_save_twice_keeps_row_counts(store: Store) -> None:
     assert _column(store, "redacted_text") == ["[NAME] note"] * 5
 
 
-def test_store_raw_keeps_text(schema: str) -> None:
-    store = Store(DSN, schema=schema, pipeline_version="v", store_raw=True)
+def test_store_raw_keeps_text(pg_dsn: str, store_schema: str) -> None:
+    store = Store(pg_dsn, schema=store_schema, pipeline_version="v", store_raw=True)
     store.migrate()
     store.stage(_msgs(1), "r")
     [m] = store.claim(5, "t")
@@ -143,8 +142,8 @@ def _sorted_ids(store: Store) -> list[StagedMessage]:
     return [StagedMessage(i, "", "", "", "") for i in ids]
 
 
-def test_expired_lease_lets_another_token_resume(schema: str) -> None:
-    store = Store(DSN, schema=schema, pipeline_version="v", claim_lease_s=0)
+def test_expired_lease_lets_another_token_resume(pg_dsn: str, store_schema: str) -> None:
+    store = Store(pg_dsn, schema=store_schema, pipeline_version="v", claim_lease_s=0)
     store.migrate()
     store.stage(_msgs(2), "r")
     assert len(store.claim(5, "a")) == 2
@@ -172,8 +171,8 @@ def test_errors_fail_then_quarantine(store: Store) -> None:
     assert (final["processed"], final["failed"], final["quarantined"]) == (1, 0, 2)
 
 
-def test_claim_exhausted_without_result_is_quarantined(schema: str) -> None:
-    store = Store(DSN, schema=schema, pipeline_version="v", max_attempts=2, claim_lease_s=0)
+def test_claim_exhausted_without_result_is_quarantined(pg_dsn: str, store_schema: str) -> None:
+    store = Store(pg_dsn, schema=store_schema, pipeline_version="v", max_attempts=2, claim_lease_s=0)
     store.migrate()
     store.stage(_msgs(1), "r")
     assert len(store.claim(1, "a")) == 1

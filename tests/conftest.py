@@ -1,0 +1,113 @@
+"""Fixtures shared by every test folder: a throw-away Airflow home, the PostgreSQL at
+127.0.0.1:5432 (override with INTAKEFLOW_TEST_DSN), the embedded FHIR server, a fake model
+and a fake pipeline. Folder conftests add only what is specific to them."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+# Airflow reads its settings on first import: point it at a throw-away home before that.
+_HOME = tempfile.mkdtemp(prefix="intakeflow-airflow-")
+os.environ.setdefault("AIRFLOW_HOME", _HOME)
+os.environ.setdefault("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", f"sqlite:///{_HOME}/airflow.db")
+os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
+os.environ.setdefault("AIRFLOW__CORE__DAGS_FOLDER", str(Path(__file__).parents[1] / "dags"))
+
+import json  # noqa: E402
+import re  # noqa: E402
+import uuid  # noqa: E402
+from collections.abc import Iterator, Sequence  # noqa: E402
+
+import psycopg  # noqa: E402
+import pytest  # noqa: E402
+from psycopg import sql  # noqa: E402
+
+from intakeflow.results import PipelineInput, PipelineResult  # noqa: E402
+from intakeflow.spans import Span  # noqa: E402
+
+_PG_DSN = os.environ.get("INTAKEFLOW_TEST_DSN", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+class FakePipeline:
+    """Deterministic stand-in for the model pipeline: tests check the wiring around it.
+    Seven-digit runs are MRNs, "bill" means billing, and "FAIL-ME" fails the message."""
+
+    version = "fake-model@1"
+
+    def process(self, messages: Sequence[PipelineInput]) -> list[PipelineResult]:
+        out = []
+        for m in messages:
+            if "FAIL-ME" in m.text:
+                out.append(PipelineResult(id=m.id, error_code="E007", error="E007: internal", pipeline_version=self.version))
+                continue
+            spans = [Span(x.start(), x.end(), "MRN", source="fake") for x in re.finditer(r"\b\d{7}\b", m.text)]
+            redacted = m.text
+            for s in reversed(spans):
+                redacted = redacted[: s.start] + "[MRN]" + redacted[s.end :]
+            intent = "billing_inquiry" if "bill" in m.text.lower() else "appointment_request"
+            out.append(PipelineResult(
+                id=m.id, intent=intent, intent_confidence=0.9, needs_review=False, queue="front_desk",
+                phi=spans, redacted_text=redacted, timings_ms={"model": 1.0}, pipeline_version=self.version,
+            ))
+        return out
+
+
+@pytest.fixture
+def fake_pipeline(monkeypatch: pytest.MonkeyPatch) -> FakePipeline:
+    """Also what ProcessMessagesOperator builds, so DAG runs use it without a real model."""
+    from intakeflow.operators.operators.process import ProcessMessagesOperator
+
+    pipeline = FakePipeline()
+    monkeypatch.setattr(ProcessMessagesOperator, "build_pipeline", lambda self: pipeline)
+    return pipeline
+
+
+@pytest.fixture
+def fake_model(tmp_path: Path) -> str:
+    folder = tmp_path / "model"
+    folder.mkdir()
+    (folder / "model.json").write_text(json.dumps({"name": "fake-model", "version": "1"}))
+    return str(folder)
+
+
+@pytest.fixture(scope="session")
+def pg_dsn() -> str:
+    try:
+        psycopg.connect(_PG_DSN, connect_timeout=3).close()
+    except psycopg.Error:
+        pytest.skip("PostgreSQL at 127.0.0.1:5432 is not reachable")
+    return _PG_DSN
+
+
+@pytest.fixture
+def store_schema(pg_dsn: str) -> Iterator[str]:
+    """A fresh schema name, dropped with everything in it afterwards."""
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    try:
+        yield schema
+    finally:
+        with psycopg.connect(pg_dsn, autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
+
+
+@pytest.fixture
+def pg_conn_id(pg_dsn: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    monkeypatch.setenv("AIRFLOW_CONN_TEST_PG", json.dumps({"conn_type": "postgres", "host": pg_dsn}))
+    return "test_pg"
+
+
+@pytest.fixture(scope="session")
+def fhir_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    from intakeflow.embedded.fhir_server import EmbeddedFhirServer
+
+    with EmbeddedFhirServer(tmp_path_factory.mktemp("fhir")) as server:
+        yield server.base_url
+
+
+@pytest.fixture
+def fhir_conn_id(fhir_server: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    conn = {"conn_type": "fhir", "host": fhir_server, "extra": {"auth_type": "none"}}
+    monkeypatch.setenv("AIRFLOW_CONN_TEST_FHIR", json.dumps(conn))
+    return "test_fhir"
