@@ -26,7 +26,7 @@ lint: setup
 	$(VENV)/bin/ruff check .
 
 typecheck: setup
-	$(VENV)/bin/mypy intakeflow
+	$(VENV)/bin/mypy intakeflow tests
 
 unit: setup
 	$(VENV)/bin/pytest
@@ -35,6 +35,11 @@ test: lint typecheck unit
 
 bench: setup
 	$(VENV)/bin/intakeflow bench
+
+# end-to-end throughput on a synthetic 10,000-message HL7 v2 archive; options via BENCH_ARGS
+.PHONY: bench-archive
+bench-archive: setup
+	$(PY) -m intakeflow.bench_archive $(BENCH_ARGS)
 
 eval: setup
 	$(VENV)/bin/intakeflow eval ../shared/data/dev-sample.jsonl

@@ -46,7 +46,17 @@ HEALTHCARE_RECOGNIZERS = (
 )
 
 
+def _offline_tldextract() -> None:
+    """Presidio's e-mail recognizer calls ``tldextract.extract``, which downloads the public
+    suffix list on first use; use the snapshot bundled with tldextract instead."""
+    import tldextract
+    import tldextract.tldextract as impl
+
+    impl.TLD_EXTRACTOR = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
+
+
 def build_analyzer() -> Any:
+    _offline_tldextract()
     from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
     from presidio_analyzer.nlp_engine import NlpEngineProvider
     from presidio_analyzer.predefined_recognizers import (

@@ -98,8 +98,10 @@ def pg_conn_id(pg_dsn: str, monkeypatch: pytest.MonkeyPatch) -> str:
     return "test_pg"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def fhir_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """One server per test module: tests stage every Communication in a time window, so
+    resources posted by another module moments earlier would leak into their counts."""
     from intakeflow.embedded.fhir_server import EmbeddedFhirServer
 
     with EmbeddedFhirServer(tmp_path_factory.mktemp("fhir")) as server:

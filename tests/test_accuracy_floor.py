@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from intakeflow.evaluation import score
+from intakeflow.evaluation import Report, score
 from intakeflow.jsonl import read_gold, result_record
 from intakeflow.pipeline import Pipeline, PipelineConfig
 from intakeflow.results import PipelineInput
@@ -16,7 +16,7 @@ DEV = Path(__file__).resolve().parents[2] / "shared" / "data" / "dev-sample.json
 
 
 @pytest.fixture(scope="module")
-def report():  # type: ignore[no-untyped-def]
+def report() -> Report:
     if not DEV.is_file():
         pytest.skip("shared/data/dev-sample.jsonl is not beside the project")
     gold = read_gold(DEV)
@@ -26,16 +26,16 @@ def report():  # type: ignore[no-untyped-def]
     return score(gold, [result_record(r) for r in res])
 
 
-def test_intent_floor(report) -> None:  # type: ignore[no-untyped-def]
+def test_intent_floor(report: Report) -> None:
     assert report.intent_macro_f1 >= 0.92
 
 
-def test_phi_floor(report) -> None:  # type: ignore[no-untyped-def]
+def test_phi_floor(report: Report) -> None:
     assert report.phi.macro_f1 >= 0.94
     assert report.redaction_recall >= 0.985
 
 
-def test_insurance_floor(report) -> None:  # type: ignore[no-untyped-def]
+def test_insurance_floor(report: Report) -> None:
     assert report.insurance.macro_f1 >= 0.90
 
 
@@ -43,5 +43,5 @@ def test_insurance_floor(report) -> None:  # type: ignore[no-untyped-def]
     ("label", "floor"),
     [("NAME", 0.96), ("DATE", 0.95), ("PHONE", 0.98), ("LOC", 0.85), ("MRN", 0.9), ("HEALTH_PLAN", 0.9), ("SSN", 0.8)],
 )
-def test_per_type_floor(report, label: str, floor: float) -> None:  # type: ignore[no-untyped-def]
+def test_per_type_floor(report: Report, label: str, floor: float) -> None:
     assert report.phi.per_type[label].f1 >= floor

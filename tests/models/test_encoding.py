@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from tokenizers import Tokenizer
 
 from intakeflow.models.base_encoder import base_encoder_dir
 from intakeflow.models.encoding import (
@@ -22,7 +23,7 @@ PHI_INDEX = {t: i for i, t in enumerate(PHI_BIO)}
 
 
 @pytest.fixture(scope="module")
-def tok():  # type: ignore[no-untyped-def]
+def tok() -> Tokenizer:
     return load_tokenizer(base_encoder_dir() / "tokenizer.json")
 
 
@@ -59,12 +60,12 @@ def test_shape_ids_keep_case_and_digits_the_tokenizer_drops() -> None:
     assert (ids < SPECIAL_SHAPE).all()
 
 
-def test_tokenizer_is_not_truncated(tok) -> None:  # type: ignore[no-untyped-def]
+def test_tokenizer_is_not_truncated(tok: Tokenizer) -> None:
     enc = encode(tok, "word " * 2000)
     assert len(enc) == 2000
 
 
-def test_bio_round_trip(tok) -> None:  # type: ignore[no-untyped-def]
+def test_bio_round_trip(tok: Tokenizer) -> None:
     text = "Hi Dr. Okafor, my MRN is SLP-0093318 and I live at 12 Elm St, Salem."
     gold = [Span(7, 13, "NAME"), Span(25, 36, "MRN"), Span(51, 67, "LOC")]
     enc = encode(tok, text)
@@ -73,7 +74,7 @@ def test_bio_round_trip(tok) -> None:  # type: ignore[no-untyped-def]
     assert [s.key() for s in spans] == [g.key() for g in gold]
 
 
-def test_pack_adds_special_tokens(tok) -> None:  # type: ignore[no-untyped-def]
+def test_pack_adds_special_tokens(tok: Tokenizer) -> None:
     enc = encode(tok, "short message here")
     ids, shapes, mask = pack(enc, [(0, len(enc))])
     assert ids[0, 0] == 101 and ids[0, len(enc) + 1] == 102

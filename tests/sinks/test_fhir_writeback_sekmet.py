@@ -99,11 +99,9 @@ def test_stale_version_conflict_is_retried(fhir: FhirClient, store: Store) -> No
             fhir.request("PUT", f"{rtype}/{rid}", json={**current, "status": "in-progress"})
         return current
 
-    fhir.read = stale_then_fresh
-    try:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(fhir, "read", stale_then_fresh)
         outcome = writer.write(staged, _result(staged, "billing_inquiry"))
-    finally:
-        fhir.read = real_read
     assert outcome.status == "written", outcome.error
     assert len(calls) == 2
     final = fhir.read("Communication", source["id"])

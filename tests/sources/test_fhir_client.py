@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from fhir_stub import Reply, StubServer
 
@@ -9,7 +11,7 @@ from intakeflow.sources.fhir_client import FhirAuth, FhirClient, RetryPolicy
 CAPS = {"resourceType": "CapabilityStatement", "fhirVersion": "4.0.1"}
 
 
-def _client(stub: StubServer, sleeps: list[float], **kwargs: object) -> FhirClient:
+def _client(stub: StubServer, sleeps: list[float], **kwargs: Any) -> FhirClient:
     retry = RetryPolicy(max_attempts=4, backoff_base=0.01, max_backoff=0.05, max_retry_after=5)
     return FhirClient(stub.base_url, sleep=sleeps.append, retry=retry, **kwargs)
 
