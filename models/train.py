@@ -18,7 +18,6 @@ from typing import Any
 
 import numpy as np
 import torch
-from intakeflow.routing import fit_temperature
 from torch import nn
 
 from intakeflow.models.base_encoder import base_encoder_dir
@@ -26,6 +25,7 @@ from intakeflow.models.dataset import IGNORE, Window, build_windows, collate
 from intakeflow.models.encoding import N_SHAPES, load_tokenizer
 from intakeflow.models.network import MultiTaskModel, load_base
 from intakeflow.models.train_args import add_train_args
+from intakeflow.routing import fit_temperature
 from intakeflow.spec import INSURANCE_BIO, INTENTS, PHI_BIO
 
 WINDOW = 254
