@@ -135,15 +135,23 @@ class OnnxModel:
             return ModelOutput(np.zeros(len(self.intents), dtype=np.float32), [], [])
         sizes = np.array([e - s for s, e in plan], dtype=np.float32)
         intent = sum(results[(m, w)][0] * sizes[w] for w in range(len(plan))) / sizes.sum()
-        owner = window_owner(len(enc), plan)
+        owner = window_owner(len(enc), plan) if len(plan) > 1 else None
         spans: list[list[Span]] = []
         for head, labels in ((1, self.phi_labels), (2, self.ins_labels)):
-            probs = np.empty((len(enc), len(labels)), dtype=np.float32)
-            for w, (s, e) in enumerate(plan):
-                sel = np.nonzero(owner[s:e] == w)[0]
-                probs[s + sel] = _softmax(results[(m, w)][head][sel])
-            tags = probs.argmax(-1)
-            spans.append(decode_bio(enc.offsets, tags, labels, probs.max(-1)))
+            if owner is None:
+                logits = results[(m, 0)][head]
+            else:
+                logits = np.empty((len(enc), len(labels)), dtype=np.float32)
+                for w, (s, e) in enumerate(plan):
+                    sel = np.nonzero(owner[s:e] == w)[0]
+                    logits[s + sel] = results[(m, w)][head][sel]
+            tags = logits.argmax(-1)
+            # softmax only where a span is: most tokens are "O" and need no score
+            tagged = np.flatnonzero(tags)
+            scores = np.zeros(len(tags), dtype=np.float32)
+            if tagged.size:
+                scores[tagged] = _softmax(logits[tagged]).max(-1)
+            spans.append(decode_bio(enc.offsets, tags, labels, scores))
         return ModelOutput(np.asarray(intent, dtype=np.float32), spans[0], spans[1])
 
     def intent_probs(self, logits: np.ndarray) -> np.ndarray:
