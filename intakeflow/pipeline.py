@@ -28,7 +28,7 @@ from intakeflow.errors import E, InputError, IntakeflowError
 from intakeflow.fallback import Fallback, FallbackConfig
 from intakeflow.insurance import normalise
 from intakeflow.merge import merge
-from intakeflow.models.runtime import DEFAULT_ARTIFACT, OnnxModel
+from intakeflow.models.runtime import DEFAULT_ARTIFACT, ModelOutput, OnnxModel
 from intakeflow.recognizers import run_recognizers
 from intakeflow.results import PipelineInput, PipelineResult
 from intakeflow.routing import RoutingConfig, route
@@ -84,17 +84,7 @@ class Pipeline:
             return results
         order = list(texts)
         t0 = time.perf_counter()
-        try:
-            outputs = self.model.predict([texts[i] for i in order])
-        except Exception as exc:  # noqa: BLE001 - one bad batch falls back to one-by-one
-            outputs = []
-            for i in order:
-                try:
-                    outputs.extend(self.model.predict([texts[i]]))
-                except Exception as inner:  # noqa: BLE001
-                    _fail(results[i], IntakeflowError(E.E007_INTERNAL, kind=type(inner).__name__))
-                    outputs.append(None)  # type: ignore[arg-type]
-            del exc
+        outputs = self._predict(order, texts, results)
         model_ms = (time.perf_counter() - t0) * 1000 / len(order)
         for i, out in zip(order, outputs):
             if out is None:
@@ -107,10 +97,22 @@ class Pipeline:
                 _fail(res, exc if isinstance(exc, IntakeflowError) else IntakeflowError(E.E007_INTERNAL, kind=type(exc).__name__))
         return results
 
-    def _finish(self, msg: PipelineInput, text: str, out: object, res: PipelineResult) -> None:
-        from intakeflow.models.runtime import ModelOutput
+    def _predict(self, order: list[int], texts: dict[int, str], results: list[PipelineResult]) -> list[ModelOutput | None]:
+        """The model over the whole batch; if that fails, message by message so that one
+        message that breaks the model fails alone."""
+        try:
+            return list(self.model.predict([texts[i] for i in order]))
+        except Exception:  # noqa: BLE001
+            outputs: list[ModelOutput | None] = []
+            for i in order:
+                try:
+                    outputs.extend(self.model.predict([texts[i]]))
+                except Exception as exc:  # noqa: BLE001
+                    _fail(results[i], IntakeflowError(E.E007_INTERNAL, kind=type(exc).__name__))
+                    outputs.append(None)
+            return outputs
 
-        assert isinstance(out, ModelOutput)
+    def _finish(self, msg: PipelineInput, text: str, out: ModelOutput, res: PipelineResult) -> None:
         t = time.perf_counter()
         phi, ins = out.phi, out.insurance
         if self.config.validators:

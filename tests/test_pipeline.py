@@ -7,6 +7,7 @@ import time
 
 import pytest
 
+from intakeflow.models.runtime import ModelOutput
 from intakeflow.pipeline import Pipeline, PipelineConfig
 from intakeflow.results import PipelineInput
 
@@ -85,3 +86,20 @@ def test_redacted_text_hides_every_phi_span(pipe: Pipeline) -> None:
     for s in res.phi:
         assert text[s.start : s.end] not in res.redacted_text
     assert "312-555-0199" not in res.redacted_text
+
+
+def test_a_message_that_breaks_the_model_fails_alone(pipe: Pipeline, monkeypatch: pytest.MonkeyPatch) -> None:
+    real = pipe.model.predict
+
+    def flaky(texts: list[str]) -> list[ModelOutput]:
+        if any("POISON" in t for t in texts):
+            raise RuntimeError("synthetic model failure")
+        return real(texts)
+
+    monkeypatch.setattr(pipe.model, "predict", flaky)
+    msgs = [PipelineInput(id="a", text="Can I move my appointment?"), PipelineInput(id="b", text="POISON pill"),
+            PipelineInput(id="c", text="My bill from Cigna is wrong.")]  # fmt: skip
+    out = pipe.process(msgs)
+    assert [r.error_code for r in out] == [None, "E007", None]
+    assert "POISON" not in (out[1].error or "")
+    assert out[0].intent and out[2].intent
