@@ -20,7 +20,7 @@ $(STAMP): pyproject.toml constraints.txt
 setup: $(STAMP)
 
 demo: setup
-	$(PY) -m intakeflow.demo
+	$(PY) -m intakeflow.demo $(DEMO_ARGS)
 
 lint: setup
 	$(VENV)/bin/ruff check .

@@ -160,6 +160,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--state-dir", type=Path, default=Path(".state/demo"))
     p.add_argument("--model-path", default=None, help="model artifact folder (default: the bundled model)")
+    p.add_argument("--serve", action="store_true", help="keep the embedded servers up until Ctrl-C, to look at the results")
     return p.parse_args(argv)
 
 
@@ -183,7 +184,9 @@ def main(argv: list[str] | None = None) -> int:
         )
         print(summarise(reports, archive, len(fhir_texts), store_counts))
         print(f"total wall time {time.perf_counter() - t0:.1f}s")
-        print(how_to_look(dsn, schema, state))
+        print(how_to_look(dsn, schema, state, args.serve))
+        if args.serve:
+            _serve_until_interrupted(fhir_url)
     return 0 if all(r.state == "success" for r in reports) else 1
 
 
@@ -232,7 +235,19 @@ def run_demo(
     return reports, archive, counts
 
 
-def how_to_look(dsn: str, schema: str, state: Path) -> str:
+def _serve_until_interrupted(fhir_url: str) -> None:
+    # Airflow's task runner installs its own handlers while the DAGs run: take them back
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    print(f"\nservers are up (FHIR: {fhir_url}); press Ctrl-C to stop them", flush=True)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        print("stopping ...", flush=True)
+
+
+def how_to_look(dsn: str, schema: str, state: Path, serving: bool = False) -> str:
     embedded = "INTAKEFLOW_POSTGRES_DSN" not in os.environ
     # an external DSN may hold a password: point at the variable instead of printing it
     target = dsn if embedded else "$INTAKEFLOW_POSTGRES_DSN"
@@ -244,9 +259,9 @@ def how_to_look(dsn: str, schema: str, state: Path) -> str:
         f'  psql "{target}" -c "SELECT code, count(*) FROM {schema}.quarantine GROUP BY 1"',
         f"  Airflow metadata (task logs, XCom counts): {state / 'airflow'}",
     ]
-    if embedded:
-        lines.append("  (the embedded servers stop when the demo ends: set INTAKEFLOW_POSTGRES_DSN and")
-        lines.append("   INTAKEFLOW_FHIR_URL to keep the results in servers of your own)")
+    if embedded and not serving:
+        lines.append("  (the embedded servers stop when the demo ends: run `make demo DEMO_ARGS=--serve` to keep")
+        lines.append("   them up until Ctrl-C, or set INTAKEFLOW_POSTGRES_DSN and INTAKEFLOW_FHIR_URL)")
     return "\n".join(lines)
 
 
