@@ -17,18 +17,20 @@ from fhir.resources.R4B import get_fhir_model_class
 from pydantic import ValidationError
 
 from intakeflow.errors import E, SinkError
+from intakeflow.fhir_systems import (
+    COVERAGE_ID_SYSTEM,
+    DERIVED_ID_SYSTEM,
+    HL7_MESSAGE_SYSTEM,
+    INTENT_SYSTEM,
+    KEY_TAG_SYSTEM,
+    QUEUE_SYSTEM,
+    REVIEW_SYSTEM,
+    SYSTEM_BASE,
+    TASK_ID_SYSTEM,
+)
 from intakeflow.results import PipelineResult
 from intakeflow.sinks.staged import StagedMessage
 
-SYSTEM_BASE = "https://intakeflow.dev/fhir"
-INTENT_SYSTEM = f"{SYSTEM_BASE}/CodeSystem/intent"
-QUEUE_SYSTEM = f"{SYSTEM_BASE}/CodeSystem/queue"
-REVIEW_SYSTEM = f"{SYSTEM_BASE}/CodeSystem/review-status"
-KEY_TAG_SYSTEM = f"{SYSTEM_BASE}/CodeSystem/writeback-key"
-DERIVED_ID_SYSTEM = f"{SYSTEM_BASE}/NamingSystem/derived-communication"
-TASK_ID_SYSTEM = f"{SYSTEM_BASE}/NamingSystem/routing-task"
-COVERAGE_ID_SYSTEM = f"{SYSTEM_BASE}/NamingSystem/coverage"
-HL7_MESSAGE_SYSTEM = f"{SYSTEM_BASE}/NamingSystem/hl7v2-message"
 COVERAGE_CLASS = "http://terminology.hl7.org/CodeSystem/coverage-class"
 SUBSCRIBER_RELATIONSHIP = "http://terminology.hl7.org/CodeSystem/subscriber-relationship"
 COPAY_TYPE = "http://terminology.hl7.org/CodeSystem/coverage-copay-type"

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import logging
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -19,12 +20,13 @@ from fhir.resources.R4B.communication import Communication
 from pydantic import ValidationError
 
 from intakeflow.errors import E, IntakeflowError
+from intakeflow.fhir_systems import CHANNEL_SYSTEM, DERIVED_ID_SYSTEM
 from intakeflow.results import InboundMessage, Quarantined
 from intakeflow.sources.fhir_client import FhirClient
 
+log = logging.getLogger(__name__)
+
 FHIR_SOURCE = "fhir"
-#: Codes of our own channel CodeSystem may be used directly in Communication.medium.
-CHANNEL_SYSTEM = "https://intakeflow.dev/fhir/CodeSystem/channel"
 #: v3 ParticipationMode codes (Communication.medium) that map onto spec channels.
 MEDIUM_CHANNELS: dict[str, str] = {
     "EMAILWRIT": "email",
@@ -62,8 +64,19 @@ def iter_communications(
     category_list = [c for c in categories if c]
     if category_list:
         params.append(("category", ",".join(category_list)))
+    own = 0
     for resource in client.search("Communication", params):
+        if is_derived(resource):
+            own += 1  # a redacted copy this pipeline wrote back: not an inbound message
+            continue
         yield communication_to_inbound(resource, client, source=source)
+    if own:
+        log.info("skipped %d Communications written by intakeflow itself", own)
+
+
+def is_derived(resource: dict[str, Any]) -> bool:
+    """True for the redacted Communications that write-back creates (our identifier system)."""
+    return any(isinstance(i, dict) and i.get("system") == DERIVED_ID_SYSTEM for i in resource.get("identifier") or [])
 
 
 def communication_to_inbound(

@@ -40,6 +40,14 @@ def _messages(pg_dsn: str, schema: str) -> dict[str, int]:
     return {r[0]: int(r[1]) for r in rows}
 
 
+def _fhir_counts(base: str) -> dict[str, int]:
+    out = {}
+    for rtype in ("Communication", "Task", "Coverage", "Provenance"):
+        bundle = httpx.get(f"{base}/{rtype}", params={"_summary": "count"}, timeout=10).raise_for_status().json()
+        out[rtype] = int(bundle["total"])
+    return out
+
+
 def test_hl7_dag_end_to_end(
     bag: DagBag, airflow_db: None, tmp_path: Path, pg_dsn: str, store_schema: str, pg_conn_id: str, fake_model: str,
     fake_pipeline: Any,
@@ -76,6 +84,14 @@ def test_fhir_dag_end_to_end(
     run = bag.dags["fhir_communication_intake"].test(logical_date=end, run_conf=conf)
     assert str(run.state) == "success"
     assert _messages(pg_dsn, store_schema).get("delivered", 0) >= 4
+    resources = _fhir_counts(fhir_server)
+    assert resources["Task"] >= 4 and resources["Provenance"] >= 4
+    # re-running the same hour creates no row and no FHIR resource
+    rows = _messages(pg_dsn, store_schema)
+    again = bag.dags["fhir_communication_intake"].test(logical_date=end, run_conf=conf)
+    assert str(again.state) == "success"
+    assert _messages(pg_dsn, store_schema) == rows
+    assert _fhir_counts(fhir_server) == resources
     # write_back switched off: processed, not delivered
     skipped = bag.dags["fhir_communication_intake"].test(
         logical_date=end - timedelta(hours=24), run_conf={**conf, "write_back": False}

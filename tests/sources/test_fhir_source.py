@@ -10,7 +10,7 @@ from fhir_stub import Reply, StubServer
 
 from intakeflow.results import InboundMessage, Quarantined
 from intakeflow.sources.fhir_client import FhirClient, RetryPolicy
-from intakeflow.sources.fhir_source import communication_to_inbound, iter_communications
+from intakeflow.sources.fhir_source import communication_to_inbound, is_derived, iter_communications
 
 
 def _comm(cid: str = "c1", **extra: Any) -> dict[str, Any]:
@@ -110,3 +110,18 @@ def test_iter_communications_search_params_and_paging(stub: StubServer) -> None:
     assert ("_lastUpdated", "lt2024-03-06T00:00:00Z") in query
     assert ("status", "completed") in query and ("category", "notification") in query
     assert ("_count", "2") in query
+
+
+@pytest.mark.parametrize(
+    ("identifiers", "derived"),
+    [
+        ([{"system": "https://intakeflow.dev/fhir/NamingSystem/derived-communication", "value": "k1"}], True),
+        ([{"system": "urn:oid:1.2.3", "value": "x"}], False),
+        ([], False),
+        (None, False),
+        (["not-a-dict"], False),
+    ],
+)
+def test_redacted_copies_written_back_are_not_read_again(identifiers: Any, derived: bool) -> None:
+    resource = {"resourceType": "Communication", "id": "c1", "status": "completed", "identifier": identifiers}
+    assert is_derived(resource) is derived
