@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -156,3 +157,10 @@ class OnnxModel:
 
     def intent_probs(self, logits: np.ndarray) -> np.ndarray:
         return _softmax(logits / self.temperature)
+
+
+@lru_cache(maxsize=4)
+def shared_model(artifact: str, threads: int = 1) -> OnnxModel:
+    """One loaded model per artifact and process: Airflow and Celery workers run many tasks
+    in one process, and loading per task would repeat the session set-up each time."""
+    return OnnxModel(artifact, threads)

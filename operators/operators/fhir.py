@@ -11,6 +11,7 @@ from airflow.sdk import BaseOperator, Context
 
 from intakeflow.operators.hooks.fhir import FhirHook
 from intakeflow.operators.operators._common import interval, open_store, pipeline_version
+from intakeflow.operators.operators._metrics import publish, with_default_outlets
 from intakeflow.sinks.fhir_writeback import FhirWriter, deliver_pending
 from intakeflow.sources import iter_communications
 
@@ -20,7 +21,8 @@ class StageFhirCommunicationsOperator(BaseOperator):
 
     Incremental and catchup-safe: each run reads only its own window, and staging is
     idempotent on the Communication id. XCom: counts (``staged``, ``duplicates``,
-    ``quarantined``).
+    ``quarantined``), also sent as ``intakeflow.stage.fhir.*`` metrics and as the extra of
+    the ``staged`` asset event.
     """
 
     template_fields: Sequence[str] = (
@@ -42,7 +44,7 @@ class StageFhirCommunicationsOperator(BaseOperator):
         page_size: int | str = 100,
         **kwargs: Any,
     ) -> None:
-        super().__init__(**kwargs)
+        super().__init__(**with_default_outlets(kwargs, store_schema, "staged"))
         self.fhir_conn_id = fhir_conn_id
         self.postgres_conn_id = postgres_conn_id
         self.store_schema = store_schema
@@ -64,6 +66,7 @@ class StageFhirCommunicationsOperator(BaseOperator):
             )
             counts = store.stage(items, str(context["run_id"])).as_dict()
         self.log.info("staged %(staged)d, duplicates %(duplicates)d, quarantined %(quarantined)d", counts)
+        publish(self, context, "stage.fhir", counts)
         return counts
 
 
@@ -71,7 +74,8 @@ class FhirWriteBackOperator(BaseOperator):
     """Write processed results to the FHIR server (intent on the source Communication,
     redacted derived Communication, routing Task, Coverage, Provenance), ``batch_size``
     messages per pass, at most ``max_batches`` passes. Transient failures stay pending for
-    the next run; invalid results are quarantined. XCom: counts only.
+    the next run; invalid results are quarantined. XCom: counts only, also sent as
+    ``intakeflow.write_back.*`` metrics and as the extra of the ``written_back`` asset event.
     """
 
     template_fields: Sequence[str] = (
@@ -89,7 +93,7 @@ class FhirWriteBackOperator(BaseOperator):
         max_batches: int | str = 50,
         **kwargs: Any,
     ) -> None:
-        super().__init__(**kwargs)
+        super().__init__(**with_default_outlets(kwargs, store_schema, "written_back"))
         self.fhir_conn_id = fhir_conn_id
         self.postgres_conn_id = postgres_conn_id
         self.store_schema = store_schema
@@ -112,4 +116,5 @@ class FhirWriteBackOperator(BaseOperator):
                     break
         result = dict(totals)
         self.log.info("delivered %(delivered)d, quarantined %(quarantined)d, failed %(failed)d", result)
+        publish(self, context, "write_back", result)
         return result

@@ -11,6 +11,7 @@ from airflow.sdk import BaseOperator, Context
 
 from intakeflow.errors import E, IntakeflowError
 from intakeflow.operators.operators._common import interval, open_store, pipeline_version
+from intakeflow.operators.operators._metrics import publish, with_default_outlets
 from intakeflow.sources import list_archive_files, read_file
 
 
@@ -71,7 +72,8 @@ class StageHl7ArchiveOperator(BaseOperator):
     """Read archive files (one shard) and stage their messages; bad ones are quarantined.
 
     Staging is idempotent, so a retry or a backfill of the same day adds no rows.
-    XCom: counts (``files``, ``staged``, ``duplicates``, ``quarantined``).
+    XCom: counts (``files``, ``staged``, ``duplicates``, ``quarantined``), also sent as
+    ``intakeflow.stage.hl7.*`` metrics and as the extra of the ``staged`` asset event.
     """
 
     template_fields: Sequence[str] = ("archive_root", "files", "postgres_conn_id", "store_schema", "model_path")
@@ -86,7 +88,7 @@ class StageHl7ArchiveOperator(BaseOperator):
         model_path: str | None = None,
         **kwargs: Any,
     ) -> None:
-        super().__init__(**kwargs)
+        super().__init__(**with_default_outlets(kwargs, store_schema, "staged"))
         self.archive_root = archive_root
         self.files = files
         self.postgres_conn_id = postgres_conn_id
@@ -101,4 +103,5 @@ class StageHl7ArchiveOperator(BaseOperator):
         counts = store.stage(items, str(context["run_id"]))
         result = {"files": len(paths), **counts.as_dict()}
         self.log.info("staged %(staged)d, duplicates %(duplicates)d, quarantined %(quarantined)d", result)
+        publish(self, context, "stage.hl7", result)
         return result

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from airflow.sdk import BaseOperator, Context
 
 from intakeflow.operators.operators._common import claim_token, open_store
+from intakeflow.operators.operators._metrics import publish, with_default_outlets
 from intakeflow.results import PipelineInput, PipelineResult
 
 if TYPE_CHECKING:
@@ -66,7 +67,8 @@ class ProcessMessagesOperator(BaseOperator):
     """Claim staged messages, run the pipeline, save the results; repeat until none are left
     (or ``max_batches``). One bad message never fails the task: the store quarantines input
     errors at once and re-claims other failures until its ``max_attempts``, then quarantines.
-    XCom: counts by outcome, intent, queue, PHI and insurance type.
+    XCom: counts by outcome, intent, queue, PHI and insurance type; the same counts go out
+    as ``intakeflow.process.*`` metrics and as the extra of the ``processed`` asset event.
     """
 
     template_fields: Sequence[str] = (
@@ -85,7 +87,7 @@ class ProcessMessagesOperator(BaseOperator):
         anthropic_conn_id: str | None = None,
         **kwargs: Any,
     ) -> None:
-        super().__init__(**kwargs)
+        super().__init__(**with_default_outlets(kwargs, store_schema, "processed"))
         self.postgres_conn_id = postgres_conn_id
         self.store_schema = store_schema
         self.sources = sources
@@ -108,9 +110,12 @@ class ProcessMessagesOperator(BaseOperator):
 
     def build_pipeline(self) -> PipelineLike:
         # imported here: DAG parsing must not load onnxruntime and the model code
+        from intakeflow.models.runtime import shared_model
         from intakeflow.pipeline import Pipeline
 
-        return Pipeline.from_config(self.pipeline_config())
+        config = self.pipeline_config()
+        # the model is loaded once per worker process; the pipeline (fallback budget) per task
+        return Pipeline(config, model=shared_model(str(config.model_path), config.threads))
 
     def execute(self, context: Context) -> dict[str, Any]:
         pipeline = self.build_pipeline()
@@ -132,4 +137,5 @@ class ProcessMessagesOperator(BaseOperator):
             "processed %d, failed %d, quarantined %d in %d batches",
             summary["processed"], summary["failed"], summary["quarantined"], summary["batches"],
         )
+        publish(self, context, "process", summary)
         return summary

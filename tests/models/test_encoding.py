@@ -89,3 +89,10 @@ def test_decode_bio_opens_span_on_stray_inside_tag_and_splits_on_gap() -> None:
     spans = decode_bio(offsets, tags, PHI_BIO, np.full(5, 0.5))
     assert [s.key() for s in spans] == [(0, 7, "NAME"), (12, 15, "NAME"), (16, 19, "LOC")]
     assert all(s.score == 0.5 and s.source == "model" for s in spans)
+
+
+def test_shared_model_is_loaded_once_per_process() -> None:
+    from intakeflow.models.runtime import DEFAULT_ARTIFACT, shared_model
+
+    assert shared_model(str(DEFAULT_ARTIFACT)) is shared_model(str(DEFAULT_ARTIFACT))
+    assert shared_model(str(DEFAULT_ARTIFACT), 2) is not shared_model(str(DEFAULT_ARTIFACT), 1)
