@@ -152,6 +152,14 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--out", required=True)
     sp.add_argument("--no-quantize", action="store_true")
     sp.set_defaults(func=cmd_export)
+
+    from intakeflow.mllp.listen_cli import add_mllp_listen_parser
+
+    add_mllp_listen_parser(sub)
+
+    from intakeflow.reprocess_cli import add_reprocess_parser
+
+    add_reprocess_parser(sub)
     return p
 
 

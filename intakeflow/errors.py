@@ -48,6 +48,13 @@ class E(StrEnum):
     E070_SPAN_KIND = "E070: span answer kind must be 'phi' or 'insurance' (got {kind})"
     E060_GENERATOR_INVALID = "E060: generator produced record {rid} with {count} span-rule violations"
     E080_WAIT_FAILED = "E080: deferred wait in {trigger} ended with error {error}"
+    E090_REPROCESS_NO_TEXT = "E090: {count} messages cannot be reprocessed: their raw text was not kept (store_raw off)"
+    E091_REPROCESS_SOURCE_QUARANTINE = "E091: {count} inputs were quarantined at the source: no stored message to re-queue"
+    E092_REPROCESS_UNKNOWN_ID = "E092: {count} message ids given for reprocessing are not in the store"
+    E093_REPROCESS_SELECTION = "E093: invalid reprocess selection ({why})"
+    E110_MLLP_TOO_LARGE = "E110: MLLP frame of {size} bytes is above the limit of {limit} bytes"
+    E111_MLLP_MALFORMED = "E111: MLLP frame is malformed ({why})"
+    E112_MLLP_NOT_STORED = "E112: message could not be stored ({kind}); send it again later"
 
     def format(self, **kwargs: object) -> str:  # type: ignore[override]
         return self.value.format(**kwargs)

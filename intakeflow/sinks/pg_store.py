@@ -26,6 +26,7 @@ from intakeflow.errors import E
 from intakeflow.results import InboundMessage, PipelineResult, Quarantined
 from intakeflow.sinks import pg_queries as q
 from intakeflow.sinks.pg_migrate import check_schema_name, migrate
+from intakeflow.sinks.pg_reprocess import ReprocessCounts, ReprocessSelection, requeue, stage_new_version
 from intakeflow.sinks.staged import (
     QUARANTINE_CODES,
     FhirWriteRecord,
@@ -252,6 +253,16 @@ class Store:
                 "source": row["source"], "source_id": row["source_id"], "code": code, "reason": reason,
                 "meta": Jsonb({"message_id": message_id, "stage": "writeback"}), "run_id": None})
         return True
+
+    # -- reprocessing -----------------------------------------------------------------------
+
+    def reprocess(self, selection: ReprocessSelection, new_version: str | None = None) -> ReprocessCounts:
+        """Re-run failed or quarantined messages (same rows, same ids) or, with
+        ``new_version``, stage copies of the selected messages under that version beside
+        the old results. Needs the raw text (``store_raw``); see ``pg_reprocess``."""
+        if new_version is None:
+            return requeue(self, selection)
+        return stage_new_version(self, selection, new_version)
 
     # -- reporting --------------------------------------------------------------------------
 

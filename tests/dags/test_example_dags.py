@@ -22,10 +22,13 @@ def bag() -> DagBag:
 
 def test_dags_import_without_errors(bag: DagBag) -> None:
     assert bag.import_errors == {}
-    assert sorted(bag.dag_ids) == ["fhir_communication_intake", "hl7_archive_intake"]
+    assert sorted(bag.dag_ids) == ["fhir_communication_intake", "hl7_archive_intake", "hl7_live_intake"]
 
 
-@pytest.mark.parametrize(("dag_id", "cron"), [("hl7_archive_intake", "0 0 * * *"), ("fhir_communication_intake", "0 * * * *")])
+@pytest.mark.parametrize(
+    ("dag_id", "cron"),
+    [("hl7_archive_intake", "0 0 * * *"), ("fhir_communication_intake", "0 * * * *"), ("hl7_live_intake", "*/5 * * * *")],
+)
 def test_dag_settings(bag: DagBag, dag_id: str, cron: str) -> None:
     dag = bag.dags[dag_id]
     assert isinstance(dag.timetable, CronDataIntervalTimetable) and dag.timetable.expression == cron

@@ -1,0 +1,184 @@
+"""Test helpers for the MLLP listener: synthetic messages, a listener on a background
+thread, python-hl7's MLLPClient as the sending peer, and row counts from PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+
+import hl7
+import psycopg
+from hl7.client import MLLPClient
+
+from intakeflow.mllp import Intake, ListenerConfig, MllpServer
+from intakeflow.mllp.intake import StagingArea
+
+SB, EB, CR = b"\x0b", b"\x1c", b"\r"
+FACILITY = "TESTLAB"
+
+
+def message(control_id: str, text: str | None = "please call me about my appointment", *, version: str = "2.5.1",
+            trigger: str = "R01", facility: str = FACILITY, extra_obx: str = "") -> str:
+    """A small synthetic ORU message; ``text=None`` leaves out the OBX text (quarantined)."""
+    segments = [
+        f"MSH|^~\\&|SENDAPP|{facility}|RECVAPP|RECVFAC|20240301120000||ORU^{trigger}^ORU_R01|{control_id}|P|{version}",
+        "PID|1||T1000^^^TESTMRN^MR||Sample^Pat",
+        f"OBR|1|{control_id}||MSG^Message^L",
+    ]
+    if text is not None:
+        segments.append(f"OBX|1|TX|MSG^Message^L||{text}{extra_obx}||||||F")
+    return "\r".join(segments)
+
+
+@dataclass(frozen=True)
+class Ack:
+    raw: bytes
+    msh9: str
+    msh3: str
+    msh5: str
+    msh10: str
+    msh12: str
+    code: str
+    ack_of: str
+    err5: str | None
+
+    @classmethod
+    def parse(cls, raw: bytes) -> Ack:
+        body = raw.strip(SB + EB + CR + b"\n").decode()
+        msg = hl7.parse(body)
+        msh, msa = msg.segment("MSH"), msg.segment("MSA")
+        err5 = None
+        try:
+            err = msg.segment("ERR")
+            err5 = str(err[5]) if len(err) > 5 else str(err[1])
+        except KeyError:
+            pass
+        return cls(raw, str(msh[9]), str(msh[3]), str(msh[5]), str(msh[10]), str(msh[12]), str(msa[1]), str(msa[2]), err5)
+
+
+def split_acks(data: bytes) -> list[Ack]:
+    return [Ack.parse(part) for part in data.split(EB) if part.strip(SB + CR + b"\n")]
+
+
+class Peer:
+    """A sending system: python-hl7's MLLPClient, with a timeout and a whole-ACK read."""
+
+    def __init__(self, port: int, timeout: float = 10.0) -> None:
+        self.client = MLLPClient("127.0.0.1", port)
+        self.client.socket.settimeout(timeout)
+
+    def send(self, text: str) -> Ack:
+        data = self.client.send_message(text)
+        while data and not data.endswith(EB + CR):
+            more = self.client.socket.recv(4096)
+            if not more:
+                break
+            data += more
+        if not data.endswith(EB + CR):
+            raise ConnectionError("no complete ACK")
+        return Ack.parse(data)
+
+    def close(self) -> None:
+        self.client.close()
+
+    def __enter__(self) -> Peer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def raw_exchange(port: int, data: bytes, *, want_acks: int, timeout: float = 5.0) -> tuple[list[Ack], bool]:
+    """Send raw bytes, read ``want_acks`` ACKs; also says whether the server then closed."""
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
+        sock.sendall(data)
+        got = b""
+        while got.count(EB) < want_acks:
+            chunk = sock.recv(4096)
+            if not chunk:
+                return split_acks(got), True
+            got += chunk
+        sock.settimeout(0.2)
+        try:
+            closed = sock.recv(1) == b""
+        except TimeoutError:
+            closed = False
+    return split_acks(got), closed
+
+
+class ListenerThread:
+    """An :class:`MllpServer` on its own event loop in a background thread."""
+
+    def __init__(self, store: StagingArea, *, port: int = 0, source: str = "mllp", parse_workers: int = 0,
+                 **config: Any) -> None:
+        self.store = store
+        self.source = source
+        self.parse_workers = parse_workers
+        self.config = ListenerConfig(port=port, **config)
+        self.port = 0
+        self.server: MllpServer | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._ready = threading.Event()
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="mllp-listener", daemon=True)
+
+    def _run(self) -> None:
+        try:
+            asyncio.run(self._main())
+        except BaseException as exc:  # noqa: BLE001 - handed to the test thread
+            self._error = exc
+            self._ready.set()
+
+    async def _main(self) -> None:
+        self.server = MllpServer(
+            Intake(self.store, source=self.source, max_batch=100, parse_workers=self.parse_workers), self.config)
+        await self.server.start()
+        self.port = self.server.port
+        self._loop = asyncio.get_running_loop()
+        self._ready.set()
+        await self.server.serve()
+
+    def start(self) -> ListenerThread:
+        self._thread.start()
+        if not self._ready.wait(15) or self._error is not None:
+            raise RuntimeError(f"listener did not start: {self._error!r}")
+        return self
+
+    def stop(self, timeout: float = 30.0) -> None:
+        if self._loop is not None and self.server is not None and self._thread.is_alive():
+            self._loop.call_soon_threadsafe(self.server.request_stop)
+        self._thread.join(timeout)
+        assert not self._thread.is_alive(), "listener did not stop"
+
+    def __enter__(self) -> ListenerThread:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def rows_by_source_id(dsn: str, schema: str, source: str = "mllp") -> Counter[str]:
+    with psycopg.connect(dsn) as conn:
+        rows = conn.execute(f'SELECT source_id, count(*) FROM "{schema}".messages WHERE source = %s GROUP BY 1',
+                            (source,)).fetchall()
+    return Counter({r[0]: int(r[1]) for r in rows})
+
+
+def quarantine_codes(dsn: str, schema: str, source: str = "mllp") -> dict[str, str]:
+    with psycopg.connect(dsn) as conn:
+        rows = conn.execute(f'SELECT source_id, reason_code FROM "{schema}".quarantine WHERE source = %s',
+                            (source,)).fetchall()
+    return {r[0]: r[1] for r in rows}
+
+
+def wait_for(predicate: Any, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise TimeoutError("condition not reached")
+        time.sleep(0.01)
