@@ -85,6 +85,7 @@ class ProcessMessagesOperator(BaseOperator):
         max_batches: int | str | None = None,
         model_path: str | None = None,
         anthropic_conn_id: str | None = None,
+        store_raw: bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(**with_default_outlets(kwargs, store_schema, "processed"))
@@ -95,6 +96,8 @@ class ProcessMessagesOperator(BaseOperator):
         self.max_batches = max_batches
         self.model_path = model_path
         self.anthropic_conn_id = anthropic_conn_id
+        # keep the raw text after processing (needed to reprocess quarantined messages later)
+        self.store_raw = store_raw
 
     def pipeline_config(self) -> PipelineConfig:
         from intakeflow.pipeline import PipelineConfig
@@ -120,7 +123,7 @@ class ProcessMessagesOperator(BaseOperator):
     def execute(self, context: Context) -> dict[str, Any]:
         pipeline = self.build_pipeline()
         # the pipeline's own version keys the claim, so a changed model never re-reads old rows
-        store = open_store(self.postgres_conn_id, self.store_schema, pipeline.version)
+        store = open_store(self.postgres_conn_id, self.store_schema, pipeline.version, store_raw=self.store_raw)
         token = claim_token(context)
         sources = list(self.sources) if self.sources else None
         tally = RunTally()

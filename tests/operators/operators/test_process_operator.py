@@ -67,3 +67,17 @@ def test_process_respects_sources_and_max_batches(
     op = _Op(task_id="p", postgres_conn_id=pg_conn_id, store_schema=store_schema, batch_size=1, max_batches=2)
     op.pipeline = fake_pipeline
     assert op.execute(make_context())["processed"] == 2
+
+
+@pytest.mark.parametrize("store_raw", [False, True])
+def test_store_raw_decides_whether_quarantined_text_can_be_reprocessed(
+    store_raw: bool, pg_dsn: str, pg_conn_id: str, store_schema: str, fake_pipeline: Any, make_context: Any
+) -> None:
+    from intakeflow.sinks import ReprocessSelection
+
+    store = _stage(pg_dsn, store_schema, fake_pipeline.version, ["FAIL-ME please", "a bill"])
+    op = _Op(task_id="p", postgres_conn_id=pg_conn_id, store_schema=store_schema, batch_size=5, store_raw=store_raw)
+    op.pipeline = fake_pipeline
+    assert op.execute(make_context())["quarantined"] == 1
+    counts = store.reprocess(ReprocessSelection(run_id="r")).as_dict()
+    assert counts["requeued"] == (1 if store_raw else 0)
