@@ -34,7 +34,7 @@ def test_stage_process_and_write_back(
     empty = {**communication(DemoText("x", "unused"), patient_id="p1", when=now), "payload": [{"contentString": " "}]}
     _post(fhir_server, [*good, empty])
     ctx = make_context(start, datetime.now(UTC) + timedelta(seconds=1))
-    store_args = {"postgres_conn_id": pg_conn_id, "store_schema": store_schema}
+    store_args: dict[str, Any] = {"postgres_conn_id": pg_conn_id, "store_schema": store_schema}
     MigrateStoreOperator(task_id="m", **store_args).execute(ctx)
 
     stage = StageFhirCommunicationsOperator(
