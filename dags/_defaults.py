@@ -18,6 +18,13 @@ DEFAULT_ARGS: dict[str, Any] = {
 }
 
 
+#: operator arguments that point at the store named by the run's params (see store_params)
+STORE_ARGS: dict[str, Any] = {
+    "postgres_conn_id": "{{ params.postgres_conn_id }}",
+    "store_schema": "{{ params.store_schema }}",
+}
+
+
 def store_params() -> dict[str, Param]:
     return {
         "postgres_conn_id": Param("intakeflow_postgres", type="string", description="Postgres connection of the store"),

@@ -17,11 +17,10 @@ the insurance fields allow, and Provenance).
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
 
 from airflow.sdk import DAG, CronDataIntervalTimetable, Param, task
 
-from intakeflow.example_dags._defaults import DEFAULT_ARGS, START_DATE, store_params
+from intakeflow.example_dags._defaults import DEFAULT_ARGS, START_DATE, STORE_ARGS, store_params
 from intakeflow.operators.operators.fhir import FhirWriteBackOperator, StageFhirCommunicationsOperator
 from intakeflow.operators.operators.process import ProcessMessagesOperator
 from intakeflow.operators.operators.store import MigrateStoreOperator, RecordRunOperator
@@ -46,10 +45,7 @@ with DAG(
         **store_params(),
     },
 ) as dag:
-    store_args: dict[str, Any] = {
-        "postgres_conn_id": "{{ params.postgres_conn_id }}",
-        "store_schema": "{{ params.store_schema }}",
-    }
+    store_args = STORE_ARGS
     migrate = MigrateStoreOperator(task_id="migrate_store", **store_args)
     stage = StageFhirCommunicationsOperator(
         task_id="stage_communications",

@@ -19,11 +19,10 @@ batches, then records run statistics.
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
 
 from airflow.sdk import DAG, CronDataIntervalTimetable, Param
 
-from intakeflow.example_dags._defaults import DEFAULT_ARGS, START_DATE, store_params
+from intakeflow.example_dags._defaults import DEFAULT_ARGS, START_DATE, STORE_ARGS, store_params
 from intakeflow.operators.operators.process import ProcessMessagesOperator
 from intakeflow.operators.operators.store import MigrateStoreOperator, RecordRunOperator
 
@@ -47,10 +46,7 @@ with DAG(
         **store_params(),
     },
 ) as dag:
-    store_args: dict[str, Any] = {
-        "postgres_conn_id": "{{ params.postgres_conn_id }}",
-        "store_schema": "{{ params.store_schema }}",
-    }
+    store_args = STORE_ARGS
     migrate = MigrateStoreOperator(task_id="migrate_store", **store_args)
     process = ProcessMessagesOperator(
         task_id="process",

@@ -10,7 +10,6 @@ from typing import Any
 
 from intakeflow.errors import E, InputError
 from intakeflow.results import PipelineInput, PipelineResult
-from intakeflow.spans import Span
 
 
 @dataclass
@@ -70,7 +69,3 @@ def result_record(res: PipelineResult, channel: str | None = None) -> dict[str, 
         rec["error_code"] = res.error_code
         rec["error"] = res.error
     return rec
-
-
-def spans_of(rec: dict[str, Any], key: str) -> list[Span]:
-    return [Span.from_json(s) for s in rec.get(key) or []]
