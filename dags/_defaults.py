@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from airflow.sdk import Param
+from airflow.sdk import Param, task
 
 START_DATE = datetime(2024, 1, 1, tzinfo=UTC)
 
@@ -34,3 +34,17 @@ def store_params() -> dict[str, Param]:
         "batch_size": Param(64, type="integer", minimum=1, maximum=1000, description="Messages per pipeline batch"),
         "model_path": Param(None, type=["null", "string"], description="Model artifact folder; empty = bundled"),
     }
+
+
+def write_back_params(default: bool) -> dict[str, Param]:
+    return {
+        "fhir_conn_id": Param("intakeflow_fhir", type="string", description="FHIR connection for write-back"),
+        "write_back": Param(default, type="boolean", description="Write results back to the FHIR server"),
+    }
+
+
+@task.short_circuit(ignore_downstream_trigger_rules=False)
+def write_back_enabled(params: dict[str, object] | None = None) -> bool:
+    """Skips write-back (and only write-back: record_run still runs) unless the run's
+    ``write_back`` param is true."""
+    return bool(params and params.get("write_back"))

@@ -18,9 +18,16 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from airflow.sdk import DAG, CronDataIntervalTimetable, Param, task
+from airflow.sdk import DAG, CronDataIntervalTimetable, Param
 
-from intakeflow.example_dags._defaults import DEFAULT_ARGS, START_DATE, STORE_ARGS, store_params
+from intakeflow.example_dags._defaults import (
+    DEFAULT_ARGS,
+    START_DATE,
+    STORE_ARGS,
+    store_params,
+    write_back_enabled,
+    write_back_params,
+)
 from intakeflow.operators.operators.fhir import FhirWriteBackOperator, StageFhirCommunicationsOperator
 from intakeflow.operators.operators.process import ProcessMessagesOperator
 from intakeflow.operators.operators.store import MigrateStoreOperator, RecordRunOperator
@@ -37,11 +44,10 @@ with DAG(
     doc_md=__doc__,
     tags=["intakeflow", "fhir"],
     params={
-        "fhir_conn_id": Param("intakeflow_fhir", type="string", description="FHIR connection"),
         "source_name": Param(
             "fhir", type="string", pattern="^fhir(:[a-z0-9_-]+)?$", description="Staging source name of the server"
         ),
-        "write_back": Param(True, type="boolean", description="Write results back to the FHIR server"),
+        **write_back_params(True),
         **store_params(),
     },
 ) as dag:
@@ -63,10 +69,6 @@ with DAG(
         execution_timeout=timedelta(minutes=50),
         **store_args,
     )
-
-    @task.short_circuit(ignore_downstream_trigger_rules=False)
-    def write_back_enabled(params: dict[str, object] | None = None) -> bool:
-        return bool(params and params.get("write_back"))
 
     write_back = FhirWriteBackOperator(
         task_id="write_back",

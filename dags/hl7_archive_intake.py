@@ -10,6 +10,8 @@ and records run statistics.
 * **Parallel**: the day's files are split into shards; `stage_shard` is mapped over them.
 * **Quarantine**: unparseable messages or messages without text are kept in the store's
   quarantine table with a catalogue code, never dropped.
+* **Write-back** (off by default; `write_back=true` and `fhir_conn_id`): results go to the
+  FHIR server as conditional, idempotent transaction Bundles, like the FHIR DAG's.
 * XCom carries file paths and counts only, never message text.
 """
 
@@ -19,7 +21,15 @@ from datetime import timedelta
 
 from airflow.sdk import DAG, CronDataIntervalTimetable, Param
 
-from intakeflow.example_dags._defaults import DEFAULT_ARGS, START_DATE, STORE_ARGS, store_params
+from intakeflow.example_dags._defaults import (
+    DEFAULT_ARGS,
+    START_DATE,
+    STORE_ARGS,
+    store_params,
+    write_back_enabled,
+    write_back_params,
+)
+from intakeflow.operators.operators.fhir import FhirWriteBackOperator
 from intakeflow.operators.operators.hl7 import ListHl7ShardsOperator, StageHl7ArchiveOperator
 from intakeflow.operators.operators.process import ProcessMessagesOperator
 from intakeflow.operators.operators.store import MigrateStoreOperator, RecordRunOperator
@@ -40,6 +50,7 @@ with DAG(
     params={
         "archive_root": Param("/data/hl7-archive", type="string", description="Root of the YYYY/MM/DD archive"),
         "files_per_shard": Param(8, type="integer", minimum=1, description="Archive files per mapped stage task"),
+        **write_back_params(False),
         **store_params(),
     },
 ) as dag:
@@ -74,10 +85,18 @@ with DAG(
         execution_timeout=timedelta(hours=4),
         **store_args,
     )
+    write_back = FhirWriteBackOperator(
+        task_id="write_back",
+        fhir_conn_id="{{ params.fhir_conn_id }}",
+        model_path="{{ params.model_path }}",
+        execution_timeout=timedelta(hours=1),
+        **store_args,
+    )
     record = RecordRunOperator(
         task_id="record_run",
-        stages={"stage": stage.output, "process": process.output},
+        stages={"stage": stage.output, "process": process.output, "write_back": write_back.output},
+        trigger_rule="none_failed",
         **store_args,
     )
     [migrate, wait] >> shards
-    stage >> process >> record
+    stage >> process >> write_back_enabled() >> write_back >> record

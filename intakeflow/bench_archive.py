@@ -32,6 +32,7 @@ from psycopg import sql
 
 from intakeflow.demo_data import ArchiveSummary, demo_texts, write_hl7_archive
 from intakeflow.pipeline import Pipeline, PipelineConfig
+from intakeflow.processing import process_pending
 from intakeflow.results import InboundMessage, PipelineResult, Quarantined
 from intakeflow.sinks import FhirWriter, Store, WriteOutcome, deliver_pending
 from intakeflow.sinks.staged import StagedMessage
@@ -122,21 +123,6 @@ def drop_schema(dsn: str, schema: str) -> None:
         conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
 
 
-def process_all(store: Store, pipeline: Pipeline, batch_size: int, token: str) -> tuple[Counter[str], float, int]:
-    """Claim -> process -> save until nothing is left; returns outcome counts, the seconds
-    spent inside ``Pipeline.process`` and the number of batches."""
-    outcomes: Counter[str] = Counter()
-    pipeline_s = 0.0
-    batches = 0
-    while batch := store.claim(batch_size, token):
-        t = time.perf_counter()
-        results = pipeline.process([m.to_pipeline_input() for m in batch])
-        pipeline_s += time.perf_counter() - t
-        outcomes.update(store.save_results(zip(batch, results, strict=True)).as_dict())
-        batches += 1
-    return outcomes, pipeline_s, batches
-
-
 def table(phases: list[Phase]) -> str:
     lines = [f"{'phase':<44}{'messages':>10}{'seconds':>10}{'messages/s':>12}"]
     for ph in phases:
@@ -187,7 +173,9 @@ def run(args: argparse.Namespace, tmp: Path, stack: ExitStack) -> int:
     phases.append(Phase("stage (Store.stage)", stage_s, len(items)))
 
     t = time.perf_counter()
-    outcomes, pipeline_s, batches = process_all(store, pipeline, args.batch_size, f"bench:{schema}:process")
+    tally = process_pending(store, pipeline, f"bench:{schema}:process", batch_size=args.batch_size)
+    outcomes, pipeline_s, batches = tally.outcomes, tally.pipeline_s, tally.batches
+    del outcomes["claimed"]  # the others add up to the claimed messages
     process_s = time.perf_counter() - t
     handled = sum(outcomes.values())
     phases.append(Phase(f"process (claim->process->save, {args.batch_size}/batch)", process_s, handled))

@@ -123,9 +123,10 @@ class Pipeline:
         res.timings_ms["validate"] = (time.perf_counter() - t) * 1000
         if self.fallback is not None:
             t = time.perf_counter()
-            calls_before = self.fallback.stats.calls
+            calls_before, usd_before = self.fallback.stats.calls, self.fallback.stats.usd
             new_phi, new_ins = self.fallback.resolve(text, phi, ins)
             res.fallback_calls = self.fallback.stats.calls - calls_before
+            res.fallback_usd = self.fallback.stats.usd - usd_before
             phi = _add_free(phi, new_phi)
             ins = _add_free(ins, new_ins)
             res.timings_ms["fallback"] = (time.perf_counter() - t) * 1000

@@ -64,6 +64,8 @@ class PipelineResult:
     error: str | None = None
     timings_ms: dict[str, float] = field(default_factory=dict)
     fallback_calls: int = 0
+    #: estimated spend of this message's fallback calls (from usage tokens), in US dollars
+    fallback_usd: float = 0.0
     pipeline_version: str = ""
 
     @property

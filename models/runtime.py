@@ -161,6 +161,8 @@ class OnnxModel:
 
 @lru_cache(maxsize=4)
 def shared_model(artifact: str, threads: int = 1) -> OnnxModel:
-    """One loaded model per artifact and process: Airflow and Celery workers run many tasks
-    in one process, and loading per task would repeat the session set-up each time."""
+    """One loaded model per artifact and process, reused by every batch and pipeline of that
+    process. Airflow 3 runs each task instance in a process of its own, so a process task
+    loads the model once (about 80 ms) for all its batches; long-lived processes (the MLLP
+    listener, the CLI, benchmarks) load it once in all."""
     return OnnxModel(artifact, threads)

@@ -125,4 +125,25 @@ def get_provider_info() -> dict[str, Any]:
                 },
             },
         ],
+        "config": {
+            "intakeflow": {
+                "description": "Settings of the intakeflow monitoring page (Browse > intakeflow in the UI).",
+                "options": {
+                    "monitor_postgres_conn_id": {
+                        "description": "Postgres connection of the store the monitoring page reads.",
+                        "version_added": "0.1.0",
+                        "type": "string",
+                        "example": "intakeflow_postgres",
+                        "default": "intakeflow_postgres",
+                    },
+                    "monitor_schemas": {
+                        "description": "Comma-separated store schemas the page offers; the first is the default.",
+                        "version_added": "0.1.0",
+                        "type": "string",
+                        "example": "intakeflow,intakeflow_research",
+                        "default": "intakeflow",
+                    },
+                },
+            },
+        },
     }

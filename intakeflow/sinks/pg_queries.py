@@ -5,29 +5,30 @@ from __future__ import annotations
 CREATE_STAGE_TEMP = """
 CREATE TEMP TABLE IF NOT EXISTS intakeflow_stage_in (
     source TEXT, source_id TEXT, pipeline_version TEXT, raw_text TEXT, channel TEXT,
-    patient_ref TEXT, meta JSONB, received_at TIMESTAMPTZ, run_id TEXT
+    patient_ref TEXT, meta JSONB, received_at TIMESTAMPTZ, run_id TEXT, dag_id TEXT
 ) ON COMMIT DELETE ROWS
 """
 
 COPY_STAGE_TEMP = """
 COPY intakeflow_stage_in (source, source_id, pipeline_version, raw_text, channel, patient_ref, meta,
-                          received_at, run_id) FROM STDIN
+                          received_at, run_id, dag_id) FROM STDIN
 """
 
 INSERT_FROM_STAGE_TEMP = """
 INSERT INTO {s}.messages (source, source_id, pipeline_version, raw_text, channel, patient_ref, meta,
-                          received_at, run_id)
-SELECT source, source_id, pipeline_version, raw_text, channel, patient_ref, meta, received_at, run_id
+                          received_at, run_id, dag_id)
+SELECT source, source_id, pipeline_version, raw_text, channel, patient_ref, meta, received_at, run_id, dag_id
 FROM intakeflow_stage_in
 ON CONFLICT (source, source_id, pipeline_version) DO NOTHING
 """
 
 UPSERT_QUARANTINE = """
-INSERT INTO {s}.quarantine (source, source_id, reason_code, reason, meta, run_id)
-VALUES (%(source)s, %(source_id)s, %(code)s, %(reason)s, %(meta)s, %(run_id)s)
+INSERT INTO {s}.quarantine (source, source_id, reason_code, reason, meta, run_id, dag_id)
+VALUES (%(source)s, %(source_id)s, %(code)s, %(reason)s, %(meta)s, %(run_id)s, %(dag_id)s)
 ON CONFLICT (source, source_id) DO UPDATE
 SET reason_code = EXCLUDED.reason_code, reason = EXCLUDED.reason, meta = EXCLUDED.meta,
     run_id = COALESCE(EXCLUDED.run_id, {s}.quarantine.run_id),
+    dag_id = COALESCE(EXCLUDED.dag_id, {s}.quarantine.dag_id),
     attempts = {s}.quarantine.attempts + 1, last_seen = now()
 """
 
@@ -74,7 +75,9 @@ MARK_PROCESSED = """
 UPDATE {s}.messages
 SET status = 'processed', redacted_text = %(redacted)s, reason_code = NULL, reason = NULL,
     raw_text = CASE WHEN %(keep)s THEN raw_text ELSE NULL END,
-    claimed_by = NULL, processed_at = now(), updated_at = now()
+    processed_dag_id = %(dag_id)s, processed_run_id = %(run_id)s, timings_ms = %(timings)s,
+    fallback_calls = %(fallback_calls)s, fallback_usd = %(fallback_usd)s,
+    claimed_by = NULL, processed_at = clock_timestamp(), updated_at = now()
 WHERE id = %(id)s AND status <> 'delivered'
 """
 
@@ -82,6 +85,8 @@ MARK_ERROR = """
 UPDATE {s}.messages
 SET status = %(status)s, reason_code = %(code)s, reason = %(reason)s,
     raw_text = CASE WHEN %(keep)s THEN raw_text ELSE NULL END,
+    processed_dag_id = %(dag_id)s, processed_run_id = %(run_id)s, timings_ms = %(timings)s,
+    fallback_calls = %(fallback_calls)s, fallback_usd = %(fallback_usd)s,
     claimed_by = NULL, updated_at = now()
 WHERE id = %(id)s AND status <> 'delivered'
 """

@@ -30,6 +30,7 @@ from intakeflow.sinks.pg_reprocess import ReprocessCounts, ReprocessSelection, r
 from intakeflow.sinks.staged import (
     QUARANTINE_CODES,
     FhirWriteRecord,
+    RunRef,
     SaveCounts,
     StageCounts,
     StagedMessage,
@@ -82,25 +83,31 @@ class Store:
 
     # -- staging ----------------------------------------------------------------------------
 
-    def stage(self, items: Iterable[InboundMessage | Quarantined], run_id: str) -> StageCounts:
+    def stage(
+        self, items: Iterable[InboundMessage | Quarantined], run_id: str, dag_id: str | None = None
+    ) -> StageCounts:
         """Insert new messages as ``received`` and upsert source quarantines, one
-        transaction per batch. Rows already staged are counted as duplicates, untouched."""
+        transaction per batch. Rows already staged are counted as duplicates, untouched.
+        ``dag_id`` (with ``run_id``) records which DAG run staged them, for reporting."""
         counts = StageCounts()
         for batch in _batches(items, self.batch_size):
             messages = [m for m in batch if isinstance(m, InboundMessage)]
             quarantined = _dedupe_quarantine([m for m in batch if isinstance(m, Quarantined)])
             with self.connect() as conn, conn.transaction():
                 if messages:
-                    inserted = self._copy_messages(conn, messages, run_id)
+                    inserted = self._copy_messages(conn, messages, run_id, dag_id)
                     counts.staged += inserted
                     counts.duplicates += len(messages) - inserted
                 if quarantined:
-                    self._upsert_quarantine(conn, [_quarantine_row(qm, run_id) for qm in quarantined])
+                    self._upsert_quarantine(conn, [
+                        quarantine_row(qm.source, qm.source_id, qm.reason_code, qm.reason, dict(qm.meta), RunRef(dag_id, run_id))
+                        for qm in quarantined])
                     counts.quarantined += len(quarantined)
         return counts
 
     def _copy_messages(
-        self, conn: psycopg.Connection[dict[str, Any]], messages: list[InboundMessage], run_id: str
+        self, conn: psycopg.Connection[dict[str, Any]], messages: list[InboundMessage], run_id: str,
+        dag_id: str | None,
     ) -> int:
         conn.execute(q.CREATE_STAGE_TEMP)
         with conn.cursor().copy(q.COPY_STAGE_TEMP) as copy:
@@ -112,7 +119,7 @@ class Store:
                     meta["nul_replaced"] = True
                 copy.write_row(
                     (m.source, m.source_id, self.pipeline_version, text, m.channel, m.patient_ref, Jsonb(meta),
-                     m.received_at, run_id)
+                     m.received_at, run_id, dag_id)
                 )
         cur = conn.execute(self._q(q.INSERT_FROM_STAGE_TEMP))
         return cur.rowcount
@@ -154,14 +161,15 @@ class Store:
              "token": run_id, "reason": reason, "keep": self.store_raw},
         ).fetchall()
         if rows:
-            self._upsert_quarantine(
-                conn,
-                [{"source": r["source"], "source_id": r["source_id"], "code": "E025", "reason": reason,
-                  "meta": Jsonb({"message_id": r["id"]}), "run_id": run_id} for r in rows],
-            )
+            self._upsert_quarantine(conn, [
+                quarantine_row(r["source"], r["source_id"], "E025", reason, {"message_id": r["id"]}, RunRef(None, run_id))
+                for r in rows])
 
-    def save_results(self, pairs: Iterable[tuple[StagedMessage, PipelineResult]]) -> SaveCounts:
-        """Store pipeline results, one transaction per batch.
+    def save_results(
+        self, pairs: Iterable[tuple[StagedMessage, PipelineResult]], run: RunRef | None = None
+    ) -> SaveCounts:
+        """Store pipeline results, one transaction per batch; ``run`` is the DAG run that
+        produced them (recorded on the rows and their quarantine entries, for reporting).
 
         OK results -> ``processed`` with intents, PHI offsets/types and insurance fields
         replaced (never appended). Errors with an input code (see ``QUARANTINE_CODES``) ->
@@ -172,14 +180,18 @@ class Store:
         for batch in _batches(pairs, self.batch_size):
             with self.connect() as conn, conn.transaction(), conn.cursor() as cur:
                 for staged, result in batch:
-                    outcome = self._save_one(cur, staged, result)
+                    outcome = self._save_one(cur, staged, result, run or RunRef())
                     setattr(counts, outcome, getattr(counts, outcome) + 1)
         return counts
 
-    def _save_one(self, cur: psycopg.Cursor[dict[str, Any]], staged: StagedMessage, result: PipelineResult) -> str:
+    def _save_one(
+        self, cur: psycopg.Cursor[dict[str, Any]], staged: StagedMessage, result: PipelineResult, run: RunRef
+    ) -> str:
+        figures = {"dag_id": run.dag_id, "run_id": run.run_id, "timings": Jsonb(_rounded(result.timings_ms)),
+                   "fallback_calls": result.fallback_calls, "fallback_usd": float(result.fallback_usd)}
         if result.ok:
             cur.execute(self._q(q.MARK_PROCESSED),
-                        {"id": staged.id, "redacted": result.redacted_text, "keep": self.store_raw})
+                        {"id": staged.id, "redacted": result.redacted_text, "keep": self.store_raw, **figures})
             if cur.rowcount == 0:
                 return "skipped"
             cur.execute(self._q(q.UPSERT_INTENT), {
@@ -200,13 +212,13 @@ class Store:
         terminal = code in QUARANTINE_CODES or staged.attempts >= self.max_attempts
         status = "quarantined" if terminal else "failed"
         cur.execute(self._q(q.MARK_ERROR), {
-            "id": staged.id, "status": status, "code": code, "reason": reason, "keep": self.store_raw or not terminal})
+            "id": staged.id, "status": status, "code": code, "reason": reason, "keep": self.store_raw or not terminal,
+            **figures})
         if cur.rowcount == 0:
             return "skipped"
         if terminal:
-            cur.execute(self._q(q.UPSERT_QUARANTINE), {
-                "source": staged.source, "source_id": staged.source_id, "code": code, "reason": reason,
-                "meta": Jsonb({"message_id": staged.id, "stage": "pipeline"}), "run_id": None})
+            cur.execute(self._q(q.UPSERT_QUARANTINE), quarantine_row(
+                staged.source, staged.source_id, code, reason, {"message_id": staged.id, "stage": "pipeline"}, run))
         return status
 
     # -- write-back -------------------------------------------------------------------------
@@ -249,9 +261,8 @@ class Store:
                 "id": message_id, "code": code, "reason": reason, "keep": self.store_raw}).fetchone()
             if row is None:
                 return False
-            conn.execute(self._q(q.UPSERT_QUARANTINE), {
-                "source": row["source"], "source_id": row["source_id"], "code": code, "reason": reason,
-                "meta": Jsonb({"message_id": message_id, "stage": "writeback"}), "run_id": None})
+            conn.execute(self._q(q.UPSERT_QUARANTINE), quarantine_row(
+                row["source"], row["source_id"], code, reason, {"message_id": message_id, "stage": "writeback"}))
         return True
 
     # -- reprocessing -----------------------------------------------------------------------
@@ -307,9 +318,17 @@ def _dedupe_quarantine(items: list[Quarantined]) -> list[Quarantined]:
     return list(by_key.values())
 
 
-def _quarantine_row(qm: Quarantined, run_id: str) -> dict[str, Any]:
-    return {"source": qm.source, "source_id": qm.source_id, "code": qm.reason_code, "reason": qm.reason,
-            "meta": Jsonb(dict(qm.meta)), "run_id": run_id}
+def quarantine_row(
+    source: str, source_id: str, code: str, reason: str, meta: Mapping[str, Any], run: RunRef | None = None
+) -> dict[str, Any]:
+    """Parameters of ``UPSERT_QUARANTINE``; ``reason`` must be catalogue text, never message text."""
+    run = run or RunRef()
+    return {"source": source, "source_id": source_id, "code": code, "reason": reason, "meta": Jsonb(dict(meta)),
+            "run_id": run.run_id, "dag_id": run.dag_id}
+
+
+def _rounded(timings_ms: Mapping[str, float]) -> dict[str, float]:
+    return {k: round(float(v), 3) for k, v in timings_ms.items()}
 
 
 def _unique_spans(spans: list[Span]) -> list[Span]:

@@ -44,6 +44,14 @@ class StagedMessage:
         return PipelineInput(id=str(self.id), text=self.text, channel=self.channel, scope=self.patient_ref)
 
 
+@dataclass(frozen=True)
+class RunRef:
+    """The DAG run behind a store write (both ``None`` outside Airflow: listener, CLI)."""
+
+    dag_id: str | None = None
+    run_id: str | None = None
+
+
 @dataclass
 class StageCounts:
     """Outcome of :meth:`Store.stage`: new rows, rows already there, quarantined inputs."""

@@ -13,11 +13,12 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any, TypeGuard
 
-from airflow.sdk import Asset
+from airflow.sdk import Asset, AssetAlias
 from airflow.sdk.observability import stats
 
 PREFIX = "intakeflow"
 ASSET_SCHEME = "intakeflow"
+ALIAS_PREFIX = "intakeflow-"
 #: per-message stage timings go out as timers, not counters, and stay out of asset extras
 TIMINGS_KEY = "timings_ms"
 
@@ -30,15 +31,22 @@ def stage_asset(schema: str, stage: str) -> Asset:
     return Asset(uri=f"{ASSET_SCHEME}://{schema}/messages/{stage}", group=ASSET_SCHEME)
 
 
+def stage_alias(stage: str) -> AssetAlias:
+    """Stands in for ``stage_asset`` when the schema is known only at run time."""
+    return AssetAlias(name=f"{ALIAS_PREFIX}{stage}", group=ASSET_SCHEME)
+
+
 def with_default_outlets(kwargs: dict[str, Any], schema: str, stage: str) -> dict[str, Any]:
     """Operator kwargs with the stage's asset as outlet unless the caller set outlets.
 
-    Outlets are fixed when the DAG is parsed, so a templated schema (known only at run
-    time) gets no default: pass ``outlets=[stage_asset(<schema>, <stage>)]`` explicitly.
+    Outlets are fixed when the DAG is parsed; a templated schema (known only at run time,
+    as in the example DAGs) gets the stage's asset alias instead, and ``publish`` attaches
+    the event to the asset of the rendered schema through it.
     """
-    if "outlets" in kwargs or _TEMPLATED.search(schema):
+    if "outlets" in kwargs:
         return kwargs
-    return {**kwargs, "outlets": [stage_asset(schema, stage)]}
+    outlet = stage_alias(stage) if _TEMPLATED.search(schema) else stage_asset(schema, stage)
+    return {**kwargs, "outlets": [outlet]}
 
 
 def _label(key: object) -> str:
@@ -103,3 +111,7 @@ def publish(task: Any, context: Any, stage: str, counts: Mapping[str, Any]) -> N
     for outlet in task.outlets or ():
         if isinstance(outlet, Asset) and outlet.uri.startswith(f"{ASSET_SCHEME}://"):
             events[outlet].extra = dict(extra)
+        elif isinstance(outlet, AssetAlias) and outlet.name.startswith(ALIAS_PREFIX):
+            schema = str(getattr(task, "store_schema", "") or "")
+            if schema and not _TEMPLATED.search(schema):
+                events[outlet].add(stage_asset(schema, outlet.name.removeprefix(ALIAS_PREFIX)), extra=dict(extra))

@@ -64,7 +64,7 @@ class StageFhirCommunicationsOperator(BaseOperator):
                 client, lo, hi, statuses=self.statuses, categories=self.categories,
                 page_size=int(self.page_size), source=self.source_name,
             )
-            counts = store.stage(items, str(context["run_id"])).as_dict()
+            counts = store.stage(items, str(context["run_id"]), self.dag_id).as_dict()
         self.log.info("staged %(staged)d, duplicates %(duplicates)d, quarantined %(quarantined)d", counts)
         publish(self, context, "stage.fhir", counts)
         return counts

@@ -100,7 +100,7 @@ class StageHl7ArchiveOperator(BaseOperator):
         paths = [resolve_inside(root, f) for f in self.files]
         store = open_store(self.postgres_conn_id, self.store_schema, pipeline_version(self.model_path))
         items = (item for path in paths for item in read_file(path, root))
-        counts = store.stage(items, str(context["run_id"]))
+        counts = store.stage(items, str(context["run_id"]), self.dag_id)
         result = {"files": len(paths), **counts.as_dict()}
         self.log.info("staged %(staged)d, duplicates %(duplicates)d, quarantined %(quarantined)d", result)
         publish(self, context, "stage.hl7", result)

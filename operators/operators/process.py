@@ -2,65 +2,18 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseOperator, Context
 
 from intakeflow.operators.operators._common import claim_token, open_store
 from intakeflow.operators.operators._metrics import publish, with_default_outlets
-from intakeflow.results import PipelineInput, PipelineResult
+from intakeflow.processing import PipelineLike, process_pending
+from intakeflow.sinks.staged import RunRef
 
 if TYPE_CHECKING:
     from intakeflow.pipeline import PipelineConfig
-
-
-class PipelineLike(Protocol):
-    version: str
-
-    def process(self, messages: Sequence[PipelineInput]) -> list[PipelineResult]: ...
-
-
-class RunTally:
-    """Counts over processed batches: the only thing the operator hands to XCom."""
-
-    def __init__(self) -> None:
-        self.outcomes: Counter[str] = Counter()
-        self.intents: Counter[str] = Counter()
-        self.queues: Counter[str] = Counter()
-        self.phi: Counter[str] = Counter()
-        self.insurance: Counter[str] = Counter()
-        self.errors: Counter[str] = Counter()
-        self.timings_ms: Counter[str] = Counter()
-        self.batches = 0
-        self.fallback_calls = 0
-
-    def add_results(self, results: Sequence[PipelineResult]) -> None:
-        self.batches += 1
-        for r in results:
-            self.fallback_calls += r.fallback_calls
-            self.timings_ms.update(r.timings_ms)
-            if not r.ok:
-                self.errors[r.error_code or "unknown"] += 1
-                continue
-            self.intents[r.intent or "none"] += 1
-            self.queues[r.queue or "none"] += 1
-            self.phi.update(s.label for s in r.phi)
-            self.insurance.update(s.label for s in r.insurance)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            **{k: self.outcomes[k] for k in ("claimed", "processed", "failed", "quarantined", "skipped")},
-            "batches": self.batches,
-            "fallback_calls": self.fallback_calls,
-            "intents": dict(self.intents),
-            "queues": dict(self.queues),
-            "phi": dict(self.phi),
-            "insurance": dict(self.insurance),
-            "errors": dict(self.errors),
-            "timings_ms": {k: round(v, 1) for k, v in self.timings_ms.items()},
-        }
 
 
 class ProcessMessagesOperator(BaseOperator):
@@ -124,17 +77,13 @@ class ProcessMessagesOperator(BaseOperator):
         pipeline = self.build_pipeline()
         # the pipeline's own version keys the claim, so a changed model never re-reads old rows
         store = open_store(self.postgres_conn_id, self.store_schema, pipeline.version, store_raw=self.store_raw)
-        token = claim_token(context)
-        sources = list(self.sources) if self.sources else None
-        tally = RunTally()
-        while self.max_batches is None or tally.batches < int(self.max_batches):
-            batch = store.claim(int(self.batch_size), token, sources)
-            if not batch:
-                break
-            results = pipeline.process([m.to_pipeline_input() for m in batch])
-            tally.outcomes["claimed"] += len(batch)
-            tally.outcomes.update(store.save_results(zip(batch, results, strict=True)).as_dict())
-            tally.add_results(results)
+        tally = process_pending(
+            store, pipeline, claim_token(context),
+            batch_size=int(self.batch_size),
+            sources=list(self.sources) if self.sources else None,
+            max_batches=None if self.max_batches is None else int(self.max_batches),
+            run=RunRef(self.dag_id, str(context["run_id"])),
+        )
         summary = tally.as_dict()
         self.log.info(
             "processed %d, failed %d, quarantined %d in %d batches",

@@ -65,8 +65,14 @@ def test_hl7_dag_end_to_end(
     assert str(run.state) == "success"
     states = {(ti.task_id, ti.map_index): str(ti.state) for ti in run.get_task_instances()}
     assert sum(1 for (t, _), _s in states.items() if t == "stage_shard") == 3  # 5 files in shards of 2
+    assert states.pop(("write_back", -1)) == "skipped"  # write-back is off by default for the archive
     assert set(states.values()) == {"success"}
     assert _messages(pg_dsn, store_schema) == {"processed": 27}
+    with psycopg.connect(pg_dsn) as conn:
+        attributed = conn.execute(
+            f'SELECT DISTINCT dag_id, run_id = processed_run_id, processed_dag_id FROM "{store_schema}".messages'
+        ).fetchall()
+    assert attributed == [("hl7_archive_intake", True, "hl7_archive_intake")]
     # backfill-safe: the same day again adds nothing
     again = dag.test(logical_date=day + timedelta(days=1), run_conf=conf)
     assert str(again.state) == "success"

@@ -288,6 +288,17 @@ def test_connections_match_the_example_dags(services: dict[str, Any]) -> None:
     assert (fhir["conn_type"], fhir["host"]) == ("fhir", "http://hapi-fhir:8080/fhir")
 
 
+
+def test_api_server_points_the_monitoring_page_at_the_store(services: dict[str, Any]) -> None:
+    from intakeflow.example_dags._defaults import store_params
+
+    env = services["airflow-apiserver"]["environment"]
+    conn_id = env["AIRFLOW__INTAKEFLOW__MONITOR_POSTGRES_CONN_ID"]
+    assert conn_id == store_params()["postgres_conn_id"].value
+    assert f"AIRFLOW_CONN_{conn_id.upper()}" in env
+    assert env["AIRFLOW__INTAKEFLOW__MONITOR_SCHEMAS"].split(",")[0] == store_params()["store_schema"].value
+
+
 def test_connection_json_survives_a_quote_free_password() -> None:
     env = {**secrets_filled(), "INTAKEFLOW_DB_PASSWORD": "p@ss:w/rd%1"}
     conn = load(env)["services"]["airflow-scheduler"]["environment"]["AIRFLOW_CONN_INTAKEFLOW_POSTGRES"]

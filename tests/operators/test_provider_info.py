@@ -35,3 +35,11 @@ def test_connection_types_point_at_their_hooks(conn: dict[str, object]) -> None:
     assert callable(hook.test_connection)
     # Airflow 3.2+ reads the form from here; the hooks must not define the deprecated methods
     assert "get_connection_form_widgets" not in vars(hook) and "get_ui_field_behaviour" not in vars(hook)
+
+
+def test_config_section_defaults_are_the_plugins() -> None:
+    from intakeflow.plugins import plugin
+
+    options = INFO["config"]["intakeflow"]["options"]
+    assert options["monitor_postgres_conn_id"]["default"] == plugin.DEFAULT_CONN_ID
+    assert options["monitor_schemas"]["default"] == plugin.DEFAULT_SCHEMAS

@@ -19,6 +19,7 @@ from intakeflow.operators.operators._metrics import (
     counts_only,
     metric_counts,
     metric_timings,
+    stage_alias,
     stage_asset,
     with_default_outlets,
 )
@@ -100,21 +101,22 @@ def test_counts_only_keeps_numbers() -> None:
     ("kwargs", "schema", "expected"),
     [
         ({}, "store_a", ["intakeflow://store_a/messages/processed"]),
-        ({}, "{{ params.store_schema }}", None),
+        ({}, "{{ params.store_schema }}", ["alias:intakeflow-processed"]),
         ({"outlets": []}, "store_a", []),
         ({"outlets": [Asset("s3://bucket/x")]}, "store_a", ["s3://bucket/x"]),
     ],
 )
 def test_default_outlets(kwargs: dict[str, Any], schema: str, expected: list[str] | None) -> None:
     out = with_default_outlets(kwargs, schema, "processed")
-    assert ([a.uri for a in out["outlets"]] if "outlets" in out else None) == expected
+    outlets = [getattr(a, "uri", None) or f"alias:{a.name}" for a in out["outlets"]] if "outlets" in out else None
+    assert outlets == expected
 
 
 def test_operators_get_their_stage_asset() -> None:
     op = ProcessMessagesOperator(task_id="p", store_schema="store_a")
     assert op.outlets == [stage_asset("store_a", "processed")]
     templated = ProcessMessagesOperator(task_id="q", store_schema="{{ params.store_schema }}")
-    assert templated.outlets == []
+    assert templated.outlets == [stage_alias("processed")]
 
 
 def _staged(dsn: str, schema: str, version: str, n: int) -> None:
@@ -166,11 +168,13 @@ def test_stage_hl7_emits_metrics_without_outlet_events(
 
 
 @pytest.mark.integration
+@pytest.mark.parametrize("templated", [False, True], ids=["literal-schema", "templated-schema"])
 def test_asset_event_extra_lands_in_airflow(
     recorder: RecordingStats, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, pg_dsn: str, pg_conn_id: str,
-    store_schema: str, fake_pipeline: Any,
+    store_schema: str, fake_pipeline: Any, templated: bool,
 ) -> None:
-    """A real ``dag.test()`` run: the task runner turns the outlet extra into an AssetEvent."""
+    """A real ``dag.test()`` run: the task runner turns the outlet extra into an AssetEvent,
+    directly, or through the stage's asset alias when the schema is a template (example DAGs)."""
     from airflow import settings
     from airflow.dag_processing.dagbag import DagBag
     from airflow.models.asset import AssetEvent
@@ -178,12 +182,14 @@ def test_asset_event_extra_lands_in_airflow(
     from airflow.utils.session import create_session
     from sqlalchemy import select
 
+    schema_arg = "{{ params.s }}" if templated else store_schema
     (tmp_path / "probe_dag.py").write_text(textwrap.dedent(f"""
         from datetime import UTC, datetime
         from airflow.sdk import DAG
         from intakeflow.operators.operators.process import ProcessMessagesOperator
-        with DAG("metrics_probe_{store_schema}", schedule=None, start_date=datetime(2024, 1, 1, tzinfo=UTC)):
-            ProcessMessagesOperator(task_id="process", postgres_conn_id="{pg_conn_id}", store_schema="{store_schema}")
+        with DAG("metrics_probe_{store_schema}", schedule=None, start_date=datetime(2024, 1, 1, tzinfo=UTC),
+                 params={{"s": "{store_schema}"}}):
+            ProcessMessagesOperator(task_id="process", postgres_conn_id="{pg_conn_id}", store_schema="{schema_arg}")
     """))
     # dag.test() syncs the "dags-folder" bundle, whose path Airflow read into settings at import
     monkeypatch.setattr(settings, "DAGS_FOLDER", str(tmp_path))

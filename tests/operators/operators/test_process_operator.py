@@ -4,7 +4,8 @@ from typing import Any
 
 import pytest
 
-from intakeflow.operators.operators.process import PipelineLike, ProcessMessagesOperator, RunTally
+from intakeflow.operators.operators.process import ProcessMessagesOperator
+from intakeflow.processing import PipelineLike, RunTally
 from intakeflow.results import InboundMessage, PipelineResult
 from intakeflow.sinks import Store
 from intakeflow.spans import Span

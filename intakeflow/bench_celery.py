@@ -1,0 +1,149 @@
+"""Scale-out benchmark: the ``hl7_archive_intake`` DAG on CeleryExecutor with 1, then 2 workers.
+
+For each worker count it starts a fresh local Airflow (scheduler, DAG processor, API server,
+Celery workers on the local Redis; metadata database and store on the local PostgreSQL),
+writes nothing new (one synthetic archive serves every round), runs ``airflow backfill
+create`` over all days of the archive at once, and prints messages per second from the
+backfill's creation to its last finished run, plus where the task time went.
+
+Each worker gets ``--concurrency`` slots (default 1), so parallelism is the worker count.
+All workers share this machine's cores with the scheduler and the database: the figure is
+how the DAG scales with slots on one host, the floor of what separate hosts give.
+
+    python -m intakeflow.bench_celery --days 4 --per-day 400 --workers 1,2
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+from intakeflow.demo_data import demo_texts, write_hl7_archive
+from intakeflow.devstack import AirflowStack
+
+DAG_ID = "hl7_archive_intake"
+DAGS = Path(__file__).resolve().parent / "example_dags"
+FIRST_DAY = datetime(2024, 5, 1, tzinfo=UTC)
+
+
+@dataclass
+class Round:
+    workers: int
+    messages: int
+    seconds: float
+    task_seconds: dict[str, float]
+    runs_ok: int
+
+    @property
+    def rate(self) -> float:
+        return self.messages / self.seconds if self.seconds else 0.0
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    ap = argparse.ArgumentParser(prog="python -m intakeflow.bench_celery", description=__doc__.split("\n\n")[0])
+    ap.add_argument("--days", type=int, default=4, help="archive days = backfill runs (default 4)")
+    ap.add_argument("--per-day", type=int, default=400, help="messages per day (default 400)")
+    ap.add_argument("--files-per-day", type=int, default=4, help="files per day = stage shards per run (default 4)")
+    ap.add_argument("--workers", default="1,2", help="worker counts to measure, comma-separated (default 1,2)")
+    ap.add_argument("--concurrency", type=int, default=1, help="task slots per worker (default 1)")
+    ap.add_argument("--redis-url", default="redis://127.0.0.1:6379/8", help="broker (a database the bench may flush)")
+    ap.add_argument("--pg-url", default="postgresql://postgres@127.0.0.1:5432", help="PostgreSQL server URL")
+    ap.add_argument("--timeout", type=float, default=1800.0, help="seconds per round before giving up")
+    return ap.parse_args(argv)
+
+
+def run_round(args: argparse.Namespace, archive: Path, workers: int, tmp: Path) -> Round:
+    db_name = f"intakeflow_bench_celery_{uuid.uuid4().hex[:6]}"
+    store = f"{args.pg_url}/{db_name}"
+    stack = AirflowStack(
+        home=tmp / f"airflow-{workers}", db_name=db_name, dags_folder=DAGS, pg_url=args.pg_url,
+        executor="CeleryExecutor", redis_url=args.redis_url,
+        env={"AIRFLOW_CONN_INTAKEFLOW_POSTGRES": json.dumps({"conn_type": "postgres", "host": store}),
+             "AIRFLOW__CORE__PARALLELISM": "32"},
+    )
+    print(f"[{workers} worker(s)] starting Airflow (CeleryExecutor) ...", flush=True)
+    stack.setup()
+    try:
+        stack.start_services(workers=workers, concurrency=args.concurrency)
+        stack.wait_for_dag(DAG_ID)
+        stack.api("PATCH", f"/api/v2/dags/{DAG_ID}", {"is_paused": False})
+        last = FIRST_DAY + timedelta(days=args.days - 1)
+        conf = {"archive_root": str(archive), "files_per_shard": 1}
+        t0 = time.monotonic()
+        stack.airflow("backfill", "create", "--dag-id", DAG_ID, "--from-date", f"{FIRST_DAY:%Y-%m-%d}",
+                      "--to-date", f"{last:%Y-%m-%d}", "--max-active-runs", str(args.days),
+                      "--dag-run-conf", json.dumps(conf))
+        runs = _wait(stack, args.days, args.timeout)
+        seconds = time.monotonic() - t0
+        task_seconds: dict[str, float] = defaultdict(float)
+        for run in runs:
+            body = stack.api("GET", f"/api/v2/dags/{DAG_ID}/dagRuns/{_q(run['dag_run_id'])}/taskInstances?limit=1000")
+            for ti in body["task_instances"]:
+                task_seconds[ti["task_id"]] += float(ti.get("duration") or 0.0)
+        with psycopg.connect(store) as conn:
+            row = conn.execute(
+                "SELECT count(*) FROM intakeflow.messages WHERE status IN ('processed', 'delivered')").fetchone()
+        ok = sum(1 for r in runs if r["state"] == "success")
+        return Round(workers, int(row[0]) if row else 0, seconds, dict(task_seconds), ok)
+    finally:
+        stack.stop()
+        stack.drop_database()
+
+
+def _q(run_id: str) -> str:
+    from urllib.parse import quote
+
+    return quote(run_id, safe="")
+
+
+def _wait(stack: AirflowStack, count: int, timeout: float) -> list[dict[str, Any]]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        runs = [r for r in stack.dag_runs(DAG_ID) if r["run_type"] == "backfill"]
+        if len(runs) >= count and all(r["state"] in ("success", "failed") for r in runs):
+            return runs
+        time.sleep(1.0)
+    raise TimeoutError(f"backfill did not finish in {timeout:.0f} s; logs in {stack.home / 'logs'}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    counts = [int(w) for w in args.workers.split(",") if w.strip()]
+    with tempfile.TemporaryDirectory(prefix="intakeflow-bench-celery-") as tmp_name:
+        tmp = Path(tmp_name)
+        texts = demo_texts(args.days * args.per_day, seed=5)
+        summary = write_hl7_archive(tmp / "archive", texts, FIRST_DAY, days=args.days,
+                                    files_per_day=args.files_per_day, without_text_every=0)
+        print(f"archive: {summary.messages} HL7 v2 messages, {args.days} days x {args.files_per_day} files", flush=True)
+        rounds = [run_round(args, tmp / "archive", n, tmp) for n in counts]
+    print()
+    print(f"{'workers':>8}{'slots':>7}{'messages':>10}{'seconds':>9}{'msg/s':>8}{'speed-up':>10}  runs ok")
+    base = rounds[0].rate or 1.0
+    for r in rounds:
+        print(f"{r.workers:>8}{r.workers * args.concurrency:>7}{r.messages:>10}{r.seconds:>9.1f}{r.rate:>8.1f}"
+              f"{r.rate / base:>9.2f}x  {r.runs_ok}/{args.days}")
+    print("\ntask seconds summed over the runs (stage = parse + stage, process = model + save):")
+    for r in rounds:
+        parts = ", ".join(f"{k} {v:.1f}" for k, v in sorted(r.task_seconds.items(), key=lambda kv: -kv[1]))
+        print(f"  {r.workers} worker(s): {parts}")
+    expected = summary.messages
+    ok = all(r.messages == expected and r.runs_ok == args.days for r in rounds)
+    if not ok:
+        print(f"ERROR: expected {expected} processed messages and {args.days} successful runs per round",
+              file=sys.stderr)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,280 @@
+"""A throw-away local Airflow for integration tests and benchmarks.
+
+``AirflowStack`` gives one Airflow installation its own home folder, its own metadata
+database on the local PostgreSQL, free ports and (for Celery) its own Redis database, and
+starts its services as child processes in their own process groups: ``airflow standalone``
+(LocalExecutor) or scheduler + DAG processor + API server + N Celery workers. Everything
+talks to Airflow the way an operator would: the CLI and the REST API.
+
+Not for production: the admin password is written in clear into the home folder.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+import psycopg
+from psycopg import sql
+
+ADMIN_USER = "admin"
+#: states after which a DAG run does not change any more
+FINISHED = frozenset({"success", "failed"})
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class AirflowStack:
+    """One local Airflow. ``pg_url`` is a server URL (``postgresql://user@host:port``)
+    on which a database ``db_name`` is created fresh; ``env`` adds variables (connections
+    as ``AIRFLOW_CONN_*``, settings as ``AIRFLOW__SECTION__KEY``) for every process."""
+
+    home: Path
+    db_name: str
+    dags_folder: Path
+    pg_url: str = "postgresql://postgres@127.0.0.1:5432"
+    executor: str = "LocalExecutor"
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    env: dict[str, str] = field(default_factory=dict)
+    password: str = "intakeflow-test-admin"
+    api_port: int = field(default_factory=free_port)
+    processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    _token: str | None = None
+
+    # -- setup --------------------------------------------------------------------------------
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.api_port}"
+
+    def environ(self, **extra: str) -> dict[str, str]:
+        """The environment of every Airflow process of this stack: the caller's, minus
+        any Airflow settings of its own (a test run has its own), plus the stack's."""
+        base = {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW")}
+        bin_dir = str(Path(sys.executable).parent)
+        env = {
+            **base,
+            "PATH": f"{bin_dir}{os.pathsep}{base.get('PATH', '')}",  # standalone spawns `airflow`
+            "AIRFLOW_HOME": str(self.home),
+            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"postgresql+psycopg2://{self._server()}/{self.db_name}",
+            "AIRFLOW__CORE__EXECUTOR": self.executor,
+            "AIRFLOW__CORE__DAGS_FOLDER": str(self.dags_folder),
+            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+            "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "True",
+            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{ADMIN_USER}:admin",
+            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(self.home / "passwords.json"),
+            "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{self.base_url}/execution/",
+            "AIRFLOW__API__HOST": "127.0.0.1",
+            "AIRFLOW__API__PORT": str(self.api_port),
+            "AIRFLOW__API__BASE_URL": self.base_url,
+            "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(free_port()),
+            "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(free_port()),
+            "AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK": "False",
+            "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
+            "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "2",
+            "AIRFLOW__CELERY__BROKER_URL": self.redis_url,
+            "AIRFLOW__CELERY__RESULT_BACKEND": f"db+postgresql://{self._server()}/{self.db_name}",
+            "AIRFLOW__CELERY__WORKER_CONCURRENCY": "2",
+            **self.env,
+            **extra,
+        }
+        return env
+
+    def _server(self) -> str:
+        parts = urlsplit(self.pg_url)
+        return parts.netloc
+
+    def setup(self) -> None:
+        """Fresh metadata database and home folder, then ``airflow db migrate``."""
+        self.home.mkdir(parents=True, exist_ok=True)
+        (self.home / "logs").mkdir(exist_ok=True)
+        (self.home / "passwords.json").write_text(json.dumps({ADMIN_USER: self.password}))
+        with psycopg.connect(f"{self.pg_url}/postgres", autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(self.db_name)))
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(self.db_name)))
+        if self.executor == "CeleryExecutor":
+            self._flush_redis()
+        self.airflow("db", "migrate", timeout=300)
+
+    def _flush_redis(self) -> None:
+        import redis
+
+        redis.Redis.from_url(self.redis_url).flushdb()
+
+    # -- processes ----------------------------------------------------------------------------
+
+    def start(self, name: str, *args: str, **extra_env: str) -> None:
+        """Start ``airflow <args>`` as a service in its own process group; output goes to
+        ``<home>/logs/<name>.log``."""
+        log = (self.home / "logs" / f"{name}.log").open("ab")
+        self.processes[name] = subprocess.Popen(
+            [str(Path(sys.executable).parent / "airflow"), *args],
+            env=self.environ(**extra_env), stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            start_new_session=True, cwd=self.home,
+        )
+        log.close()
+
+    def start_standalone(self) -> None:
+        self.start("standalone", "standalone")
+        self.wait_ready()
+
+    def start_services(self, workers: int = 0, concurrency: int = 2) -> None:
+        """Scheduler, DAG processor, API server and ``workers`` Celery workers."""
+        self.start("api-server", "api-server", "--port", str(self.api_port), "--host", "127.0.0.1")
+        self.start("scheduler", "scheduler")
+        self.start("dag-processor", "dag-processor")
+        for i in range(workers):
+            self.start_worker(i, concurrency)
+        self.wait_ready()
+
+    def start_worker(self, index: int, concurrency: int = 2) -> None:
+        self.start(
+            f"worker-{index}", "celery", "worker", "--concurrency", str(concurrency),
+            "--celery-hostname", f"worker{index}@%h",
+            AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT=str(free_port()),
+        )
+
+    def wait_ready(self, timeout: float = 180.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            self._check_alive()
+            try:
+                health = self._get_json("/api/v2/monitor/health", auth=False)
+                if health.get("scheduler", {}).get("status") == "healthy":
+                    return
+            except (OSError, ValueError):
+                pass
+            time.sleep(1.0)
+        raise TimeoutError(f"Airflow did not become healthy in {timeout:.0f} s; see {self.home / 'logs'}")
+
+    def _check_alive(self) -> None:
+        for name, proc in self.processes.items():
+            if proc.poll() is not None:
+                raise RuntimeError(f"Airflow process {name} exited with {proc.returncode}; see {self.home / 'logs'}")
+
+    def stop(self, names: Sequence[str] | None = None, timeout: float = 30.0) -> None:
+        """SIGTERM the process groups (Airflow finishes or hands back running work), then
+        SIGKILL what is left."""
+        chosen = [n for n in (names or list(self.processes)) if n in self.processes]
+        for name in chosen:
+            _signal_group(self.processes[name], signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        for name in chosen:
+            proc = self.processes.pop(name)
+            try:
+                proc.wait(max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                pass
+            _signal_group(proc, signal.SIGKILL)  # the group: children outlive their parent
+            proc.wait()
+
+    def drop_database(self) -> None:
+        with psycopg.connect(f"{self.pg_url}/postgres", autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(self.db_name)))
+
+    def __enter__(self) -> AirflowStack:
+        self.setup()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # -- CLI and REST API ---------------------------------------------------------------------
+
+    def airflow(self, *args: str, timeout: float = 120.0) -> str:
+        """Run an ``airflow`` CLI command; its stdout, or RuntimeError with its output."""
+        done = subprocess.run(
+            [str(Path(sys.executable).parent / "airflow"), *args], env=self.environ(), capture_output=True,
+            timeout=timeout, cwd=self.home, check=False,
+        )
+        if done.returncode != 0:
+            out = (done.stdout + done.stderr).decode(errors="replace")[-3000:]
+            raise RuntimeError(f"airflow {' '.join(args[:2])} exited with {done.returncode}:\n{out}")
+        return done.stdout.decode(errors="replace")
+
+    def token(self) -> str:
+        if self._token is None:
+            body = json.dumps({"username": ADMIN_USER, "password": self.password}).encode()
+            req = urllib.request.Request(f"{self.base_url}/auth/token", data=body, method="POST",
+                                         headers={"Content-Type": "application/json"})
+            with urllib.request.urlopen(req, timeout=30) as resp:
+                self._token = str(json.load(resp)["access_token"])
+        return self._token
+
+    def _get_json(self, path: str, *, auth: bool = True) -> Any:
+        headers = {"Authorization": f"Bearer {self.token()}"} if auth else {}
+        req = urllib.request.Request(f"{self.base_url}{path}", headers=headers)
+        with urllib.request.urlopen(req, timeout=30) as resp:
+            return json.load(resp)
+
+    def api(self, method: str, path: str, body: Mapping[str, Any] | None = None) -> Any:
+        data = None if body is None else json.dumps(body).encode()
+        req = urllib.request.Request(f"{self.base_url}{path}", data=data, method=method, headers={
+            "Authorization": f"Bearer {self.token()}", "Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(req, timeout=60) as resp:
+                raw = resp.read()
+        except urllib.error.HTTPError as exc:
+            raise RuntimeError(f"{method} {path}: HTTP {exc.code} {exc.read()[:500]!r}") from None
+        return json.loads(raw) if raw else None
+
+    def wait_for_dag(self, dag_id: str, timeout: float = 120.0) -> None:
+        """Until the DAG processor has parsed ``dag_id`` into the database."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            self._check_alive()
+            try:
+                self.api("GET", f"/api/v2/dags/{quote(dag_id)}")
+                return
+            except RuntimeError:
+                time.sleep(1.0)
+        raise TimeoutError(f"DAG {dag_id} was not parsed in {timeout:.0f} s")
+
+    def dag_runs(self, dag_id: str) -> list[dict[str, Any]]:
+        runs = self.api("GET", f"/api/v2/dags/{quote(dag_id)}/dagRuns?limit=1000&order_by=logical_date")
+        return list(runs["dag_runs"])
+
+    def trigger(self, dag_id: str, conf: Mapping[str, Any], logical_date: str | None = None) -> str:
+        run = self.api("POST", f"/api/v2/dags/{quote(dag_id)}/dagRuns", {"conf": dict(conf), "logical_date": logical_date})
+        return str(run["dag_run_id"])
+
+    def wait_for_runs(self, dag_id: str, count: int, timeout: float = 600.0) -> list[dict[str, Any]]:
+        """Until ``dag_id`` has at least ``count`` runs and all of them finished."""
+        deadline = time.monotonic() + timeout
+        runs: list[dict[str, Any]] = []
+        while time.monotonic() < deadline:
+            self._check_alive()
+            runs = self.dag_runs(dag_id)
+            if len(runs) >= count and all(r["state"] in FINISHED for r in runs):
+                return runs
+            time.sleep(2.0)
+        states = [r["state"] for r in runs]
+        raise TimeoutError(f"{dag_id}: runs not finished after {timeout:.0f} s: {states}; see {self.home / 'logs'}")
+
+    def task_states(self, dag_id: str, run_id: str) -> dict[tuple[str, int], str]:
+        body = self.api("GET", f"/api/v2/dags/{quote(dag_id)}/dagRuns/{quote(run_id, safe='')}/taskInstances?limit=1000")
+        return {(ti["task_id"], int(ti["map_index"])): str(ti["state"]) for ti in body["task_instances"]}
+
+
+def _signal_group(proc: subprocess.Popen[bytes], sig: signal.Signals) -> None:
+    try:
+        os.killpg(proc.pid, sig)
+    except (ProcessLookupError, PermissionError):
+        pass

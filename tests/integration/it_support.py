@@ -1,0 +1,123 @@
+"""Helpers of the Airflow integration tests (fixtures are in conftest.py)."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psycopg
+
+from intakeflow.demo_data import ArchiveSummary
+from intakeflow.devstack import AirflowStack
+
+REPO = Path(__file__).resolve().parents[2]
+DAG_ID = "hl7_archive_intake"
+FIRST_DAY = datetime(2024, 3, 1, tzinfo=UTC)
+DAYS = ("2024-03-01", "2024-03-02", "2024-03-03")
+STORE = "intakeflow"
+FHIR_TYPES = ("Communication", "Task", "Coverage", "Provenance")
+
+
+@dataclass(frozen=True)
+class Archive:
+    root: Path
+    summary: ArchiveSummary
+
+
+
+
+
+def stack_env(db_name: str, fhir_url: str) -> dict[str, str]:
+    return {
+        "AIRFLOW_CONN_INTAKEFLOW_POSTGRES": json.dumps(
+            {"conn_type": "postgres", "host": f"postgresql://postgres@127.0.0.1:5432/{db_name}"}),
+        "AIRFLOW_CONN_INTAKEFLOW_FHIR": json.dumps(
+            {"conn_type": "fhir", "host": fhir_url, "extra": {"auth_type": "none"}}),
+        "AIRFLOW__INTAKEFLOW__MONITOR_SCHEMAS": STORE,
+    }
+
+
+def make_stack(tmp: Path, kind: str, fhir_url: str, executor: str, **kwargs: Any) -> AirflowStack:
+    db_name = f"intakeflow_it_{kind}_{uuid.uuid4().hex[:6]}"
+    return AirflowStack(home=tmp, db_name=db_name, dags_folder=REPO / "dags", executor=executor,
+                        env=stack_env(db_name, fhir_url), **kwargs)
+
+
+def store_dsn(stack: AirflowStack) -> str:
+    return f"{stack.pg_url}/{stack.db_name}"
+
+
+def run_conf(archive: Archive) -> dict[str, Any]:
+    return {"archive_root": str(archive.root), "files_per_shard": 1, "write_back": True}
+
+
+def backfill(stack: AirflowStack, archive: Archive, *extra: str) -> list[dict[str, Any]]:
+    """``airflow backfill create`` over DAYS, then wait until its runs finished."""
+    stack.airflow("backfill", "create", "--dag-id", DAG_ID, "--from-date", DAYS[0], "--to-date", DAYS[-1],
+                  "--max-active-runs", "3", "--dag-run-conf", json.dumps(run_conf(archive)), *extra)
+    return backfill_runs(stack)
+
+
+def backfill_runs(stack: AirflowStack, timeout: float = 600.0) -> list[dict[str, Any]]:
+    """The backfill's runs once all finished and the scheduler closed the backfill (only
+    then may the next one start: one running backfill per DAG)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        runs = [r for r in stack.dag_runs(DAG_ID) if r["run_type"] == "backfill"]
+        open_fills = [b for b in stack.api("GET", f"/api/v2/backfills?dag_id={DAG_ID}")["backfills"]
+                      if b["completed_at"] is None]
+        if len(runs) == len(DAYS) and all(r["state"] in ("success", "failed") for r in runs) and not open_fills:
+            return runs
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"backfill runs: {[r['state'] for r in runs]}; logs in {stack.home / 'logs'}")
+        time.sleep(2.0)
+
+
+@dataclass(frozen=True)
+class StoreCounts:
+    messages: dict[str, int]
+    quarantine: dict[str, int]
+    intents: int
+    phi_spans: int
+    insurance_rows: int
+    fhir_writes: dict[str, int]
+
+    @classmethod
+    def read(cls, dsn: str) -> StoreCounts:
+        with psycopg.connect(dsn) as conn:
+            def grouped(query: str) -> dict[str, int]:
+                return {str(k): int(n) for k, n in conn.execute(query).fetchall()}
+
+            def one(query: str) -> int:
+                row = conn.execute(query).fetchone()
+                return int(row[0]) if row else 0
+
+            return cls(
+                messages=grouped(f"SELECT status, count(*) FROM {STORE}.messages GROUP BY 1"),
+                quarantine=grouped(f"SELECT reason_code, count(*) FROM {STORE}.quarantine GROUP BY 1"),
+                intents=one(f"SELECT count(*) FROM {STORE}.intents"),
+                phi_spans=one(f"SELECT count(*) FROM {STORE}.phi_spans"),
+                insurance_rows=one(f"SELECT count(*) FROM {STORE}.insurance_fields"),
+                fhir_writes=grouped(f"SELECT resource_type || ':' || status, count(*) FROM {STORE}.fhir_writes GROUP BY 1"),
+            )
+
+
+def fhir_counts(base: str) -> dict[str, int]:
+    out = {}
+    for rtype in FHIR_TYPES:
+        bundle = httpx.get(f"{base}/{rtype}", params={"_summary": "count"}, timeout=30).raise_for_status().json()
+        out[rtype] = int(bundle["total"])
+    return out
+
+
+@dataclass(frozen=True)
+class Backfilled:
+    runs: list[dict[str, Any]]
+    counts: StoreCounts
+    fhir: dict[str, int]

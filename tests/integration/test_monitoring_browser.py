@@ -1,0 +1,138 @@
+"""The monitoring page in a real browser (Debian's Chromium, driven by Playwright) against
+``airflow standalone`` on PostgreSQL after the archive backfill: logged out it is refused,
+logged in it is reached from Airflow's own navigation, its figures equal the database's,
+the drill-down shows a run's quarantine by id and reason, and no message text appears."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from it_support import DAG_ID, STORE, Archive, Backfilled, store_dsn
+
+from intakeflow.demo_data import demo_texts
+from intakeflow.devstack import ADMIN_USER, AirflowStack
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+#: the flags a closed network needs (no background connections, no sandbox as root)
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+SCREENSHOTS = Path(os.environ.get("INTAKEFLOW_SCREENSHOTS", Path(__file__).resolve().parents[2] / ".state" / "screenshots"))
+
+if not Path(CHROMIUM).exists():  # `make test` installs it; a bare pytest run may not have it
+    pytest.skip("Chromium is not installed (make setup-browser)", allow_module_level=True)
+
+from playwright.sync_api import Browser, FrameLocator, Page, expect, sync_playwright  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1400, "height": 1100})
+    yield context.new_page()
+    context.close()
+
+
+def _login(page: Page, stack: AirflowStack) -> None:
+    page.goto(f"{stack.base_url}/")
+    page.get_by_label("Username").fill(ADMIN_USER)
+    page.get_by_label("Password").fill(stack.password)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{stack.base_url}/", timeout=30_000)
+
+
+def _figures(frame: FrameLocator) -> dict[str, str]:
+    cards = frame.locator("[data-figure]")
+    return {cards.nth(i).get_attribute("data-figure") or "": cards.nth(i).locator("b").inner_text()
+            for i in range(cards.count())}
+
+
+def _db(stack: AirflowStack, query: str) -> int:
+    with psycopg.connect(store_dsn(stack)) as conn:
+        row = conn.execute(query.replace("{s}", STORE)).fetchone()
+    return int(row[0]) if row else -1
+
+
+def _no_message_text(html: str) -> None:
+    for item in demo_texts(96, seed=11):  # the texts the archive was written from
+        for line in item.text.splitlines():
+            if len(line) > 20:
+                assert line not in html
+
+
+def test_logged_out_browser_gets_401(local_airflow: AirflowStack, page: Page) -> None:
+    for path in ("/intakeflow/", "/intakeflow/api/dashboard", f"/intakeflow/run?dag_id={DAG_ID}&run_id=x"):
+        resp = page.goto(f"{local_airflow.base_url}{path}")
+        assert resp is not None and resp.status == 401
+
+
+def test_page_from_the_nav_shows_the_database_figures(
+    local_airflow: AirflowStack, local_backfill: Backfilled, hl7_archive: Archive, page: Page
+) -> None:
+    _login(page, local_airflow)
+    page.get_by_role("button", name="Browse").click()
+    page.get_by_role("menuitem", name="intakeflow").click()
+    page.wait_for_url(re.compile(r"/plugin/intakeflow$"))
+    frame = page.frame_locator("iframe")
+    expect(frame.locator("h1")).to_have_text("intakeflow monitoring", timeout=30_000)
+    # choose the DAG in the page's own filter, as a user would
+    frame.locator("select[name=dag_id]").select_option(DAG_ID)
+    frame.get_by_role("button", name="Show").click()
+    expect(frame.locator("p.note").nth(1)).to_contain_text(DAG_ID)
+
+    figures = _figures(frame)
+    processed = _db(local_airflow, "SELECT count(*) FROM {s}.messages WHERE status IN ('processed', 'delivered')")
+    assert processed == hl7_archive.summary.messages - hl7_archive.summary.without_text
+    assert figures["processed"] == f"{processed:,}"
+    assert figures["in"] == f"{hl7_archive.summary.messages:,}"  # staged + rejected at source
+    assert figures["phi"] == f"{_db(local_airflow, 'SELECT count(*) FROM {s}.phi_spans'):,}"
+    insurance = _db(local_airflow, "SELECT COALESCE(sum(jsonb_array_length(spans)), 0) FROM {s}.insurance_fields")
+    assert figures["insurance"] == f"{insurance:,}"
+    assert figures["quarantined"] == f"{_db(local_airflow, 'SELECT count(*) FROM {s}.quarantine'):,}"
+    review = _db(local_airflow, "SELECT count(*) FROM {s}.intents WHERE needs_review")
+    assert figures["needs-review"] == f"{review / processed:.1%}"
+    assert frame.locator("svg.chart").count() >= 6
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "monitoring-in-airflow.png"))
+    _no_message_text(page.frames[-1].content())
+
+    # drill down: the run that quarantined messages without text, from the runs table
+    with psycopg.connect(store_dsn(local_airflow)) as conn:
+        run_id, quarantined = conn.execute(
+            f"SELECT run_id, count(*) FROM {STORE}.quarantine GROUP BY 1 ORDER BY 2 DESC LIMIT 1").fetchone() or ("", 0)
+    assert quarantined > 0
+    frame.locator("table.runs a", has_text=run_id).click()
+    expect(frame.locator("h1")).to_have_text(f"Run {run_id}", timeout=30_000)
+    expect(frame.locator("h2", has_text="Quarantine")).to_have_text(f"Quarantine ({quarantined})")
+    rows = frame.locator("table.quarantine tr")
+    assert rows.count() == quarantined + 1
+    assert "E022" in rows.nth(1).inner_text()
+    page.screenshot(path=str(SCREENSHOTS / "monitoring-run.png"))
+    _no_message_text(page.frames[-1].content())
+
+    # the whole page on its own (the iframe above scrolls inside Airflow's layout)
+    page.goto(f"{local_airflow.base_url}/intakeflow/?dag_id={DAG_ID}")
+    page.screenshot(path=str(SCREENSHOTS / "monitoring.png"), full_page=True)
+
+
+def test_dag_run_tab_opens_that_runs_page(local_airflow: AirflowStack, local_backfill: Backfilled, page: Page) -> None:
+    run_id = local_backfill.runs[0]["dag_run_id"]
+    _login(page, local_airflow)
+    page.goto(f"{local_airflow.base_url}/dags/{DAG_ID}/runs/{run_id}")
+    page.get_by_text("intakeflow", exact=True).click()  # the plugin's tab beside Task Instances, Code, ...
+    frame = page.frame_locator("iframe")
+    expect(frame.locator("h1")).to_have_text(f"Run {run_id}", timeout=30_000)
