@@ -46,6 +46,12 @@ bench: setup
 bench-archive: setup
 	$(PY) -m intakeflow.bench_archive $(BENCH_ARGS)
 
+# the archive DAG on CeleryExecutor with 1, then 2 workers (local Redis and PostgreSQL);
+# messages per second per worker count; options via BENCH_ARGS (--days, --per-day, --workers)
+.PHONY: bench-celery
+bench-celery: setup
+	$(PY) -m intakeflow.bench_celery $(BENCH_ARGS)
+
 eval: setup
 	$(VENV)/bin/intakeflow eval ../shared/data/dev-sample.jsonl
 

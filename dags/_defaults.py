@@ -7,7 +7,10 @@ from typing import Any
 
 from airflow.sdk import Param, task
 
+from intakeflow.operators.operators._metrics import stage_asset
+
 START_DATE = datetime(2024, 1, 1, tzinfo=UTC)
+DEFAULT_SCHEMA = "intakeflow"
 
 DEFAULT_ARGS: dict[str, Any] = {
     "owner": "intakeflow",
@@ -16,6 +19,16 @@ DEFAULT_ARGS: dict[str, Any] = {
     "retry_exponential_backoff": True,
     "max_retry_delay": timedelta(minutes=30),
 }
+
+
+
+
+def default_store_outlets(stage: str) -> dict[str, Any]:
+    """Operator kwargs naming the default store's asset of ``stage`` as outlet. Outlets are
+    fixed when the DAG is parsed and the schema is a run param, so a run that writes to
+    another store still updates this asset; its event's extra says which store
+    (``store_schema``)."""
+    return {"outlets": [stage_asset(DEFAULT_SCHEMA, stage)]}
 
 
 #: operator arguments that point at the store named by the run's params (see store_params)
@@ -29,7 +42,7 @@ def store_params() -> dict[str, Param]:
     return {
         "postgres_conn_id": Param("intakeflow_postgres", type="string", description="Postgres connection of the store"),
         "store_schema": Param(
-            "intakeflow", type="string", pattern="^[a-z_][a-z0-9_]{0,62}$", description="Schema of the store"
+            DEFAULT_SCHEMA, type="string", pattern="^[a-z_][a-z0-9_]{0,62}$", description="Schema of the store"
         ),
         "batch_size": Param(64, type="integer", minimum=1, maximum=1000, description="Messages per pipeline batch"),
         "model_path": Param(None, type=["null", "string"], description="Model artifact folder; empty = bundled"),

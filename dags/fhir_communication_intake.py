@@ -24,6 +24,7 @@ from intakeflow.example_dags._defaults import (
     DEFAULT_ARGS,
     START_DATE,
     STORE_ARGS,
+    default_store_outlets,
     store_params,
     write_back_enabled,
     write_back_params,
@@ -59,6 +60,7 @@ with DAG(
         source_name="{{ params.source_name }}",
         model_path="{{ params.model_path }}",
         execution_timeout=timedelta(minutes=30),
+        **default_store_outlets("staged"),
         **store_args,
     )
     process = ProcessMessagesOperator(
@@ -67,6 +69,7 @@ with DAG(
         batch_size="{{ params.batch_size }}",
         model_path="{{ params.model_path }}",
         execution_timeout=timedelta(minutes=50),
+        **default_store_outlets("processed"),
         **store_args,
     )
 
@@ -75,6 +78,7 @@ with DAG(
         fhir_conn_id="{{ params.fhir_conn_id }}",
         model_path="{{ params.model_path }}",
         execution_timeout=timedelta(minutes=30),
+        **default_store_outlets("written_back"),
         **store_args,
     )
     record = RecordRunOperator(

@@ -25,6 +25,7 @@ from intakeflow.example_dags._defaults import (
     DEFAULT_ARGS,
     START_DATE,
     STORE_ARGS,
+    default_store_outlets,
     store_params,
     write_back_enabled,
     write_back_params,
@@ -75,6 +76,7 @@ with DAG(
         model_path="{{ params.model_path }}",
         max_active_tis_per_dagrun=4,
         execution_timeout=timedelta(hours=1),
+        **default_store_outlets("staged"),
         **store_args,
     ).expand(files=shards.output)
     process = ProcessMessagesOperator(
@@ -83,6 +85,7 @@ with DAG(
         batch_size="{{ params.batch_size }}",
         model_path="{{ params.model_path }}",
         execution_timeout=timedelta(hours=4),
+        **default_store_outlets("processed"),
         **store_args,
     )
     write_back = FhirWriteBackOperator(
@@ -90,6 +93,7 @@ with DAG(
         fhir_conn_id="{{ params.fhir_conn_id }}",
         model_path="{{ params.model_path }}",
         execution_timeout=timedelta(hours=1),
+        **default_store_outlets("written_back"),
         **store_args,
     )
     record = RecordRunOperator(

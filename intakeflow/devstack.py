@@ -61,6 +61,10 @@ class AirflowStack:
     # -- setup --------------------------------------------------------------------------------
 
     @property
+    def queue(self) -> str:
+        return f"q_{self.db_name}"
+
+    @property
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.api_port}"
 
@@ -92,6 +96,9 @@ class AirflowStack:
             "AIRFLOW__CELERY__BROKER_URL": self.redis_url,
             "AIRFLOW__CELERY__RESULT_BACKEND": f"db+postgresql://{self._server()}/{self.db_name}",
             "AIRFLOW__CELERY__WORKER_CONCURRENCY": "2",
+            # a queue of this stack's own: a worker left over from a killed stack on the same
+            # broker would otherwise take these tasks and run them against a dead API server
+            "AIRFLOW__OPERATORS__DEFAULT_QUEUE": self.queue,
             **self.env,
             **extra,
         }
@@ -147,7 +154,7 @@ class AirflowStack:
     def start_worker(self, index: int, concurrency: int = 2) -> None:
         self.start(
             f"worker-{index}", "celery", "worker", "--concurrency", str(concurrency),
-            "--celery-hostname", f"worker{index}@%h",
+            "--celery-hostname", f"worker{index}@%h", "--queues", self.queue,
             AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT=str(free_port()),
         )
 

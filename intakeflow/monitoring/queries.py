@@ -2,8 +2,9 @@
 
 Every figure is a count, a sum or a timing: no query here selects message text, redacted
 text or span values. Attribution: a message counts as *in* for the DAG whose run staged it
-(``messages.dag_id``) and as *out* for the DAG whose run processed it
-(``messages.processed_dag_id``); without a DAG filter every row counts.
+(``messages.dag_id``; for rows the MLLP listener or the CLI staged, the DAG that processed
+them) and as *out* for the DAG whose run processed it (``messages.processed_dag_id``);
+without a DAG filter every row counts.
 """
 
 from __future__ import annotations
@@ -67,17 +68,17 @@ class RunDetail:
 
 # -- SQL ----------------------------------------------------------------------------------------
 
-_IN_PERIOD = "m.created_at >= %(start)s AND m.created_at < %(end)s AND (%(dag)s::text IS NULL OR m.dag_id = %(dag)s)"
+#: staged by a run of the DAG or, staged outside Airflow (MLLP listener, CLI), processed by one
+_IN_PERIOD = (
+    "m.created_at >= %(start)s AND m.created_at < %(end)s AND (%(dag)s::text IS NULL OR m.dag_id = %(dag)s"
+    " OR (m.dag_id IS NULL AND m.processed_dag_id = %(dag)s))"
+)
+#: a result (success or error) saved in the period by a run of the DAG
 _OUT_PERIOD = (
     "m.processed_at >= %(start)s AND m.processed_at < %(end)s"
     " AND (%(dag)s::text IS NULL OR m.processed_dag_id = %(dag)s)"
 )
 _DONE = "m.status IN ('processed', 'delivered')"
-#: updated in the period by a run of the DAG: failures and quarantines carry no processed_at
-_SETTLED = (
-    "m.updated_at >= %(start)s AND m.updated_at < %(end)s"
-    " AND (%(dag)s::text IS NULL OR m.processed_dag_id = %(dag)s)"
-)
 #: quarantined before a message row existed (unparseable input): no message_id in meta
 _AT_SOURCE = "NOT (q.meta ? 'message_id')"
 _Q_PERIOD = "q.last_seen >= %(start)s AND q.last_seen < %(end)s AND (%(dag)s::text IS NULL OR q.dag_id = %(dag)s)"
@@ -92,11 +93,11 @@ WITH inbound AS (
     GROUP BY q.source
 ), settled AS (
     SELECT m.source,
-           count(*) FILTER (WHERE {_DONE} AND m.processed_at >= %(start)s AND m.processed_at < %(end)s) AS processed,
+           count(*) FILTER (WHERE {_DONE}) AS processed,
            count(*) FILTER (WHERE m.status = 'delivered') AS delivered,
            count(*) FILTER (WHERE m.status = 'quarantined') AS quarantined,
            count(*) FILTER (WHERE m.status = 'failed') AS failed
-    FROM {{s}}.messages m WHERE {_SETTLED} GROUP BY m.source
+    FROM {{s}}.messages m WHERE {_OUT_PERIOD} GROUP BY m.source
 )
 SELECT source,
        COALESCE(i.staged, 0) AS staged, COALESCE(a.rejected, 0) AS rejected,
@@ -171,9 +172,9 @@ RUNS = f"""
 WITH settled AS (
     SELECT m.processed_dag_id AS dag_id, m.processed_run_id AS run_id,
            count(*) FILTER (WHERE {_DONE}) AS processed, count(*) FILTER (WHERE m.status = 'failed') AS failed,
-           min(m.updated_at) AS first_at, max(m.updated_at) AS last_at
+           min(m.processed_at) AS first_at, max(m.processed_at) AS last_at
     FROM {{s}}.messages m
-    WHERE {_SETTLED} AND m.processed_run_id IS NOT NULL
+    WHERE {_OUT_PERIOD} AND m.processed_run_id IS NOT NULL
     GROUP BY 1, 2
 ), quarantined AS (
     SELECT q.dag_id, q.run_id, count(*) AS quarantined, min(q.first_seen) AS first_at, max(q.last_seen) AS last_at

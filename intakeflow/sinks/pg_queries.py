@@ -79,6 +79,7 @@ SET status = 'processed', redacted_text = %(redacted)s, reason_code = NULL, reas
     fallback_calls = %(fallback_calls)s, fallback_usd = %(fallback_usd)s,
     claimed_by = NULL, processed_at = clock_timestamp(), updated_at = now()
 WHERE id = %(id)s AND status <> 'delivered'
+RETURNING id
 """
 
 MARK_ERROR = """
@@ -87,7 +88,7 @@ SET status = %(status)s, reason_code = %(code)s, reason = %(reason)s,
     raw_text = CASE WHEN %(keep)s THEN raw_text ELSE NULL END,
     processed_dag_id = %(dag_id)s, processed_run_id = %(run_id)s, timings_ms = %(timings)s,
     fallback_calls = %(fallback_calls)s, fallback_usd = %(fallback_usd)s,
-    claimed_by = NULL, updated_at = now()
+    claimed_by = NULL, processed_at = clock_timestamp(), updated_at = now()
 WHERE id = %(id)s AND status <> 'delivered'
 """
 
@@ -99,7 +100,7 @@ SET intent = EXCLUDED.intent, confidence = EXCLUDED.confidence, needs_review = E
     queue = EXCLUDED.queue, updated_at = now()
 """
 
-DELETE_PHI = "DELETE FROM {s}.phi_spans WHERE message_id = %(id)s"
+DELETE_PHI = "DELETE FROM {s}.phi_spans WHERE message_id = ANY(%(ids)s)"
 
 INSERT_PHI = """
 INSERT INTO {s}.phi_spans (message_id, start_offset, end_offset, phi_type, detector, score)

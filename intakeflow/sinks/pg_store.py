@@ -177,43 +177,60 @@ class Store:
         ``quarantined`` once ``max_attempts`` is used up.
         """
         counts = SaveCounts()
+        run = run or RunRef()
         for batch in _batches(pairs, self.batch_size):
             with self.connect() as conn, conn.transaction(), conn.cursor() as cur:
+                oks = [(staged, result) for staged, result in batch if result.ok]
+                counts.processed += (saved := self._save_ok(cur, oks, run))
+                counts.skipped += len(oks) - saved
                 for staged, result in batch:
-                    outcome = self._save_one(cur, staged, result, run or RunRef())
-                    setattr(counts, outcome, getattr(counts, outcome) + 1)
+                    if not result.ok:
+                        outcome = self._save_error(cur, staged, result, run)
+                        setattr(counts, outcome, getattr(counts, outcome) + 1)
         return counts
 
-    def _save_one(
+    def _save_ok(
+        self, cur: psycopg.Cursor[dict[str, Any]], oks: list[tuple[StagedMessage, PipelineResult]], run: RunRef
+    ) -> int:
+        """Results of a batch with one statement per table (``executemany`` pipelines them),
+        not five round trips per message; returns how many rows took their result."""
+        if not oks:
+            return 0
+        cur.executemany(self._q(q.MARK_PROCESSED), [
+            {"id": staged.id, "redacted": result.redacted_text, "keep": self.store_raw, **_figures(result, run)}
+            for staged, result in oks], returning=True)
+        saved: set[int] = set()
+        while True:
+            saved.update(int(row["id"]) for row in cur.fetchall())
+            if not cur.nextset():
+                break
+        kept = [(staged, result) for staged, result in oks if staged.id in saved]
+        if not kept:
+            return 0
+        cur.executemany(self._q(q.UPSERT_INTENT), [
+            {"id": staged.id, "intent": result.intent, "confidence": float(result.intent_confidence),
+             "review": bool(result.needs_review), "queue": result.queue} for staged, result in kept])
+        cur.execute(self._q(q.DELETE_PHI), {"ids": [staged.id for staged, _ in kept]})
+        phi = [{"id": staged.id, "start": sp.start, "end": sp.end, "type": sp.label, "detector": sp.source,
+                "score": float(sp.score)} for staged, result in kept for sp in _unique_spans(result.phi)]
+        if phi:
+            cur.executemany(self._q(q.INSERT_PHI), phi)
+        cur.executemany(self._q(q.UPSERT_INSURANCE), [
+            {"id": staged.id, "normalised": Jsonb(result.insurance_json),
+             "spans": Jsonb([{**sp.to_json(), "source": sp.source} for sp in result.insurance])}
+            for staged, result in kept])
+        return len(kept)
+
+    def _save_error(
         self, cur: psycopg.Cursor[dict[str, Any]], staged: StagedMessage, result: PipelineResult, run: RunRef
     ) -> str:
-        figures = {"dag_id": run.dag_id, "run_id": run.run_id, "timings": Jsonb(_rounded(result.timings_ms)),
-                   "fallback_calls": result.fallback_calls, "fallback_usd": float(result.fallback_usd)}
-        if result.ok:
-            cur.execute(self._q(q.MARK_PROCESSED),
-                        {"id": staged.id, "redacted": result.redacted_text, "keep": self.store_raw, **figures})
-            if cur.rowcount == 0:
-                return "skipped"
-            cur.execute(self._q(q.UPSERT_INTENT), {
-                "id": staged.id, "intent": result.intent, "confidence": float(result.intent_confidence),
-                "review": bool(result.needs_review), "queue": result.queue})
-            cur.execute(self._q(q.DELETE_PHI), {"id": staged.id})
-            phi = _unique_spans(result.phi)
-            if phi:
-                cur.executemany(self._q(q.INSERT_PHI), [
-                    {"id": staged.id, "start": s.start, "end": s.end, "type": s.label, "detector": s.source,
-                     "score": float(s.score)} for s in phi])
-            cur.execute(self._q(q.UPSERT_INSURANCE), {
-                "id": staged.id, "normalised": Jsonb(result.insurance_json),
-                "spans": Jsonb([{**s.to_json(), "source": s.source} for s in result.insurance])})
-            return "processed"
         code = code_of(result.error_code)
         reason = result.error or code
         terminal = code in QUARANTINE_CODES or staged.attempts >= self.max_attempts
         status = "quarantined" if terminal else "failed"
         cur.execute(self._q(q.MARK_ERROR), {
             "id": staged.id, "status": status, "code": code, "reason": reason, "keep": self.store_raw or not terminal,
-            **figures})
+            **_figures(result, run)})
         if cur.rowcount == 0:
             return "skipped"
         if terminal:
@@ -327,8 +344,11 @@ def quarantine_row(
             "run_id": run.run_id, "dag_id": run.dag_id}
 
 
-def _rounded(timings_ms: Mapping[str, float]) -> dict[str, float]:
-    return {k: round(float(v), 3) for k, v in timings_ms.items()}
+def _figures(result: PipelineResult, run: RunRef) -> dict[str, Any]:
+    """What a saved result records besides its outcome: the run, stage timings, fallback use."""
+    return {"dag_id": run.dag_id, "run_id": run.run_id,
+            "timings": Jsonb({k: round(float(v), 3) for k, v in result.timings_ms.items()}),
+            "fallback_calls": result.fallback_calls, "fallback_usd": float(result.fallback_usd)}
 
 
 def _unique_spans(spans: list[Span]) -> list[Span]:

@@ -13,12 +13,11 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any, TypeGuard
 
-from airflow.sdk import Asset, AssetAlias
+from airflow.sdk import Asset
 from airflow.sdk.observability import stats
 
 PREFIX = "intakeflow"
 ASSET_SCHEME = "intakeflow"
-ALIAS_PREFIX = "intakeflow-"
 #: per-message stage timings go out as timers, not counters, and stay out of asset extras
 TIMINGS_KEY = "timings_ms"
 
@@ -31,22 +30,18 @@ def stage_asset(schema: str, stage: str) -> Asset:
     return Asset(uri=f"{ASSET_SCHEME}://{schema}/messages/{stage}", group=ASSET_SCHEME)
 
 
-def stage_alias(stage: str) -> AssetAlias:
-    """Stands in for ``stage_asset`` when the schema is known only at run time."""
-    return AssetAlias(name=f"{ALIAS_PREFIX}{stage}", group=ASSET_SCHEME)
-
-
 def with_default_outlets(kwargs: dict[str, Any], schema: str, stage: str) -> dict[str, Any]:
     """Operator kwargs with the stage's asset as outlet unless the caller set outlets.
 
-    Outlets are fixed when the DAG is parsed; a templated schema (known only at run time,
-    as in the example DAGs) gets the stage's asset alias instead, and ``publish`` attaches
-    the event to the asset of the rendered schema through it.
+    Outlets are fixed when the DAG is parsed, so a templated schema (known only at run
+    time) gets no default: pass ``outlets=[stage_asset(<schema>, <stage>)]`` explicitly, as
+    the example DAGs do for their default store. (Asset aliases would follow the rendered
+    schema, but Airflow 3.3 creates an alias's target and link on first use without a lock:
+    two tasks finishing together fail one with a unique violation.)
     """
-    if "outlets" in kwargs:
+    if "outlets" in kwargs or _TEMPLATED.search(schema):
         return kwargs
-    outlet = stage_alias(stage) if _TEMPLATED.search(schema) else stage_asset(schema, stage)
-    return {**kwargs, "outlets": [outlet]}
+    return {**kwargs, "outlets": [stage_asset(schema, stage)]}
 
 
 def _label(key: object) -> str:
@@ -108,10 +103,11 @@ def publish(task: Any, context: Any, stage: str, counts: Mapping[str, Any]) -> N
     if events is None:
         return  # called outside a task run (unit tests, direct execute())
     extra = counts_only(counts)
+    schema = str(getattr(task, "store_schema", "") or "")
+    if schema and not _TEMPLATED.search(schema):
+        # which store the counts are of: a DAG with a templated schema declares the default
+        # store's asset as outlet, and a run may have written to another store
+        extra["store_schema"] = schema
     for outlet in task.outlets or ():
         if isinstance(outlet, Asset) and outlet.uri.startswith(f"{ASSET_SCHEME}://"):
             events[outlet].extra = dict(extra)
-        elif isinstance(outlet, AssetAlias) and outlet.name.startswith(ALIAS_PREFIX):
-            schema = str(getattr(task, "store_schema", "") or "")
-            if schema and not _TEMPLATED.search(schema):
-                events[outlet].add(stage_asset(schema, outlet.name.removeprefix(ALIAS_PREFIX)), extra=dict(extra))

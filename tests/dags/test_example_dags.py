@@ -8,7 +8,7 @@ import httpx
 import psycopg
 import pytest
 from airflow.dag_processing.dagbag import DagBag
-from airflow.sdk import CronDataIntervalTimetable
+from airflow.sdk import Asset, AssetOrTimeSchedule, CronDataIntervalTimetable
 
 from intakeflow.demo_data import DemoText, communication, write_hl7_archive
 
@@ -31,10 +31,18 @@ def test_dags_import_without_errors(bag: DagBag) -> None:
 )
 def test_dag_settings(bag: DagBag, dag_id: str, cron: str) -> None:
     dag = bag.dags[dag_id]
-    assert isinstance(dag.timetable, CronDataIntervalTimetable) and dag.timetable.expression == cron
+    timetable = dag.timetable
+    if isinstance(timetable, AssetOrTimeSchedule):  # the live DAG: asset watcher, cron as safety net
+        watched = timetable.asset_condition
+        assert isinstance(watched, Asset) and watched.uri == "intakeflow://intakeflow/messages/waiting/mllp"
+        assert [type(w.trigger).__name__ for w in watched.watchers] == ["StagedMessagesTrigger"]
+        timetable = timetable.timetable
+    assert isinstance(timetable, CronDataIntervalTimetable) and timetable.expression == cron
     assert dag.doc_md and "XCom" in dag.doc_md
     assert {"postgres_conn_id", "store_schema", "batch_size"} <= set(dag.params.keys())
     assert all((t.retries or 0) >= 1 for t in dag.tasks if t.task_id != "wait_for_files")
+    # the default store's asset is each processing task's outlet (the schema is a run param)
+    assert [a.uri for a in dag.get_task("process").outlets] == ["intakeflow://intakeflow/messages/processed"]
 
 
 def _messages(pg_dsn: str, schema: str) -> dict[str, int]:

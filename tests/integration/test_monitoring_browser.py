@@ -26,6 +26,10 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 SCREENSHOTS = Path(os.environ.get("INTAKEFLOW_SCREENSHOTS", Path(__file__).resolve().parents[2] / ".state" / "screenshots"))
 
+#: the archive DAG's rows, as the page filtered by that DAG counts them (other tests add live rows)
+OWN = f"m.processed_dag_id = '{DAG_ID}'"
+DONE = "m.status IN ('processed', 'delivered')"
+
 if not Path(CHROMIUM).exists():  # `make test` installs it; a bare pytest run may not have it
     pytest.skip("Chromium is not installed (make setup-browser)", allow_module_level=True)
 
@@ -95,15 +99,19 @@ def test_page_from_the_nav_shows_the_database_figures(
     expect(frame.locator("p.note").nth(1)).to_contain_text(DAG_ID)
 
     figures = _figures(frame)
-    processed = _db(local_airflow, "SELECT count(*) FROM {s}.messages WHERE status IN ('processed', 'delivered')")
+    processed = _db(local_airflow, f"SELECT count(*) FROM {{s}}.messages m WHERE {OWN} AND {DONE}")
     assert processed == hl7_archive.summary.messages - hl7_archive.summary.without_text
     assert figures["processed"] == f"{processed:,}"
     assert figures["in"] == f"{hl7_archive.summary.messages:,}"  # staged + rejected at source
-    assert figures["phi"] == f"{_db(local_airflow, 'SELECT count(*) FROM {s}.phi_spans'):,}"
-    insurance = _db(local_airflow, "SELECT COALESCE(sum(jsonb_array_length(spans)), 0) FROM {s}.insurance_fields")
+    phi = _db(local_airflow, f"SELECT count(*) FROM {{s}}.phi_spans p JOIN {{s}}.messages m ON m.id = p.message_id WHERE {OWN}")
+    assert figures["phi"] == f"{phi:,}"
+    insurance = _db(local_airflow, "SELECT COALESCE(sum(jsonb_array_length(f.spans)), 0) FROM {s}.insurance_fields f "
+                                   f"JOIN {{s}}.messages m ON m.id = f.message_id WHERE {OWN}")
     assert figures["insurance"] == f"{insurance:,}"
-    assert figures["quarantined"] == f"{_db(local_airflow, 'SELECT count(*) FROM {s}.quarantine'):,}"
-    review = _db(local_airflow, "SELECT count(*) FROM {s}.intents WHERE needs_review")
+    quarantined = _db(local_airflow, f"SELECT count(*) FROM {{s}}.quarantine WHERE dag_id = '{DAG_ID}'")
+    assert figures["quarantined"] == f"{quarantined:,}"
+    review = _db(local_airflow, "SELECT count(*) FROM {s}.intents i JOIN {s}.messages m ON m.id = i.message_id "
+                                f"WHERE {OWN} AND i.needs_review")
     assert figures["needs-review"] == f"{review / processed:.1%}"
     assert frame.locator("svg.chart").count() >= 6
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
@@ -113,7 +121,8 @@ def test_page_from_the_nav_shows_the_database_figures(
     # drill down: the run that quarantined messages without text, from the runs table
     with psycopg.connect(store_dsn(local_airflow)) as conn:
         run_id, quarantined = conn.execute(
-            f"SELECT run_id, count(*) FROM {STORE}.quarantine GROUP BY 1 ORDER BY 2 DESC LIMIT 1").fetchone() or ("", 0)
+            f"SELECT run_id, count(*) FROM {STORE}.quarantine WHERE dag_id = '{DAG_ID}' GROUP BY 1 ORDER BY 2 DESC LIMIT 1"
+        ).fetchone() or ("", 0)
     assert quarantined > 0
     frame.locator("table.runs a", has_text=run_id).click()
     expect(frame.locator("h1")).to_have_text(f"Run {run_id}", timeout=30_000)

@@ -12,6 +12,7 @@ from intakeflow.spans import Span
 
 DAG_A, RUN_A = "hl7_archive_intake", "scheduled__2024-03-01T00:00:00+00:00"
 DAG_B, RUN_B = "fhir_communication_intake", "scheduled__2024-03-01T00:00:00+00:00"  # same run id, other DAG
+DAG_LIVE, RUN_LIVE = "hl7_live_intake", "scheduled__2024-03-01T00:05:00+00:00"
 #: marker that must never reach a page: it is the message text
 TEXT_MARK = "Synthetic-Patient-Zed"
 
@@ -42,7 +43,8 @@ def _result(staged: StagedMessage, i: int) -> PipelineResult:
 
 def seed(pg_dsn: str, store_schema: str) -> Seeded:
     """DAG A staged 5 messages (4 processed, 1 quarantined E001) and 1 unparseable input
-    (E020); DAG B staged and processed 3; the MLLP listener staged 1 still waiting."""
+    (E020); DAG B staged and processed 3; the MLLP listener staged 2, of which the live DAG
+    processed 1."""
     started = datetime.now(UTC)
     store = Store(pg_dsn, schema=store_schema, pipeline_version="mon-1")
     store.migrate()
@@ -52,5 +54,9 @@ def seed(pg_dsn: str, store_schema: str) -> Seeded:
     for run, sources in ((RunRef(DAG_A, RUN_A), ["hl7v2"]), (RunRef(DAG_B, RUN_B), ["fhir"])):
         batch = store.claim(10, f"{run.run_id}:process:-1", sources)
         store.save_results([(m, _result(m, i)) for i, m in enumerate(batch)], run)
-    store.stage(_messages("hl7v2-mllp", "L", 1), "mllp")
+    # the listener staged 2 (no DAG); the live DAG has processed 1 of them so far
+    store.stage(_messages("mllp", "L", 2), "mllp")
+    live = RunRef(DAG_LIVE, RUN_LIVE)
+    (first, *_) = store.claim(1, "live:process:-1", ["mllp"])
+    store.save_results([(first, _result(first, 1))], live)
     return Seeded(store, started)

@@ -37,7 +37,7 @@ def test_api_dashboard_matches_the_page_filters(seeded: Seeded) -> None:
     start = (seeded.started - timedelta(minutes=5)).isoformat()
     body = _client(seeded).get("/api/dashboard", params={"dag_id": DAG_A, "start": start}).json()
     assert body["totals"]["processed"] == 4 and body["filters"]["dag_id"] == DAG_A
-    assert body["dags"] == sorted(["hl7_archive_intake", "fhir_communication_intake"])
+    assert body["dags"] == sorted(["hl7_archive_intake", "fhir_communication_intake", "hl7_live_intake"])
     assert TEXT_MARK not in str(body)
 
 

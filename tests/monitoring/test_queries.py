@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import psycopg
 import pytest
-from seed_store import DAG_A, DAG_B, RUN_A, Seeded
+from seed_store import DAG_A, DAG_B, DAG_LIVE, RUN_A, Seeded
 
 from intakeflow.monitoring.queries import BUCKETS, Dashboard, Filters, dag_ids, dashboard, run_detail
 
@@ -41,8 +41,13 @@ def test_one_dag_counts_only_its_own_messages(seeded: Seeded) -> None:
 
 def test_all_dags_add_up_and_include_the_listener(seeded: Seeded) -> None:
     t = _board(seeded, None).totals
-    assert (t["staged"], t["processed"]) == (5 + 3 + 1, 4 + 3)
+    assert (t["staged"], t["processed"]) == (5 + 3 + 2, 4 + 3 + 1)
     assert _board(seeded, DAG_B).totals["processed"] == 3
+
+
+def test_listener_rows_count_for_the_dag_that_processed_them(seeded: Seeded) -> None:
+    t = _board(seeded, DAG_LIVE).totals
+    assert (t["staged"], t["processed"]) == (1, 1)  # the waiting one belongs to no DAG yet
 
 
 def test_a_period_before_the_messages_is_empty(seeded: Seeded) -> None:
@@ -64,7 +69,7 @@ def test_run_detail_lists_ids_and_reasons_of_its_quarantine(seeded: Seeded) -> N
 
 def test_dag_ids_are_those_seen_in_the_store(seeded: Seeded) -> None:
     with psycopg.connect(seeded.store.dsn) as conn:
-        assert dag_ids(conn, seeded.store.schema) == sorted([DAG_A, DAG_B])
+        assert dag_ids(conn, seeded.store.schema) == sorted([DAG_A, DAG_B, DAG_LIVE])
 
 
 @pytest.mark.parametrize(("hours", "bucket"), [(1, timedelta(minutes=5)), (24, timedelta(hours=1)),

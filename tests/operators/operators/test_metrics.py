@@ -19,7 +19,6 @@ from intakeflow.operators.operators._metrics import (
     counts_only,
     metric_counts,
     metric_timings,
-    stage_alias,
     stage_asset,
     with_default_outlets,
 )
@@ -101,22 +100,21 @@ def test_counts_only_keeps_numbers() -> None:
     ("kwargs", "schema", "expected"),
     [
         ({}, "store_a", ["intakeflow://store_a/messages/processed"]),
-        ({}, "{{ params.store_schema }}", ["alias:intakeflow-processed"]),
+        ({}, "{{ params.store_schema }}", None),
         ({"outlets": []}, "store_a", []),
         ({"outlets": [Asset("s3://bucket/x")]}, "store_a", ["s3://bucket/x"]),
     ],
 )
 def test_default_outlets(kwargs: dict[str, Any], schema: str, expected: list[str] | None) -> None:
     out = with_default_outlets(kwargs, schema, "processed")
-    outlets = [getattr(a, "uri", None) or f"alias:{a.name}" for a in out["outlets"]] if "outlets" in out else None
-    assert outlets == expected
+    assert ([a.uri for a in out["outlets"]] if "outlets" in out else None) == expected
 
 
 def test_operators_get_their_stage_asset() -> None:
     op = ProcessMessagesOperator(task_id="p", store_schema="store_a")
     assert op.outlets == [stage_asset("store_a", "processed")]
     templated = ProcessMessagesOperator(task_id="q", store_schema="{{ params.store_schema }}")
-    assert templated.outlets == [stage_alias("processed")]
+    assert templated.outlets == []
 
 
 def _staged(dsn: str, schema: str, version: str, n: int) -> None:
@@ -174,7 +172,7 @@ def test_asset_event_extra_lands_in_airflow(
     store_schema: str, fake_pipeline: Any, templated: bool,
 ) -> None:
     """A real ``dag.test()`` run: the task runner turns the outlet extra into an AssetEvent,
-    directly, or through the stage's asset alias when the schema is a template (example DAGs)."""
+    also when the schema is a template and the outlet is given explicitly (example DAGs)."""
     from airflow import settings
     from airflow.dag_processing.dagbag import DagBag
     from airflow.models.asset import AssetEvent
@@ -187,9 +185,11 @@ def test_asset_event_extra_lands_in_airflow(
         from datetime import UTC, datetime
         from airflow.sdk import DAG
         from intakeflow.operators.operators.process import ProcessMessagesOperator
+        from intakeflow.operators.operators._metrics import stage_asset
         with DAG("metrics_probe_{store_schema}", schedule=None, start_date=datetime(2024, 1, 1, tzinfo=UTC),
                  params={{"s": "{store_schema}"}}):
-            ProcessMessagesOperator(task_id="process", postgres_conn_id="{pg_conn_id}", store_schema="{schema_arg}")
+            ProcessMessagesOperator(task_id="process", postgres_conn_id="{pg_conn_id}", store_schema="{schema_arg}",
+                                    outlets=[stage_asset("{store_schema}", "processed")])
     """))
     # dag.test() syncs the "dags-folder" bundle, whose path Airflow read into settings at import
     monkeypatch.setattr(settings, "DAGS_FOLDER", str(tmp_path))
@@ -202,5 +202,6 @@ def test_asset_event_extra_lands_in_airflow(
         assert len(events) == 1
         extra = events[0].extra
     assert (extra["claimed"], extra["processed"], extra["phi"]) == (5, 5, {"MRN": 5})
+    assert extra["store_schema"] == store_schema
     assert SECRET not in str(extra)
     assert recorder.counters["intakeflow.process.processed"] == 5
