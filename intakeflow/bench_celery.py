@@ -25,7 +25,6 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import psycopg
 
@@ -81,15 +80,13 @@ def run_round(args: argparse.Namespace, archive: Path, workers: int, tmp: Path) 
         last = FIRST_DAY + timedelta(days=args.days - 1)
         conf = {"archive_root": str(archive), "files_per_shard": 1}
         t0 = time.monotonic()
-        stack.airflow("backfill", "create", "--dag-id", DAG_ID, "--from-date", f"{FIRST_DAY:%Y-%m-%d}",
-                      "--to-date", f"{last:%Y-%m-%d}", "--max-active-runs", str(args.days),
-                      "--dag-run-conf", json.dumps(conf))
-        runs = _wait(stack, args.days, args.timeout)
+        # timed to the last finished run, not to the scheduler closing the backfill after it
+        runs = stack.backfill(DAG_ID, f"{FIRST_DAY:%Y-%m-%d}", f"{last:%Y-%m-%d}", conf,
+                              max_active_runs=args.days, until_closed=False, timeout=args.timeout)
         seconds = time.monotonic() - t0
         task_seconds: dict[str, float] = defaultdict(float)
         for run in runs:
-            body = stack.api("GET", f"/api/v2/dags/{DAG_ID}/dagRuns/{_q(run['dag_run_id'])}/taskInstances?limit=1000")
-            for ti in body["task_instances"]:
+            for ti in stack.task_instances(DAG_ID, run["dag_run_id"]):
                 task_seconds[ti["task_id"]] += float(ti.get("duration") or 0.0)
         with psycopg.connect(store) as conn:
             row = conn.execute(
@@ -99,22 +96,6 @@ def run_round(args: argparse.Namespace, archive: Path, workers: int, tmp: Path) 
     finally:
         stack.stop()
         stack.drop_database()
-
-
-def _q(run_id: str) -> str:
-    from urllib.parse import quote
-
-    return quote(run_id, safe="")
-
-
-def _wait(stack: AirflowStack, count: int, timeout: float) -> list[dict[str, Any]]:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        runs = [r for r in stack.dag_runs(DAG_ID) if r["run_type"] == "backfill"]
-        if len(runs) >= count and all(r["state"] in ("success", "failed") for r in runs):
-            return runs
-        time.sleep(1.0)
-    raise TimeoutError(f"backfill did not finish in {timeout:.0f} s; logs in {stack.home / 'logs'}")
 
 
 def main(argv: list[str] | None = None) -> int:

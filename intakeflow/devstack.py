@@ -20,8 +20,9 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -159,17 +160,25 @@ class AirflowStack:
         )
 
     def wait_ready(self, timeout: float = 180.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            self._check_alive()
+        def healthy() -> bool:
             try:
                 health = self._get_json("/api/v2/monitor/health", auth=False)
-                if health.get("scheduler", {}).get("status") == "healthy":
-                    return
             except (OSError, ValueError):
-                pass
-            time.sleep(1.0)
-        raise TimeoutError(f"Airflow did not become healthy in {timeout:.0f} s; see {self.home / 'logs'}")
+                return False
+            return bool(health.get("scheduler", {}).get("status") == "healthy")
+
+        self.wait_until("Airflow healthy", healthy, timeout)
+
+    def wait_until(self, what: str, check: Callable[[], bool], timeout: float, interval: float = 1.0) -> None:
+        """Poll ``check`` until it is true; fail at once when a service of the stack died."""
+        deadline = time.monotonic() + timeout
+        while True:
+            self._check_alive()
+            if check():
+                return
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{what}: not reached in {timeout:.0f} s; see {self.home / 'logs'}")
+            time.sleep(interval)
 
     def _check_alive(self) -> None:
         for name, proc in self.processes.items():
@@ -244,40 +253,50 @@ class AirflowStack:
 
     def wait_for_dag(self, dag_id: str, timeout: float = 120.0) -> None:
         """Until the DAG processor has parsed ``dag_id`` into the database."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            self._check_alive()
+        def parsed() -> bool:
             try:
                 self.api("GET", f"/api/v2/dags/{quote(dag_id)}")
-                return
             except RuntimeError:
-                time.sleep(1.0)
-        raise TimeoutError(f"DAG {dag_id} was not parsed in {timeout:.0f} s")
+                return False
+            return True
+
+        self.wait_until(f"DAG {dag_id} parsed", parsed, timeout)
 
     def dag_runs(self, dag_id: str) -> list[dict[str, Any]]:
         runs = self.api("GET", f"/api/v2/dags/{quote(dag_id)}/dagRuns?limit=1000&order_by=logical_date")
         return list(runs["dag_runs"])
 
-    def trigger(self, dag_id: str, conf: Mapping[str, Any], logical_date: str | None = None) -> str:
-        run = self.api("POST", f"/api/v2/dags/{quote(dag_id)}/dagRuns", {"conf": dict(conf), "logical_date": logical_date})
-        return str(run["dag_run_id"])
-
-    def wait_for_runs(self, dag_id: str, count: int, timeout: float = 600.0) -> list[dict[str, Any]]:
-        """Until ``dag_id`` has at least ``count`` runs and all of them finished."""
-        deadline = time.monotonic() + timeout
+    def backfill(
+        self, dag_id: str, first: str, last: str, conf: Mapping[str, Any], *extra: str,
+        max_active_runs: int = 3, until_closed: bool = True, timeout: float = 600.0,
+    ) -> list[dict[str, Any]]:
+        """``airflow backfill create`` over ``[first, last]`` (dates), then the DAG's backfill
+        runs once all of them finished and, with ``until_closed``, the scheduler closed the
+        backfill (only then may the next one start: one running backfill per DAG)."""
+        self.airflow("backfill", "create", "--dag-id", dag_id, "--from-date", first, "--to-date", last,
+                     "--max-active-runs", str(max_active_runs), "--dag-run-conf", json.dumps(dict(conf)), *extra)
+        days = (date.fromisoformat(last) - date.fromisoformat(first)).days + 1
         runs: list[dict[str, Any]] = []
-        while time.monotonic() < deadline:
-            self._check_alive()
-            runs = self.dag_runs(dag_id)
-            if len(runs) >= count and all(r["state"] in FINISHED for r in runs):
-                return runs
-            time.sleep(2.0)
-        states = [r["state"] for r in runs]
-        raise TimeoutError(f"{dag_id}: runs not finished after {timeout:.0f} s: {states}; see {self.home / 'logs'}")
+
+        def done() -> bool:
+            nonlocal runs
+            runs = [r for r in self.dag_runs(dag_id) if r["run_type"] == "backfill"]
+            if len(runs) < days or any(r["state"] not in FINISHED for r in runs):
+                return False
+            if not until_closed:
+                return True
+            fills = self.api("GET", f"/api/v2/backfills?dag_id={quote(dag_id)}")["backfills"]
+            return all(b["completed_at"] is not None for b in fills)
+
+        self.wait_until(f"backfill of {dag_id}", done, timeout)
+        return runs
+
+    def task_instances(self, dag_id: str, run_id: str) -> list[dict[str, Any]]:
+        body = self.api("GET", f"/api/v2/dags/{quote(dag_id)}/dagRuns/{quote(run_id, safe='')}/taskInstances?limit=1000")
+        return list(body["task_instances"])
 
     def task_states(self, dag_id: str, run_id: str) -> dict[tuple[str, int], str]:
-        body = self.api("GET", f"/api/v2/dags/{quote(dag_id)}/dagRuns/{quote(run_id, safe='')}/taskInstances?limit=1000")
-        return {(ti["task_id"], int(ti["map_index"])): str(ti["state"]) for ti in body["task_instances"]}
+        return {(ti["task_id"], int(ti["map_index"])): str(ti["state"]) for ti in self.task_instances(dag_id, run_id)}
 
 
 def _signal_group(proc: subprocess.Popen[bytes], sig: signal.Signals) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -59,25 +58,8 @@ def run_conf(archive: Archive) -> dict[str, Any]:
 
 
 def backfill(stack: AirflowStack, archive: Archive, *extra: str) -> list[dict[str, Any]]:
-    """``airflow backfill create`` over DAYS, then wait until its runs finished."""
-    stack.airflow("backfill", "create", "--dag-id", DAG_ID, "--from-date", DAYS[0], "--to-date", DAYS[-1],
-                  "--max-active-runs", "3", "--dag-run-conf", json.dumps(run_conf(archive)), *extra)
-    return backfill_runs(stack)
-
-
-def backfill_runs(stack: AirflowStack, timeout: float = 600.0) -> list[dict[str, Any]]:
-    """The backfill's runs once all finished and the scheduler closed the backfill (only
-    then may the next one start: one running backfill per DAG)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        runs = [r for r in stack.dag_runs(DAG_ID) if r["run_type"] == "backfill"]
-        open_fills = [b for b in stack.api("GET", f"/api/v2/backfills?dag_id={DAG_ID}")["backfills"]
-                      if b["completed_at"] is None]
-        if len(runs) == len(DAYS) and all(r["state"] in ("success", "failed") for r in runs) and not open_fills:
-            return runs
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"backfill runs: {[r['state'] for r in runs]}; logs in {stack.home / 'logs'}")
-        time.sleep(2.0)
+    """``airflow backfill create`` over DAYS; its runs once they finished and it closed."""
+    return stack.backfill(DAG_ID, DAYS[0], DAYS[-1], run_conf(archive), *extra, max_active_runs=3)
 
 
 @dataclass(frozen=True)

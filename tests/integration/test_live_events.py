@@ -5,26 +5,17 @@ through the asset watcher (``StagedMessagesTrigger`` in the triggerer) well befo
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 
 import pytest
 from it_support import STORE, store_dsn
 
-from intakeflow.devstack import AirflowStack
+from intakeflow.devstack import FINISHED, AirflowStack
 from intakeflow.results import InboundMessage
 from intakeflow.sinks.pg_store import Store
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 LIVE_DAG = "hl7_live_intake"
-
-
-def _wait(what: str, check: Callable[[], bool], timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise TimeoutError(what)
-        time.sleep(1.0)
 
 
 def test_staged_live_messages_start_a_run_at_once(local_airflow: AirflowStack) -> None:
@@ -36,8 +27,8 @@ def test_staged_live_messages_start_a_run_at_once(local_airflow: AirflowStack) -
     local_airflow.api("PATCH", f"/api/v2/dags/{LIVE_DAG}", {"is_paused": False})
     try:
         # unpausing starts the latest cron run at once; let it finish so it cannot take our rows
-        _wait("first cron run", lambda: any(r["state"] in ("success", "failed")
-                                           for r in local_airflow.dag_runs(LIVE_DAG)), 180)
+        local_airflow.wait_until("first cron run", lambda: any(
+            r["state"] in FINISHED for r in local_airflow.dag_runs(LIVE_DAG)), 180)
         before = {r["dag_run_id"] for r in local_airflow.dag_runs(LIVE_DAG)}
         staged_at = time.monotonic()
         store.stage([InboundMessage("mllp", f"LIVEFAC|EVT{i}", f"synthetic live note {i}: please call me back")
@@ -48,7 +39,7 @@ def test_staged_live_messages_start_a_run_at_once(local_airflow: AirflowStack) -
             return any(r["run_type"] == "asset_triggered" and r["state"] == "success" for r in new)
 
         # the watcher polls every 15 s; a cron tick alone could be up to 300 s away
-        _wait("an asset-triggered run of the live DAG", event_run_done, 150)
+        local_airflow.wait_until("an asset-triggered run of the live DAG", event_run_done, 150)
         assert time.monotonic() - staged_at < 150
         assert store.counts()["processed"] == 3
     finally:
