@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -52,6 +52,20 @@ def _utc(text: str) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+@dataclass(frozen=True)
+class Board:
+    """The dashboard's figures with what they were asked for (the form shows ``asked`` back)."""
+
+    data: queries.Dashboard
+    dags: list[str]
+    schema: str
+    asked: dict[str, str]
+
+
+#: one run's figures and the store they were read from
+RunView = tuple[queries.RunDetail, str]
+
+
 def create_app(
     dsn: Callable[[], str],
     schemas: Sequence[str],
@@ -84,48 +98,42 @@ def create_app(
             raise HTTPException(400, "unknown store schema")
         return schema
 
-    def board(dag_id: str | None, start: str | None, end: str | None, hours: int | None, schema: str | None,
-              ) -> tuple[queries.Dashboard, list[str], str]:
+    def board(
+        dag_id: str | None = None, start: str | None = None, end: str | None = None,
+        hours: int | None = Query(None, ge=1, le=MAX_PERIOD.days * 24), schema: str | None = None,
+    ) -> Board:
         lo, hi = parse_period(start, end, hours)
         chosen = pick_schema(schema)
         with connect() as conn:
             data = queries.dashboard(conn, chosen, queries.Filters(lo, hi, dag_id or None))
             dags = queries.dag_ids(conn, chosen)
-        return data, dags, chosen
+        asked = {k: v for k, v in (("start", start), ("end", end), ("hours", str(hours or ""))) if v}
+        return Board(data, dags, chosen, asked)
 
     @app.get("/", response_class=HTMLResponse)
-    def dashboard_html(
-        dag_id: str | None = None, start: str | None = None, end: str | None = None,
-        hours: int | None = Query(None, ge=1, le=MAX_PERIOD.days * 24), schema: str | None = None,
-    ) -> HTMLResponse:
-        data, dags, chosen = board(dag_id, start, end, hours, schema)
-        asked = {k: v for k, v in (("start", start), ("end", end), ("hours", str(hours or ""))) if v}
-        page = html.dashboard_page(data, dags=dags, schemas=allowed, schema=chosen, asked=asked)
+    def dashboard_html(b: Board = Depends(board)) -> HTMLResponse:
+        page = html.dashboard_page(b.data, dags=b.dags, schemas=allowed, schema=b.schema, asked=b.asked)
         return HTMLResponse(page, headers=NO_STORE)
 
     @app.get("/api/dashboard")
-    def dashboard_json(
-        dag_id: str | None = None, start: str | None = None, end: str | None = None,
-        hours: int | None = Query(None, ge=1, le=MAX_PERIOD.days * 24), schema: str | None = None,
-    ) -> JSONResponse:
-        data, dags, chosen = board(dag_id, start, end, hours, schema)
-        body = {"schema": chosen, "dags": dags, **asdict(data)}
+    def dashboard_json(b: Board = Depends(board)) -> JSONResponse:
+        body = {"schema": b.schema, "dags": b.dags, **asdict(b.data)}
         return JSONResponse(jsonable_encoder(body), headers=NO_STORE)
 
-    def detail(dag_id: str, run_id: str, schema: str | None) -> tuple[queries.RunDetail, str]:
+    def detail(dag_id: str, run_id: str, schema: str | None = None) -> RunView:
         chosen = pick_schema(schema)
         with connect() as conn:
             return queries.run_detail(conn, chosen, dag_id, run_id), chosen
 
     @app.get("/run", response_class=HTMLResponse)
-    def run_html(dag_id: str, run_id: str, schema: str | None = None) -> HTMLResponse:
-        data, chosen = detail(dag_id, run_id, schema)
+    def run_html(d: RunView = Depends(detail)) -> HTMLResponse:
+        data, chosen = d
         page = html.run_page(data, schema=chosen, limit=queries.QUARANTINE_LIST_LIMIT)
         return HTMLResponse(page, headers=NO_STORE)
 
     @app.get("/api/run")
-    def run_json(dag_id: str, run_id: str, schema: str | None = None) -> JSONResponse:
-        data, chosen = detail(dag_id, run_id, schema)
+    def run_json(d: RunView = Depends(detail)) -> JSONResponse:
+        data, chosen = d
         return JSONResponse(jsonable_encoder({"schema": chosen, **asdict(data)}), headers=NO_STORE)
 
     return app
