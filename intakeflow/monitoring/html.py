@@ -184,8 +184,6 @@ def _run_link(dag_id: Any, run_id: Any, schema: str) -> str:
 
 def _bucket_name(board: Dashboard) -> str:
     seconds = int(board.filters.bucket().total_seconds())
-    if seconds % 86400 == 0:
-        return f"{seconds // 86400} day" if seconds > 86400 else "day"
-    if seconds % 3600 == 0:
-        return f"{seconds // 3600} hours" if seconds > 3600 else "hour"
-    return f"{seconds // 60} minutes"
+    unit, size = next((u, n) for u, n in (("day", 86400), ("hour", 3600), ("minute", 60)) if seconds % n == 0)
+    count = seconds // size
+    return unit if count == 1 else f"{count} {unit}s"
