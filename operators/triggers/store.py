@@ -14,9 +14,11 @@ from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 import psycopg
+from airflow.sdk import BaseHook
 from airflow.triggers.base import BaseEventTrigger, TriggerEvent
 from psycopg import sql
 
+from intakeflow.operators.hooks.store import dsn_from_connection
 from intakeflow.sinks.pg_migrate import check_schema_name
 
 WAITING = """
@@ -45,23 +47,25 @@ class StagedMessagesTrigger(BaseEventTrigger):
              "sources": self.sources, "poll_interval": self.poll_interval},
         )
 
-    def peek(self) -> tuple[int, int]:
+    def peek(self, dsn: str) -> tuple[int, int]:
         """``(waiting, newest id)``; ``(0, 0)`` while the store has no schema yet."""
-        from intakeflow.operators.hooks.store import StoreHook
-
         query = sql.SQL(WAITING).format(s=sql.Identifier(self.store_schema))
         try:
-            with psycopg.connect(StoreHook(self.postgres_conn_id).get_dsn(), connect_timeout=10) as conn:
+            with psycopg.connect(dsn, connect_timeout=10) as conn:
                 row = conn.execute(query, {"sources": self.sources}).fetchone()
         except psycopg.errors.UndefinedTable:
             return 0, 0
         return (int(row[0]), int(row[1] or 0)) if row else (0, 0)
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
+        # the connection is looked up once, with the SDK's async call, on the event loop: a
+        # synchronous lookup from a worker thread goes through the triggerer's supervisor
+        # channel and hung there after the first poll (seen in the live-feed test)
+        dsn = dsn_from_connection(await BaseHook.aget_connection(self.postgres_conn_id))
         announced = 0
         while True:
             try:
-                waiting, newest = await asyncio.to_thread(self.peek)
+                waiting, newest = await asyncio.to_thread(self.peek, dsn)
             except psycopg.OperationalError as exc:
                 # the database is down or restarting: keep watching, the next poll retries
                 self.log.warning("store not reachable (%s); retrying in %.0f s", type(exc).__name__, self.poll_interval)

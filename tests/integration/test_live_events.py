@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time
 
+import psycopg
 import pytest
 from it_support import STORE, store_dsn
 
@@ -26,9 +27,19 @@ def test_staged_live_messages_start_a_run_at_once(local_airflow: AirflowStack) -
     local_airflow.wait_for_dag(LIVE_DAG)
     local_airflow.api("PATCH", f"/api/v2/dags/{LIVE_DAG}", {"is_paused": False})
     try:
+        def watcher_running() -> bool:
+            with psycopg.connect(store_dsn(local_airflow)) as conn:  # the metadata database too
+                row = conn.execute("SELECT count(*) FROM trigger WHERE classpath LIKE %s AND triggerer_id IS NOT NULL",
+                                   ("%StagedMessagesTrigger",)).fetchone()
+            return bool(row and row[0])
+
         # unpausing starts the latest cron run at once; let it finish so it cannot take our rows
         local_airflow.wait_until("first cron run", lambda: any(
             r["state"] in FINISHED for r in local_airflow.dag_runs(LIVE_DAG)), 180)
+        # stage only once the watcher runs and has polled an empty queue at least once, so
+        # the event must come from a later poll (the path a live feed takes)
+        local_airflow.wait_until("the watcher's trigger assigned to the triggerer", watcher_running, 180)
+        time.sleep(20)  # > the trigger's 15 s poll interval
         before = {r["dag_run_id"] for r in local_airflow.dag_runs(LIVE_DAG)}
         staged_at = time.monotonic()
         store.stage([InboundMessage("mllp", f"LIVEFAC|EVT{i}", f"synthetic live note {i}: please call me back")
