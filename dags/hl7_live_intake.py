@@ -1,17 +1,13 @@
 """
-### HL7 v2 live intake (as messages arrive, and every 5 minutes)
+### HL7 v2 live intake (every 5 minutes)
 
 Processes the live HL7 v2 feed that `intakeflow mllp-listen` stages in PostgreSQL: the
 listener commits each message before it acknowledges it (source `mllp`, or `mllp:<name>`
 per listener), and this DAG runs the intakeflow pipeline over what is waiting, in small
 batches, then records run statistics.
 
-* **Event-driven**: an asset watcher (`StagedMessagesTrigger`, in the triggerer) polls the
-  default store (`intakeflow_postgres`, schema `intakeflow`, source `mllp`) every 15 s and
-  starts a run as soon as new messages wait; the 5-minute cron stays as a safety net (and
-  serves stores the watcher does not watch: edit `LIVE_*` below for another store).
 * **Small and steady**: at most `max_batches` batches of `batch_size` per run; what is
-  left waits for the next run. One run at a time.
+  left waits for the next run, five minutes later. One run at a time.
 * **Same pipeline and sinks** as `hl7_archive_intake`; only the source filter differs, so
   archive and live rows never share a run.
 * **Safe to retry**: claims carry a lease; a killed run leaves its rows to be claimed again.
@@ -24,30 +20,16 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from airflow.sdk import DAG, Asset, AssetOrTimeSchedule, AssetWatcher, CronDataIntervalTimetable, Param
+from airflow.sdk import DAG, CronDataIntervalTimetable, Param
 
 from intakeflow.example_dags._defaults import DEFAULT_ARGS, START_DATE, STORE_ARGS, default_store_outlets, store_params
 from intakeflow.operators.operators.process import ProcessMessagesOperator
 from intakeflow.operators.operators.store import MigrateStoreOperator, RecordRunOperator
-from intakeflow.operators.triggers.store import StagedMessagesTrigger
-
-#: the store the watcher watches; the trigger's arguments are fixed when the DAG is parsed
-LIVE_CONN_ID, LIVE_SCHEMA, LIVE_SOURCES = "intakeflow_postgres", "intakeflow", ["mllp"]
-mllp_waiting = Asset(
-    name="intakeflow_mllp_waiting",
-    uri=f"intakeflow://{LIVE_SCHEMA}/messages/waiting/mllp",
-    group="intakeflow",
-    watchers=[AssetWatcher(
-        name="intakeflow_mllp_waiting", trigger=StagedMessagesTrigger(LIVE_CONN_ID, LIVE_SCHEMA, LIVE_SOURCES, 15.0)
-    )],
-)
 
 with DAG(
     dag_id="hl7_live_intake",
     description="Process the live HL7 v2 feed staged by the MLLP listener, in small batches",
-    schedule=AssetOrTimeSchedule(
-        timetable=CronDataIntervalTimetable("*/5 * * * *", timezone="UTC"), assets=mllp_waiting
-    ),
+    schedule=CronDataIntervalTimetable("*/5 * * * *", timezone="UTC"),
     start_date=START_DATE,
     catchup=False,
     max_active_runs=1,

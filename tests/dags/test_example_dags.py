@@ -8,7 +8,7 @@ import httpx
 import psycopg
 import pytest
 from airflow.dag_processing.dagbag import DagBag
-from airflow.sdk import Asset, AssetOrTimeSchedule, CronDataIntervalTimetable
+from airflow.sdk import CronDataIntervalTimetable
 
 from intakeflow.demo_data import DemoText, communication, write_hl7_archive
 
@@ -32,11 +32,6 @@ def test_dags_import_without_errors(bag: DagBag) -> None:
 def test_dag_settings(bag: DagBag, dag_id: str, cron: str) -> None:
     dag = bag.dags[dag_id]
     timetable = dag.timetable
-    if isinstance(timetable, AssetOrTimeSchedule):  # the live DAG: asset watcher, cron as safety net
-        watched = timetable.asset_condition
-        assert isinstance(watched, Asset) and watched.uri == "intakeflow://intakeflow/messages/waiting/mllp"
-        assert [type(w.trigger).__name__ for w in watched.watchers] == ["StagedMessagesTrigger"]
-        timetable = timetable.timetable
     assert isinstance(timetable, CronDataIntervalTimetable) and timetable.expression == cron
     assert dag.doc_md and "XCom" in dag.doc_md
     assert {"postgres_conn_id", "store_schema", "batch_size"} <= set(dag.params.keys())
