@@ -32,7 +32,10 @@ GROUPED_ID_TYPES: frozenset[str] = frozenset(
 STRUCTURED_TYPES: frozenset[str] = STRUCTURED_PHI | STRUCTURED_INSURANCE
 
 _TITLE_RE = re.compile(
-    r"(?:(?:dr|mr|mrs|ms|mx|miss|prof|rev|fr|sr|sister|brother|doctor|nurse|professor|pastor)\b\.?(?:\s+|$))",
+    r"(?:(?:dr|mr|mrs|ms|mx|miss|prof|rev|fr|sr|sister|brother|doctor|nurse|professor|pastor|chief|imam|rabbi|"
+    # military and police ranks are titles too ("SSgt Ramos", "Capt. Lee")
+    r"sgt|ssgt|msgt|sfc|cpl|pvt|pfc|spc|lt|ltjg|capt|cpt|maj|col|ltc|gen|adm|cdr|lcdr|ens|cmdr|officer|deputy|"
+    r"sergeant|corporal|private|lieutenant|captain|major|colonel|general|admiral|commander)\b\.?(?:\s+|$))",
     re.IGNORECASE,
 )
 # "a"/"an" before a spaced-out value is its first character ("A M B 7 7"), not an article.
@@ -50,7 +53,7 @@ _CUE_RE = re.compile(
     re.IGNORECASE,
 )
 _LEAD_PUNCT = "([{\"'\u201c\u2018,;:.#-"
-_TRAIL_PUNCT = ".,;:!?\"'\u201d\u2019-"
+_TRAIL_PUNCT = ".,;:!?\"'\u201d\u2019-([{"
 _PAIRS = {")": "(", "]": "[", "}": "{"}
 _NEXT_GROUP_RE = re.compile(r"\x20(\d{2,6})(?![A-Za-z0-9])")
 _NEXT_SPACED_RE = re.compile(r"\x20([A-Za-z0-9]|\d{2})(?![A-Za-z0-9])")

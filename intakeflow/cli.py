@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from tqdm import tqdm
 
@@ -28,6 +29,14 @@ def _pipeline(args: argparse.Namespace) -> Pipeline:
     cfg = PipelineConfig(model_path=Path(args.model), threads=args.threads)
     if getattr(args, "no_validators", False):
         cfg.validators = False
+    if getattr(args, "site_formats", None) or os.environ.get("INTAKEFLOW_SITE_FORMATS"):
+        from intakeflow.recognizers.site_formats import load_site_formats
+
+        cfg.site_formats = load_site_formats(getattr(args, "site_formats", None))
+    if getattr(args, "no_decoding", False):
+        cfg.decoding = False
+    if getattr(args, "redaction_threshold", None) is not None:
+        cfg.redaction_threshold = args.redaction_threshold
     return Pipeline(cfg)
 
 
@@ -56,12 +65,23 @@ def cmd_predict(args: argparse.Namespace) -> int:
     return 0
 
 
+def _read_gold_arg(path: Path) -> list[dict[str, Any]]:
+    """A gold JSONL file, or a folder of them (the writer corpus: ``models/corpus/data``)."""
+    from intakeflow.jsonl import read_gold
+
+    if path.is_dir():
+        return [rec for f in sorted(path.glob("*.jsonl")) for rec in read_gold(f)]
+    return read_gold(path)
+
+
 def cmd_eval(args: argparse.Namespace) -> int:
     from intakeflow.evaluation import format_report, score
     from intakeflow.jsonl import read_gold, result_record
     from intakeflow.results import PipelineInput
 
-    gold = read_gold(Path(args.gold))
+    gold = _read_gold_arg(Path(args.gold))
+    if args.lowo:
+        return _eval_lowo(gold, Path(args.lowo), args)
     if args.predictions:
         pred = read_gold(Path(args.predictions))
     else:
@@ -69,9 +89,82 @@ def cmd_eval(args: argparse.Namespace) -> int:
         inputs = [PipelineInput(id=g["id"], text=g["text"], channel=g.get("channel")) for g in gold]
         pred = []
         for i in tqdm(range(0, len(inputs), args.batch), unit="batch", disable=args.quiet):
-            pred += [result_record(r) for r in pipe.process(inputs[i : i + args.batch])]
+            done = pipe.process(inputs[i : i + args.batch])
+            pred += [{**result_record(r), "writer": g.get("writer")} for r, g in zip(done, gold[i : i + args.batch])]
     report = score(gold, pred)
     print(json.dumps(report.to_json(), indent=2) if args.json else format_report(report, SUITE_F1))
+    if args.by_writer and all("writer" in g for g in gold):
+        from intakeflow.lowo import by_writer, lowo_table
+
+        print()
+        print(lowo_table(by_writer(gold, pred)))
+    return 0
+
+
+def _eval_lowo(gold: list[dict[str, Any]], pred_path: Path, args: argparse.Namespace) -> int:
+    """Score out-of-fold predictions: tune what is fitted on held-out writers, then the table."""
+    from intakeflow.evaluation import format_report
+    from intakeflow.lowo import apply, by_writer, lowo_table, read_jsonl, tune
+
+    preds = read_jsonl(pred_path)
+    ids = {p["id"] for p in preds}
+    gold = [g for g in gold if g["id"] in ids]
+    tuned = tune(gold, preds)
+    reports = by_writer(gold, apply(preds, tuned))
+    if args.write_artifact:
+        from intakeflow.lowo import write_tuned
+
+        write_tuned(Path(args.write_artifact), tuned, reports["all"])
+    if args.json:
+        out = {w: r.to_json() for w, r in reports.items()}
+        out["tuned"] = {
+            "temperature": round(tuned.temperature, 4),
+            "review_threshold": tuned.review_threshold,
+            "redaction_threshold": tuned.redaction_threshold,
+        }
+        print(json.dumps(out, indent=2))
+        return 0
+    print(f"leave-one-writer-out: {len(gold)} messages, {len(reports) - 1} writers, each scored by a model trained without it")
+    print(
+        f"tuned on out-of-fold predictions: temperature {tuned.temperature:.3f}, review threshold "
+        f"{tuned.review_threshold:.2f}, redaction threshold {tuned.redaction_threshold:.2f}"
+    )
+    print()
+    print(lowo_table(reports))
+    print()
+    print(format_report(reports["all"]))
+    print()
+    print("needs_review threshold -> flagged, misrouted and not flagged")
+    for t, flagged, wrong in tuned.review_curve[::5]:
+        print(f"  {t:.2f}  {flagged:6.1%}  {wrong:6.1%}")
+    print("redaction threshold -> redaction recall, over-redaction")
+    for t, rec, over in tuned.redaction_curve:
+        print(f"  {t:.2f}  {rec:.4f}  {over:.3f}")
+    return 0
+
+
+def cmd_eval_pii(args: argparse.Namespace) -> int:
+    """Identifier character recall on a presidio-research style set (another label scheme)."""
+    from intakeflow.evaluation import PRESIDIO_IDENTIFIERS, char_recall
+    from intakeflow.results import PipelineInput
+
+    data = json.loads(Path(args.dataset).read_text(encoding="utf-8"))
+    pipe = _pipeline(args)
+    inputs = [PipelineInput(id=str(i), text=r["full_text"]) for i, r in enumerate(data)]
+    rows = []
+    for i in tqdm(range(0, len(inputs), args.batch), unit="batch", disable=args.quiet):
+        for r, res in zip(data[i : i + args.batch], pipe.process(inputs[i : i + args.batch])):
+            text = r["full_text"]
+            gold = [(s["start_position"], s["end_position"], s["entity_type"]) for s in r["spans"]]
+            rows.append((text, gold, [(sp.start, sp.end) for sp in res.redaction]))
+    cr = char_recall(rows)
+    out = {
+        "messages": len(data),
+        "identifier_char_recall": round(cr.recall(PRESIDIO_IDENTIFIERS), 4),
+        "per_type": {t: round(cr.covered[t] / cr.total[t], 4) for t in PRESIDIO_IDENTIFIERS if cr.total[t]},
+        "redacted_chars_outside_gold": round(cr.outside_share, 4),
+    }
+    print(json.dumps(out, indent=2))
     return 0
 
 
@@ -112,6 +205,11 @@ def build_parser() -> argparse.ArgumentParser:
         sp.add_argument("--threads", type=int, default=1, help="onnxruntime intra-op threads")
         sp.add_argument("--batch", type=int, default=32, help="messages per pipeline batch")
         sp.add_argument("--quiet", action="store_true", help="no progress bar")
+        sp.add_argument(
+            "--site-formats",
+            metavar="FILE",
+            help="JSON file of this site's MRN, member ID and account formats (default: $INTAKEFLOW_SITE_FORMATS)",
+        )
 
     sp = sub.add_parser("predict", help="run the pipeline over a JSONL file of messages")
     sp.add_argument("input")
@@ -124,8 +222,30 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--predictions", help="score this predictions file instead of running the pipeline")
     sp.add_argument("--json", action="store_true")
     sp.add_argument("--no-validators", action="store_true", help="model only (ablation)")
+    sp.add_argument("--no-decoding", action="store_true", help="without the word, name and repeat rules (ablation)")
+    sp.add_argument("--redaction-threshold", type=float, help="PHI probability from which a token is redacted")
+    sp.add_argument("--by-writer", action="store_true", help="also a table per writer (gold records with 'writer')")
+    sp.add_argument(
+        "--lowo",
+        metavar="PREDICTIONS",
+        help="score out-of-fold predictions of leave-one-writer-out training (models/gpu_lowo.sh); "
+        "GOLD is the writer corpus folder",
+    )
+    sp.add_argument(
+        "--write-artifact",
+        metavar="DIR",
+        help="with --lowo: write the tuned temperature and review and redaction thresholds into DIR/model.json",
+    )
     model_args(sp)
     sp.set_defaults(func=cmd_eval)
+
+    sp = sub.add_parser(
+        "eval-pii", help="identifier character recall of the redaction on a presidio-research style JSON set"
+    )
+    sp.add_argument("dataset", help="JSON list of {full_text, spans: [{start_position, end_position, entity_type}]}")
+    sp.add_argument("--redaction-threshold", type=float, help="PHI probability from which a token is redacted")
+    model_args(sp)
+    sp.set_defaults(func=cmd_eval_pii)
 
     sp = sub.add_parser("bench", help="latency, throughput, load time, memory; Presidio side by side")
     sp.add_argument("--gold", default=str(Path(__file__).resolve().parents[1].parent / "shared" / "data" / "dev-sample.jsonl"))

@@ -59,6 +59,11 @@ class Report:
     phi: SpanScores
     insurance: SpanScores
     redaction_recall: float
+    #: share of redacted characters that are not gold PHI (the price of recall)
+    over_redaction: float = 0.0
+    #: share of messages flagged needs_review, and of messages misrouted without the flag
+    flagged: float = 0.0
+    misrouted_unflagged: float = 0.0
 
     def to_json(self) -> dict[str, Any]:
         def table(s: SpanScores) -> dict[str, Any]:
@@ -77,6 +82,8 @@ class Report:
             "phi": table(self.phi),
             "insurance": table(self.insurance),
             "redaction_recall": round(self.redaction_recall, 4),
+            "over_redaction": round(self.over_redaction, 4),
+            "routing": {"flagged": round(self.flagged, 4), "misrouted_unflagged": round(self.misrouted_unflagged, 4)},
         }
 
 
@@ -102,16 +109,22 @@ def _score_spans(gold: list[dict[str, Any]], pred: list[dict[str, Any]], key: st
     return out
 
 
-def _redaction_recall(gold: list[dict[str, Any]], pred: list[dict[str, Any]]) -> float:
-    covered = total = 0
+def _redaction(gold: list[dict[str, Any]], pred: list[dict[str, Any]]) -> tuple[float, float]:
+    """(recall, over-redaction) of what was redacted: the ``redacted_spans`` a prediction
+    carries (the recall-leaning redaction answer), else its strict PHI spans."""
+    covered = total = redacted = outside = 0
     for g, p in zip(gold, pred):
         mask: set[int] = set()
-        for s, e, _ in _spans(p, "phi"):
+        for s, e, _ in _spans(p, "redacted_spans" if "redacted_spans" in p else "phi"):
             mask.update(range(s, e))
+        gold_chars: set[int] = set()
         for s, e, _ in _spans(g, "phi"):
+            gold_chars.update(range(s, e))
             total += e - s
             covered += sum(1 for i in range(s, e) if i in mask)
-    return covered / total if total else 1.0
+        redacted += len(mask)
+        outside += len(mask - gold_chars)
+    return (covered / total if total else 1.0), (outside / redacted if redacted else 0.0)
 
 
 def score(gold: list[dict[str, Any]], pred: list[dict[str, Any]]) -> Report:
@@ -133,6 +146,10 @@ def score(gold: list[dict[str, Any]], pred: list[dict[str, Any]]) -> Report:
             if pi in per_label:
                 per_label[pi].fp += 1
     present = [label for label in INTENTS if per_label[label].tp + per_label[label].fn]
+    recall, over = _redaction(gold, pred)
+    n = len(gold) or 1
+    flagged = sum(1 for p in pred if p.get("needs_review")) / n
+    unflagged_wrong = sum(1 for g, p in zip(gold, pred) if g["intent"] != p.get("intent") and not p.get("needs_review")) / n
     return Report(
         n=len(gold),
         intent_accuracy=correct / len(gold) if gold else 0.0,
@@ -140,7 +157,10 @@ def score(gold: list[dict[str, Any]], pred: list[dict[str, Any]]) -> Report:
         intent_per_label=per_label,
         phi=_score_spans(gold, pred, "phi", PHI_TYPES),
         insurance=_score_spans(gold, pred, "insurance", INSURANCE_TYPES),
-        redaction_recall=_redaction_recall(gold, pred),
+        redaction_recall=recall,
+        over_redaction=over,
+        flagged=flagged,
+        misrouted_unflagged=unflagged_wrong,
     )
 
 
@@ -165,7 +185,52 @@ def format_report(r: Report, baseline: dict[str, float] | None = None) -> str:
         lines.append(f"{'micro':<16}{sum(s.support.values()):>8}{m.precision:>8.3f}{m.recall:>8.3f}{m.f1:>8.3f}")
         lines.append(f"{'macro':<16}{'':>8}{'':>8}{'':>8}{s.macro_f1:>8.3f}")
         lines.append("")
-    lines.append(f"redaction recall (PHI characters covered by any PHI span): {r.redaction_recall:.3f}")
+    lines.append(f"redaction recall (PHI characters covered by any PHI span): {r.redaction_recall:.4f}")
+    lines.append(f"over-redaction (redacted characters that are not PHI): {r.over_redaction:.3f}")
+    lines.append(f"routing: {r.flagged:.1%} flagged needs_review, {r.misrouted_unflagged:.1%} misrouted and not flagged")
     for label, v in r.intent_per_label.items():
         lines.append(f"  intent {label:<28} P {v.precision:.3f} R {v.recall:.3f} F1 {v.f1:.3f}")
     return "\n".join(lines)
+
+
+#: presidio-research entity types that are identifiers in the Safe Harbor sense (issue 9's figure)
+PRESIDIO_IDENTIFIERS: tuple[str, ...] = (
+    "PERSON", "STREET_ADDRESS", "ZIP_CODE", "PHONE_NUMBER", "EMAIL_ADDRESS", "CREDIT_CARD", "IBAN_CODE",
+    "US_SSN", "IP_ADDRESS", "US_DRIVER_LICENSE",
+)  # fmt: skip
+
+
+@dataclass
+class CharRecall:
+    """Character recall per entity type of a set labelled in another scheme."""
+
+    covered: Counter[str] = field(default_factory=Counter)
+    total: Counter[str] = field(default_factory=Counter)
+    redacted: int = 0
+    outside: int = 0
+
+    def recall(self, types: tuple[str, ...] | None = None) -> float:
+        keys = types or tuple(self.total)
+        tot = sum(self.total[t] for t in keys)
+        return sum(self.covered[t] for t in keys) / tot if tot else 1.0
+
+    @property
+    def outside_share(self) -> float:
+        return self.outside / self.redacted if self.redacted else 0.0
+
+
+def char_recall(records: list[tuple[str, list[tuple[int, int, str]], list[tuple[int, int]]]]) -> CharRecall:
+    """``records``: (text, gold spans ``(start, end, type)``, redacted ranges). Whitespace
+    (a line break inside an address) counts neither as covered nor as missed, nor as redacted."""
+    out = CharRecall()
+    for text, gold, redacted in records:
+        mask = {i for s, e in redacted for i in range(s, e) if not text[i].isspace()}
+        gold_chars: set[int] = set()
+        for s, e, t in gold:
+            chars = [i for i in range(s, e) if not text[i].isspace()]
+            gold_chars.update(chars)
+            out.total[t] += len(chars)
+            out.covered[t] += sum(1 for i in chars if i in mask)
+        out.redacted += len(mask)
+        out.outside += len(mask - gold_chars)
+    return out

@@ -62,6 +62,7 @@ def result_record(res: PipelineResult, channel: str | None = None) -> dict[str, 
         "needs_review": res.needs_review,
         "queue": res.queue,
         "redacted_text": res.redacted_text,
+        "redacted_spans": [s.to_json() for s in res.redaction],
         "insurance_json": res.insurance_json,
         "pipeline_version": res.pipeline_version,
     }

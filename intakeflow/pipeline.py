@@ -17,22 +17,28 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from intakeflow.anonymizers import RedactionConfig, redact
 from intakeflow.boundary import repair
+from intakeflow.decoding import cover, decode_insurance, decode_phi
 from intakeflow.errors import E, InputError, IntakeflowError
-from intakeflow.fallback import Fallback, FallbackConfig
+from intakeflow.fallback.config import FallbackConfig
 from intakeflow.insurance import normalise
 from intakeflow.merge import merge
 from intakeflow.models.runtime import DEFAULT_ARTIFACT, ModelOutput, OnnxModel
 from intakeflow.recognizers import run_recognizers
+from intakeflow.recognizers.site_formats import SiteFormats
 from intakeflow.results import PipelineInput, PipelineResult
 from intakeflow.routing import RoutingConfig, route
 from intakeflow.spans import Span
+
+if TYPE_CHECKING:
+    from intakeflow.fallback.resolver import Fallback
 
 # lone surrogates (from JSON escapes) break the tokenizer; same-length stand-in keeps offsets
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -46,6 +52,14 @@ class PipelineConfig:
     #: longer messages get an E002 error result instead of unbounded work
     max_chars: int = 200_000
     validators: bool = True
+    #: identifier formats this site declares (:mod:`intakeflow.recognizers.site_formats`)
+    site_formats: SiteFormats = field(default_factory=SiteFormats)
+    #: the word, name, address, amount and repeat rules of :mod:`intakeflow.decoding`
+    decoding: bool = True
+    #: redact every token whose PHI probability reaches this (below the strict arg-max
+    #: decision: redaction leans to recall); ``None`` takes the model's tuned value, 1.0 redacts
+    #: the strict spans only
+    redaction_threshold: float | None = None
     routing: RoutingConfig = field(default_factory=RoutingConfig)
     redaction: RedactionConfig = field(default_factory=RedactionConfig)
     fallback: FallbackConfig = field(default_factory=FallbackConfig)
@@ -65,8 +79,17 @@ class Pipeline:
     def __init__(self, config: PipelineConfig | None = None, model: OnnxModel | None = None) -> None:
         self.config = config or PipelineConfig()
         self.model = model or OnnxModel(self.config.model_path, self.config.threads, self.config.batch_windows)
-        self.fallback = Fallback(self.config.fallback) if self.config.fallback.enabled else None
+        self.fallback: Fallback | None = None
+        if self.config.fallback.enabled:
+            # imported only when enabled: an inference-only deployment needs no Anthropic SDK
+            from intakeflow.fallback.resolver import Fallback
+
+            self.fallback = Fallback(self.config.fallback)
         self.version = self.model.version
+        # thresholds tuned on held-out writers travel with the artifact; a deployment's own wins
+        self.routing = self.config.routing
+        if self.routing.review_threshold is None and self.model.review_threshold is not None:
+            self.routing = replace(self.routing, review_threshold=self.model.review_threshold)
 
     @classmethod
     def from_config(cls, config: PipelineConfig | None = None) -> Pipeline:
@@ -116,10 +139,13 @@ class Pipeline:
         t = time.perf_counter()
         phi, ins = out.phi, out.insurance
         if self.config.validators:
-            v_phi, v_ins = run_recognizers(text)
+            v_phi, v_ins = run_recognizers(text, self.config.site_formats.recognizers)
             phi = merge(phi, v_phi, "phi")
             ins = merge(ins, v_ins, "insurance")
         phi, ins = repair(text, phi), repair(text, ins)
+        if self.config.decoding:
+            words = self.model.common_words
+            phi, ins = decode_phi(text, phi, words), decode_insurance(text, ins, words)
         res.timings_ms["validate"] = (time.perf_counter() - t) * 1000
         if self.fallback is not None:
             t = time.perf_counter()
@@ -133,15 +159,30 @@ class Pipeline:
         t = time.perf_counter()
         probs = self.model.intent_probs(out.intent_logits)
         k = int(np.argmax(probs))
-        decision = route(self.model.intents[k], probs, self.model.intents, self.config.routing)
+        decision = route(self.model.intents[k], probs, self.model.intents, self.routing)
         res.intent = decision.intent
         res.intent_confidence = decision.confidence
         res.needs_review = decision.needs_review
         res.queue = decision.queue
         res.phi, res.insurance = phi, ins
-        res.redacted_text = redact(msg.text, phi, self.config.redaction, scope=msg.scope)
+        res.redaction = self._redaction_spans(text, phi, out)
+        res.redacted_text = redact(msg.text, res.redaction, self.config.redaction, scope=msg.scope)
         res.insurance_json = normalise(msg.text, ins)
         res.timings_ms["output"] = (time.perf_counter() - t) * 1000
+
+
+    def _redaction_spans(self, text: str, phi: list[Span], out: ModelOutput) -> list[Span]:
+        """The strict PHI spans, widened by every stretch the model thinks PHI at the
+        redaction threshold (spans grown to whole words, repeats tagged alike)."""
+        threshold = self.config.redaction_threshold
+        if threshold is None:
+            threshold = self.model.redaction_threshold
+        if threshold >= 1.0:
+            return phi
+        extra = repair(text, out.phi_at(threshold))
+        if self.config.decoding:
+            extra = decode_phi(text, extra, self.model.common_words)
+        return cover(phi, extra)
 
 
 def _add_free(spans: list[Span], new: list[Span]) -> list[Span]:

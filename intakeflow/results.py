@@ -59,6 +59,8 @@ class PipelineResult:
     phi: list[Span] = field(default_factory=list)
     insurance: list[Span] = field(default_factory=list)
     redacted_text: str | None = None
+    #: what ``redacted_text`` masks: ``phi`` widened towards recall (never narrower)
+    redaction: list[Span] = field(default_factory=list)
     insurance_json: dict[str, Any] = field(default_factory=dict)
     error_code: str | None = None
     error: str | None = None

@@ -36,6 +36,10 @@ DEFAULT_QUEUES: dict[str, str] = {
 }
 
 
+#: the review threshold of artifacts that carry no tuned one
+DEFAULT_REVIEW_THRESHOLD = 0.6
+
+
 class RoutingError(IntakeflowError):
     """Routing or calibration got unusable input (codes only, never text)."""
 
@@ -45,13 +49,16 @@ class RoutingConfig:
     queues: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_QUEUES))
     #: queue for an intent missing from ``queues``
     default_queue: str = "front-desk"
-    review_threshold: float = 0.6
+    #: ``None``: the threshold the model artifact was tuned to (``model.json``), else 0.6
+    review_threshold: float | None = None
     clinical_margin: float = 0.2
     clinical_watch: float = 0.35
 
     def __post_init__(self) -> None:
         for name in ("review_threshold", "clinical_margin", "clinical_watch"):
             value = getattr(self, name)
+            if value is None and name == "review_threshold":
+                continue
             if not (isinstance(value, int | float) and 0.0 <= value <= 1.0):
                 raise RoutingError(E.E050_CONFIG, why=f"{name} must be in [0, 1]")
         unknown = sorted(set(self.queues) - set(INTENTS))
@@ -85,7 +92,7 @@ def route(intent: str, probs: npt.ArrayLike, intents: Sequence[str], config: Rou
     runner_up = float(np.max(np.delete(p, k)))
     margin = confidence - runner_up
     reasons: list[str] = []
-    if confidence < cfg.review_threshold:
+    if confidence < (DEFAULT_REVIEW_THRESHOLD if cfg.review_threshold is None else cfg.review_threshold):
         reasons.append("low_confidence")
     if intent == CLINICAL and margin < cfg.clinical_margin:
         reasons.append("clinical_low_margin")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
@@ -44,6 +45,23 @@ class ModelOutput:
     intent_logits: np.ndarray  # (n_intents,), averaged over windows
     phi: list[Span]
     insurance: list[Span]
+    #: per token: probability that it is PHI of any type (1 - P(O)), and its best PHI tag id;
+    #: what :meth:`phi_at` decodes at a threshold below the arg-max decision
+    phi_any: np.ndarray | None = None
+    phi_best: np.ndarray | None = None
+    offsets: list[tuple[int, int]] | None = None
+    phi_labels: Sequence[str] = ()
+
+    def phi_at(self, threshold: float) -> list[Span]:
+        """PHI spans of every token whose PHI probability is at least ``threshold``.
+
+        Redaction leans to recall: a token the arg-max calls ``O`` at P(O) = 0.6 is still
+        40 % likely to be PHI, and leaking it costs more than masking a word too many.
+        """
+        if self.phi_any is None or self.phi_best is None or self.offsets is None:
+            return list(self.phi)
+        tags = np.where(self.phi_any >= threshold, self.phi_best, 0)
+        return decode_bio(self.offsets, tags, self.phi_labels, self.phi_any)
 
 
 def _softmax(x: np.ndarray) -> np.ndarray:
@@ -81,6 +99,15 @@ class OnnxModel:
         self.window: int = self.meta["window"]
         self.stride: int = self.meta["stride"]
         self.temperature: float = float(self.meta.get("temperature", 1.0))
+        #: PHI probability from which a token is redacted (tuned leave-one-writer-out; 1.0:
+        #: strict spans only, for artifacts trained before it existed)
+        self.redaction_threshold: float = float(self.meta.get("redaction_threshold", 1.0))
+        review = self.meta.get("review_threshold")
+        self.review_threshold: float | None = None if review is None else float(review)
+        # whole words the tokenizer knows: a capitalised word outside it is likely a name
+        self.common_words: frozenset[str] = frozenset(
+            w for w in self.tokenizer.get_vocab() if w.isalpha() and w.isascii() and len(w) > 1
+        )
         self.version: str = artifact_version(artifact)
         self.batch_windows = batch_windows
         self._pool = ThreadPoolExecutor(threads, thread_name_prefix="intakeflow-onnx") if threads > 1 else None
@@ -138,6 +165,7 @@ class OnnxModel:
         intent = sum(results[(m, w)][0] * sizes[w] for w in range(len(plan))) / sizes.sum()
         owner = window_owner(len(enc), plan) if len(plan) > 1 else None
         spans: list[list[Span]] = []
+        phi_any = phi_best = None
         for head, labels in ((1, self.phi_labels), (2, self.ins_labels)):
             if owner is None:
                 logits = results[(m, 0)][head]
@@ -147,13 +175,21 @@ class OnnxModel:
                     sel = np.nonzero(owner[s:e] == w)[0]
                     logits[s + sel] = results[(m, w)][head][sel]
             tags = logits.argmax(-1)
-            # softmax only where a span is: most tokens are "O" and need no score
-            tagged = np.flatnonzero(tags)
-            scores = np.zeros(len(tags), dtype=np.float32)
-            if tagged.size:
-                scores[tagged] = _softmax(logits[tagged]).max(-1)
+            if head == 1:
+                probs = _softmax(logits)
+                scores = probs.max(-1)
+                phi_any = 1.0 - probs[:, 0]
+                phi_best = 1 + probs[:, 1:].argmax(-1)
+            else:
+                # softmax only where a span is: most tokens are "O" and need no score
+                tagged = np.flatnonzero(tags)
+                scores = np.zeros(len(tags), dtype=np.float32)
+                if tagged.size:
+                    scores[tagged] = _softmax(logits[tagged]).max(-1)
             spans.append(decode_bio(enc.offsets, tags, labels, scores))
-        return ModelOutput(np.asarray(intent, dtype=np.float32), spans[0], spans[1])
+        return ModelOutput(
+            np.asarray(intent, dtype=np.float32), spans[0], spans[1], phi_any, phi_best, enc.offsets, self.phi_labels
+        )
 
     def intent_probs(self, logits: np.ndarray) -> np.ndarray:
         return _softmax(logits / self.temperature)

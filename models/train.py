@@ -41,10 +41,23 @@ def _batches(data: list[Window], batch_size: int, rng: random.Random) -> Iterato
         yield [data[i] for i in c]
 
 
+def data_sources(specs: list[str]) -> list[tuple[Path, int]]:
+    """``PATH`` or ``PATH:xN`` -> (path, repeats)."""
+    out = []
+    for spec in specs:
+        path, _, rep = spec.rpartition(":x") if ":x" in spec else (spec, "", "1")
+        out.append((Path(path), int(rep)))
+    return out
+
+
 def _load_records(args: argparse.Namespace, seed: int, n: int) -> list[dict[str, Any]]:
     if args.data:
-        with open(args.data, encoding="utf-8") as fh:
-            return [json.loads(line) for line in fh if line.strip()]
+        recs: list[dict[str, Any]] = []
+        for path, repeats in data_sources(args.data):
+            with open(path, encoding="utf-8") as fh:
+                part = [json.loads(line) for line in fh if line.strip()]
+            recs += part * repeats
+        return recs
     from intakeflow.models.generator import generate
 
     return list(generate(n, seed=seed))
@@ -116,6 +129,7 @@ def train(args: argparse.Namespace) -> Path:
     )
     ce = nn.CrossEntropyLoss(ignore_index=IGNORE)
     use_amp = device.type == "cuda"
+    teacher = _load_teacher(args, device)
     step = 0
     model.train()
     for epoch in range(args.epochs):
@@ -128,6 +142,13 @@ def train(args: argparse.Namespace) -> Path:
                 + ce(pl.float().flatten(0, 1), b["phi"].flatten())
                 + ce(nl.float().flatten(0, 1), b["ins"].flatten())
             )
+            if teacher is not None:
+                with torch.no_grad(), torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_amp):
+                    t_out = teacher(b["input_ids"], b["shape_ids"], b["attention_mask"])
+                valid = b["phi"] != IGNORE
+                kd = _kd(il, t_out[0], None, args.kd_temperature)
+                kd = kd + _kd(pl, t_out[1], valid, args.kd_temperature) + _kd(nl, t_out[2], valid, args.kd_temperature)
+                loss = (1 - args.kd_weight) * loss + args.kd_weight * kd
             opt.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -179,6 +200,7 @@ def train(args: argparse.Namespace) -> Path:
             "batch_size": args.batch_size,
             "lr": args.lr,
             "head_lr": args.head_lr,
+            "teacher": Path(args.teacher).name if args.teacher else None,
             "device": device.type,
             "seconds": round(time.time() - t0, 1),
             "held_out_generated": {k: round(v, 4) for k, v in metrics.items() if not k.startswith("_")},
@@ -187,6 +209,30 @@ def train(args: argparse.Namespace) -> Path:
     (out / "model.json").write_text(json.dumps(meta, indent=2))
     print(f"saved {out} temperature={temperature:.3f}")
     return out
+
+
+def _load_teacher(args: argparse.Namespace, device: torch.device) -> nn.Module | None:
+    """The frozen teacher of ``--teacher`` (any depth; same tokenizer and label sets)."""
+    if not args.teacher:
+        return None
+    from intakeflow.models.export import load_checkpoint
+
+    teacher, meta = load_checkpoint(Path(args.teacher), Path(args.encoder) if args.encoder else None)
+    if meta["phi_labels"] != list(PHI_BIO) or meta["insurance_labels"] != list(INSURANCE_BIO):
+        raise SystemExit("teacher was trained on other label sets")
+    return teacher.to(device).eval()
+
+
+def _kd(student: torch.Tensor, teacher: torch.Tensor, valid: torch.Tensor | None, temperature: float) -> torch.Tensor:
+    """KL(teacher || student) on softened distributions (Hinton et al. 2015), scaled by T^2;
+    over the valid token positions only for the tagging heads."""
+    t = temperature
+    s_log = torch.log_softmax(student.float() / t, dim=-1)
+    t_prob = torch.softmax(teacher.float() / t, dim=-1)
+    kl = (t_prob * (torch.log(t_prob.clamp_min(1e-9)) - s_log)).sum(-1)
+    if valid is not None:
+        kl = kl[valid]
+    return kl.mean() * t * t
 
 
 def _held_out(args: argparse.Namespace) -> Iterator[dict[str, Any]]:

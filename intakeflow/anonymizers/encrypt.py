@@ -12,9 +12,6 @@ import base64
 import os
 import re
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-
 from intakeflow.anonymizers.base import Operator, RedactionError, SpanContext
 from intakeflow.anonymizers.config import AES_KEY_SIZES
 from intakeflow.errors import E
@@ -32,6 +29,9 @@ def _b64d(text: str) -> bytes:
 
 
 def encrypt_value(key: bytes, label: str, value: str) -> str:
+    # imported where used: only deployments that choose the encrypt operator need cryptography
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
     nonce = os.urandom(_NONCE_BYTES)
     ct = AESGCM(key).encrypt(nonce, value.encode("utf-8"), label.encode("ascii"))
     return f"[ENC:{label}:{_b64e(nonce + ct)}]"
@@ -45,6 +45,9 @@ def decrypt(text: str, key: bytes) -> str:
     """
     if not isinstance(key, bytes) or len(key) not in AES_KEY_SIZES:
         raise RedactionError(E.E073_REDACT_KEY_INVALID, why="wrong type or length")
+    from cryptography.exceptions import InvalidTag
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
     aes = AESGCM(key)
     pieces: list[str] = []
     last = 0

@@ -7,8 +7,21 @@ and works within a per-run budget of calls and dollars behind a circuit breaker.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from intakeflow.fallback.config import FallbackConfig, FallbackError
-from intakeflow.fallback.resolver import Fallback
 from intakeflow.fallback.stats import FallbackStats
 
+if TYPE_CHECKING:
+    from intakeflow.fallback.resolver import Fallback
+
 __all__ = ["Fallback", "FallbackConfig", "FallbackError", "FallbackStats"]
+
+
+def __getattr__(name: str) -> Any:
+    # the resolver pulls in the Anthropic SDK: loaded only by deployments that enable the fallback
+    if name == "Fallback":
+        from intakeflow.fallback.resolver import Fallback
+
+        return Fallback
+    raise AttributeError(name)

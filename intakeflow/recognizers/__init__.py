@@ -13,7 +13,7 @@ Scores: validated detections (checksum / strict format passed) carry
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from intakeflow.recognizers.account import AccountRecognizer
 from intakeflow.recognizers.age import AgeOver89Recognizer
@@ -117,9 +117,10 @@ def detect(text: str, recognizers: Iterable[Recognizer] | None = None) -> list[D
     return dets
 
 
-def run_recognizers(text: str) -> tuple[list[Span], list[Span]]:
-    """``(phi_spans, insurance_spans)``, each sorted and non-overlapping, ``source="validator"``."""
-    dets = detect(text)
+def run_recognizers(text: str, extra: Sequence[Recognizer] = ()) -> tuple[list[Span], list[Span]]:
+    """``(phi_spans, insurance_spans)``, each sorted and non-overlapping, ``source="validator"``;
+    ``extra`` recognizers (a site's declared formats) run beside the built-in ones."""
+    dets = detect(text, [*ALL_RECOGNIZERS.values(), *extra] if extra else None)
     phi = resolve(d for d in dets if d.phi_label is not None)
     ins = resolve(d for d in dets if d.insurance_label is not None)
     return (

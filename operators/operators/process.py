@@ -26,6 +26,7 @@ class ProcessMessagesOperator(BaseOperator):
 
     template_fields: Sequence[str] = (
         "postgres_conn_id", "store_schema", "sources", "model_path", "batch_size", "max_batches", "anthropic_conn_id",
+        "site_formats",
     )
 
     def __init__(
@@ -39,6 +40,7 @@ class ProcessMessagesOperator(BaseOperator):
         model_path: str | None = None,
         anthropic_conn_id: str | None = None,
         store_raw: bool = False,
+        site_formats: str | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**with_default_outlets(kwargs, store_schema, "processed"))
@@ -51,6 +53,8 @@ class ProcessMessagesOperator(BaseOperator):
         self.anthropic_conn_id = anthropic_conn_id
         # keep the raw text after processing (needed to reprocess quarantined messages later)
         self.store_raw = store_raw
+        # JSON file of this site's identifier formats (default: $INTAKEFLOW_SITE_FORMATS)
+        self.site_formats = site_formats
 
     def pipeline_config(self) -> PipelineConfig:
         from intakeflow.pipeline import PipelineConfig
@@ -58,6 +62,9 @@ class ProcessMessagesOperator(BaseOperator):
         config = PipelineConfig()
         if self.model_path:
             config.model_path = type(config.model_path)(self.model_path)
+        from intakeflow.recognizers.site_formats import load_site_formats
+
+        config.site_formats = load_site_formats(self.site_formats)
         if self.anthropic_conn_id:
             from intakeflow.operators.hooks.anthropic import AnthropicHook
 

@@ -55,3 +55,21 @@ def test_int8_onnx_stays_close_and_loads(checkpoint: Path, tmp_path: Path) -> No
     model = OnnxModel(art)
     [out] = model.predict(["Please reschedule my appointment."])
     assert out.intent_logits.shape == (len(INTENTS),)
+
+
+def test_distillation_from_a_teacher_checkpoint(checkpoint: Path, tmp_path: Path) -> None:
+    """A student trained with --teacher records it, and the soft-target loss is finite."""
+    from intakeflow.models.train import _kd
+
+    data = tmp_path / "train.jsonl"
+    write_jsonl(data, 24, seed=5)
+    args = add_train_args(argparse.ArgumentParser()).parse_args(
+        ["--out", str(tmp_path / "student"), "--data", f"{data}:x2", "--tiny", "--cpu", "--teacher", str(checkpoint),
+         "--epochs", "1", "--max-steps", "3", "--batch-size", "8", "--held-out", "8"]
+    )  # fmt: skip
+    meta = json.loads((train(args) / "model.json").read_text())
+    assert meta["training"]["teacher"] == checkpoint.name
+    assert meta["training"]["records"] == 48  # the file twice (PATH:x2)
+    same = torch.randn(2, 5, 7)
+    assert float(_kd(same, same, None, 2.0)) == pytest.approx(0.0, abs=1e-5)
+    assert float(_kd(torch.zeros(2, 7), torch.randn(2, 7) * 5, None, 2.0)) > 0

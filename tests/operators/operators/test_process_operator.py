@@ -82,3 +82,11 @@ def test_store_raw_decides_whether_quarantined_text_can_be_reprocessed(
     assert op.execute(make_context())["quarantined"] == 1
     counts = store.reprocess(ReprocessSelection(run_id="r")).as_dict()
     assert counts["requeued"] == (1 if store_raw else 0)
+
+
+def test_site_formats_file_reaches_the_pipeline_config(tmp_path: Any) -> None:
+    path = tmp_path / "site.json"
+    path.write_text('{"formats": [{"name": "mrn", "phi": "MRN", "pattern": "QX\\\\d{4}", "cues": ["chart"]}]}')
+    op = ProcessMessagesOperator(task_id="p", site_formats=str(path))
+    assert [f.name for f in op.pipeline_config().site_formats.formats] == ["mrn"]
+    assert ProcessMessagesOperator(task_id="q").pipeline_config().site_formats.formats == ()

@@ -1,0 +1,333 @@
+"""Decoding rules that hold for every message, whatever the model saw in training.
+
+The model tags word pieces; the spec labels words. These steps turn tagged pieces into
+spans a person would draw (spec §2), after the model, the recognizers and the boundary
+repair have run:
+
+* **whole words**: a span never starts or ends inside a word ("Adelek|e" grows to the word);
+* **one name, one span**: two NAME spans separated by a space or a hyphen are one name, and
+  a name runs on over a following capitalised word the tokenizer does not know as a common
+  word (a rare surname after a known first name);
+* **one address, one span**: LOC pieces separated only by commas, line breaks or a state are
+  one postal address;
+* **the same string, the same label**: a value tagged once is tagged wherever it occurs, and
+  so is each part of a tagged name (a surname that is PHI once is PHI everywhere);
+* **amounts whole**: the currency sign and the cents belong to an amount, and a spoken amount
+  runs to its last number word ("four hundred eighty two dollars and sixteen cents");
+* **carrier and plan type apart**: a plan type the model folded into a carrier is split off.
+
+Each step takes and returns sorted, non-overlapping spans of one answer.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import replace
+
+from intakeflow.merge import non_overlapping
+from intakeflow.spans import Span
+
+AMOUNT_TYPES = frozenset({"COPAY", "DEDUCTIBLE", "BILLED_AMOUNT"})
+#: labels whose spans are words of running text (identifier types are grown by boundary repair)
+WORD_TYPES = frozenset({"NAME", "SUBSCRIBER_NAME", "LOC", "CARRIER", "DATE", "AGE_OVER_89", "RELATIONSHIP", "PLAN_TYPE"})
+NAME_TYPES = frozenset({"NAME", "SUBSCRIBER_NAME"})
+#: PHI labels whose values are tagged at every occurrence (spec §2); a bare number tagged
+#: once (a DATE "12") is not propagated: too short to mean the same thing everywhere
+PROPAGATED_PHI = frozenset(
+    {"NAME", "LOC", "PHONE", "FAX", "EMAIL", "SSN", "MRN", "HEALTH_PLAN", "ACCOUNT", "LICENSE", "VEHICLE", "DEVICE",
+     "URL", "IP", "BIOMETRIC", "PHOTO_REF", "DATE"}
+)  # fmt: skip
+
+_STATES = (
+    "Alabama|Alaska|Arizona|Arkansas|California|Colorado|Connecticut|Delaware|Florida|Georgia|Hawaii|Idaho|"
+    "Illinois|Indiana|Iowa|Kansas|Kentucky|Louisiana|Maine|Maryland|Massachusetts|Michigan|Minnesota|"
+    "Mississippi|Missouri|Montana|Nebraska|Nevada|New Hampshire|New Jersey|New Mexico|New York|"
+    "North Carolina|North Dakota|Ohio|Oklahoma|Oregon|Pennsylvania|Rhode Island|South Carolina|"
+    "South Dakota|Tennessee|Texas|Utah|Vermont|Virginia|Washington|West Virginia|Wisconsin|Wyoming|"
+    "Puerto Rico|[A-Z]{2}|[A-Z]\\.[A-Z]\\."
+)
+# \Z, not $: "$" also matches before a final line break, and a line break is no name gap
+_ADDRESS_GAP = re.compile(rf"[ \t]*(?:,[ \t]*)?(?:\r?\n[ \t]*)*(?:(?:{_STATES})[ \t]*,?[ \t]*)?(?:\r?\n[ \t]*)*\Z")
+_NAME_GAP = re.compile(r"(?: |-|\u2010|\u2011)\Z")
+_WORD_AFTER = re.compile(r"[ \t]([A-Z][\w'\u2019-]*\w)(?![\w'\u2019-])")
+_NUMBER_WORDS = (
+    "zero|oh|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|"
+    "sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|"
+    "thousand|million"
+)
+_SPOKEN_TAIL = re.compile(
+    rf"(?:[ -]+(?:{_NUMBER_WORDS})\b)*(?:[ ]+(?:dollars?|bucks)\b)?(?:[ ]+and[ ]+(?:(?:{_NUMBER_WORDS})[ -]*)+cents?\b)?",
+    re.IGNORECASE,
+)
+_CENTS = re.compile(r"\.\d{2}(?!\d)")
+_PLAN_TAIL = re.compile(r"[ \t]+(PPO|HMO|EPO|POS|HDHP|Medicare Advantage|Medigap)$", re.IGNORECASE)
+#: capitalised words that follow names without being part of them
+_NOT_NAME = frozenset(
+    "I Im I'm And But Or So The This That Thanks Thank Please Call Hi Hello Dear Regards Sincerely Sent From "
+    "My Our Your His Her Their DOB MRN Re RE Fwd Fw Jr Sr II III IV MD DO RN NP PA PhD".split()
+)
+
+
+#: greetings and sign-offs of other languages that open or close a message like a name would
+_SALUTATIONS = frozenset(
+    "obrigado obrigada merci gracias danke grazie salamat spasibo shukran hola bonjour buenas tardes dias "
+    "noches namaste salaam ciao adios saludos atentamente cordialmente xiexie arigato kamsahamnida".split()
+)
+#: postal prefixes before a house or box number that belong to the address
+_ADDRESS_PREFIX = re.compile(
+    r"\b(?:Unit|CMR|PSC|RR|HC|Rural\s+Route|Route|Rte|Star\s+Route|P\.?\s?O\.?)\s+(?:\d+[A-Z]?,?\s+)?\Z",
+    re.IGNORECASE,
+)
+_DATE_JOIN = re.compile(r"[/.-]\d{1,4}")
+_ACRONYM_PLURAL = re.compile(r"[A-Z]{2,}s")
+
+
+def _word_char(text: str, i: int) -> bool:
+    """``text[i]`` belongs to a word: a letter or digit, or an apostrophe or hyphen inside one."""
+    if not 0 <= i < len(text):
+        return False
+    ch = text[i]
+    # combining marks (U+0300...) carry the accents of a decomposed name ("Adébáyọ̀")
+    if ch.isalnum() or unicodedata.category(ch).startswith("M"):
+        return True
+    if not (ch in "'\u2019-" and 0 < i < len(text) - 1 and text[i - 1].isalpha() and text[i + 1].isalpha()):
+        return False
+    # a possessive 's ends the word ("Varga's office" -> "Varga"); O'Brien does not
+    return not (ch != "-" and text[i + 1] in "sS" and not _word_char(text, i + 2))
+
+
+def whole_words(text: str, spans: Iterable[Span]) -> list[Span]:
+    """Grow word-type spans that start or end inside a word to the word's edges."""
+    out = []
+    for sp in spans:
+        s, e = sp.start, sp.end
+        if sp.label in WORD_TYPES:
+            if _word_char(text, s) and _word_char(text, s - 1):
+                while _word_char(text, s - 1):
+                    s -= 1
+            if _word_char(text, e - 1) and _word_char(text, e):
+                while _word_char(text, e):
+                    e += 1
+            if sp.label == "DATE" and text[e - 1] in "/.-" and (m := _DATE_JOIN.match(text, e - 1)) is not None:
+                e = m.end()  # "1/" of "1/10"
+        out.append(sp if (s, e) == (sp.start, sp.end) else replace(sp, start=s, end=e))
+    return non_overlapping(out)
+
+
+def _join(text: str, spans: list[Span], labels: frozenset[str], gap: re.Pattern[str]) -> list[Span]:
+    out: list[Span] = []
+    for sp in sorted(spans):
+        prev = out[-1] if out else None
+        between = text[prev.end : sp.start] if prev is not None else ""
+        if (
+            prev is not None
+            and prev.label == sp.label
+            and sp.label in labels
+            and (gap.match(between) or _caps_comma(text, prev, sp, between))
+        ):
+            out[-1] = replace(prev, end=sp.end, score=max(prev.score, sp.score))
+        else:
+            out.append(sp)
+    return out
+
+
+def _caps_comma(text: str, a: Span, b: Span, between: str) -> bool:
+    """``DELACROIX, ODETTE``: a record-style name, family name first, is one name."""
+    return (
+        a.label in NAME_TYPES
+        and between == ", "
+        and text[a.start : a.end].isupper()
+        and text[b.start : b.end].isupper()
+        and " " not in text[a.start : a.end]
+    )
+
+
+def join_names(text: str, spans: list[Span]) -> list[Span]:
+    """First and last name tagged apart are one name; so are pieces of one word or of one
+    carrier name (``Denali`` ``KidCare``)."""
+    return _join(text, spans, NAME_TYPES | {"CARRIER"}, _NAME_GAP)
+
+
+def join_touching(text: str, spans: list[Span]) -> list[Span]:
+    """Pieces of one token tagged apart (``3/`` and ``9``) are one span."""
+    return _join(text, spans, WORD_TYPES, re.compile(r"\Z"))
+
+
+def split_lines(text: str, spans: list[Span]) -> list[Span]:
+    """A name, date or carrier never runs over a line break: ``Alphonse Mugabe\nDOB`` keeps
+    its first line, and each other line stays only if it still reads as one."""
+    out = []
+    for sp in spans:
+        piece = text[sp.start : sp.end]
+        if sp.label not in ("NAME", "SUBSCRIBER_NAME", "DATE", "CARRIER") or "\n" not in piece:
+            out.append(sp)
+            continue
+        pos = sp.start
+        for line in piece.split("\n"):
+            st = pos + len(line) - len(line.lstrip())
+            en = pos + len(line.rstrip())
+            words = text[st:en]
+            if en - st >= 2 and words not in _NOT_NAME and any(c.isalnum() for c in words):
+                out.append(replace(sp, start=st, end=en))
+            pos += len(line) + 1
+    return non_overlapping(out)
+
+
+def drop_salutations(text: str, spans: list[Span]) -> list[Span]:
+    """A one-word NAME that is a greeting or sign-off of another language ("Obrigado") goes."""
+    return [s for s in spans if not (s.label in NAME_TYPES and text[s.start : s.end].lower() in _SALUTATIONS)]
+
+
+def address_prefixes(text: str, spans: list[Span]) -> list[Span]:
+    """``RR 2 Box 14``, ``Unit 28130 Box 1142``, ``Route 5 Box 90``: the prefix before a
+    box or house number is part of the LOC span."""
+    out = []
+    for sp in spans:
+        if sp.label == "LOC" and (m := _ADDRESS_PREFIX.search(text[max(0, sp.start - 40) : sp.start])) is not None:
+            sp = replace(sp, start=sp.start - (m.end() - m.start()))
+        out.append(sp)
+    return non_overlapping(out)
+
+
+def join_addresses(text: str, spans: list[Span]) -> list[Span]:
+    """Street, city, state and ZIP tagged apart, or over several lines, are one address."""
+    return _join(text, spans, frozenset({"LOC"}), _ADDRESS_GAP)
+
+
+def continue_names(text: str, spans: list[Span], common_words: frozenset[str]) -> list[Span]:
+    """A NAME runs on over the next capitalised word when that word is no common word."""
+    out: list[Span] = []
+    taken = sorted(spans)
+    for i, sp in enumerate(taken):
+        if sp.label in NAME_TYPES:
+            m = _WORD_AFTER.match(text, sp.end)
+            nxt = taken[i + 1].start if i + 1 < len(taken) else len(text)
+            word = m.group(1) if m else ""
+            if (
+                m
+                and m.end() <= nxt
+                and word not in _NOT_NAME
+                and word.lower() not in common_words
+                and not word.isupper()  # an acronym (ER, PPO) is no surname
+                and not _ACRONYM_PLURAL.fullmatch(word)  # nor its plural (WCCs)
+                and word not in text[sp.start : sp.end].split()  # "Jane Doe Jane Doe" is two names
+            ):
+                sp = replace(sp, end=m.end())
+        out.append(sp)
+    return non_overlapping(out)
+
+
+_SENTENCE_START = re.compile(r"(?:^|[.!?:]\s+|\n\s*)$")
+
+
+def _occurrences(text: str, value: str) -> Iterable[tuple[int, int]]:
+    for m in re.finditer(rf"(?<![\w'\u2019-]){re.escape(value)}(?![\w'\u2019-])", text):
+        yield m.start(), m.end()
+
+
+def propagate(text: str, spans: list[Span], labels: frozenset[str], common_words: frozenset[str] = frozenset()) -> list[Span]:
+    """Tag every occurrence of a value tagged with one of ``labels``, and of each part of a
+    tagged name. A name part that is also a common word ("Will", "Rose") is not propagated
+    to the start of a sentence, where it is more likely the word."""
+    found = {(text[s.start : s.end], s.label) for s in spans if s.label in labels and s.end - s.start >= 3}
+    parts = set()
+    for s in spans:
+        if s.label in NAME_TYPES and s.label in labels:
+            for part in re.findall(r"[A-Z][\w'\u2019-]{2,}", text[s.start : s.end]):
+                if part not in _NOT_NAME and (part, s.label) not in found:
+                    parts.add((part, s.label))
+    added = list(spans)
+    for value, label in sorted(found | parts, key=lambda vl: -len(vl[0])):
+        for st, en in _occurrences(text, value):
+            if any(st < o.end and o.start < en for o in added):
+                continue
+            if (value, label) in parts and value.lower() in common_words and _SENTENCE_START.search(text, 0, st):
+                continue
+            added.append(Span(st, en, label, "propagated", 0.5))
+    return sorted(added)
+
+
+def whole_amounts(text: str, spans: list[Span]) -> list[Span]:
+    """Currency sign, cents and the rest of a spoken amount go inside amount spans."""
+    out = []
+    for sp in spans:
+        s, e = sp.start, sp.end
+        if sp.label in AMOUNT_TYPES:
+            # a number cut by the tokenizer ("$" | "1,200") is one amount
+            while s > 0 and (text[s - 1].isdigit() or (text[s - 1] in ",." and s > 1 and text[s - 2].isdigit())):
+                s -= 1
+            while e < len(text) and (text[e].isdigit() or (text[e] in ",." and e + 1 < len(text) and text[e + 1].isdigit())):
+                e += 1
+            if s > 0 and text[s - 1] in "$\u20ac\u00a3" and not text[s:e].startswith(("$", "\u20ac", "\u00a3")):
+                s -= 1
+            if (m := _CENTS.match(text, e)) is not None and text[e - 1].isdigit():
+                e = m.end()
+            elif text[e - 1].isalpha() and (m := _SPOKEN_TAIL.match(text, e)) is not None:
+                e = m.end()
+        out.append(sp if (s, e) == (sp.start, sp.end) else replace(sp, start=s, end=e))
+    return non_overlapping(out)
+
+
+def trim_carriers(text: str, spans: list[Span], common_words: frozenset[str]) -> list[Span]:
+    """A carrier is a proper name: a trailing lower-case common word ("MetLife dental",
+    "Medicare plus") is no part of it."""
+    out = []
+    for sp in spans:
+        if sp.label == "CARRIER":
+            words = text[sp.start : sp.end].split(" ")
+            while len(words) > 1 and words[-1].islower() and words[-1].isalpha() and words[-1] in common_words:
+                words.pop()
+            sp = replace(sp, end=sp.start + len(" ".join(words)))
+        out.append(sp)
+    return out
+
+
+def split_plan_type(text: str, spans: list[Span]) -> list[Span]:
+    """``Aetna PPO`` tagged as one CARRIER becomes CARRIER ``Aetna`` and PLAN_TYPE ``PPO``."""
+    out = []
+    for sp in spans:
+        m = _PLAN_TAIL.search(text, sp.start, sp.end) if sp.label == "CARRIER" else None
+        if m is not None and m.end() == sp.end and m.start() > sp.start:
+            out += [replace(sp, end=m.start()), Span(m.start(1), m.end(1), "PLAN_TYPE", sp.source, sp.score)]
+        else:
+            out.append(sp)
+    return non_overlapping(out)
+
+
+def decode_phi(text: str, spans: list[Span], common_words: frozenset[str]) -> list[Span]:
+    """All PHI rules, in the order that lets each see the previous one's spans."""
+    spans = drop_salutations(text, split_lines(text, spans))
+    spans = join_touching(text, whole_words(text, spans))
+    spans = join_names(text, spans)
+    spans = address_prefixes(text, join_addresses(text, spans))
+    spans = continue_names(text, spans, common_words)
+    spans = non_overlapping(propagate(text, spans, PROPAGATED_PHI, common_words))
+    # a repeat found by propagation may sit beside a piece of the same place ("Pago" "Pago")
+    return join_addresses(text, spans)
+
+
+def decode_insurance(text: str, spans: list[Span], common_words: frozenset[str]) -> list[Span]:
+    """All insurance rules."""
+    spans = join_touching(text, whole_words(text, split_lines(text, spans)))
+    spans = join_names(text, spans)
+    spans = whole_amounts(text, spans)
+    spans = trim_carriers(text, split_plan_type(text, spans), common_words)
+    # only the carrier is "every mention"; a subscriber is a subscriber where named as one
+    return non_overlapping(propagate(text, spans, frozenset({"CARRIER"})))
+
+
+def cover(strict: list[Span], extra: list[Span]) -> list[Span]:
+    """Strict spans plus whatever of ``extra`` they miss: overlapping spans become one span
+    over both, labelled as the strict span (the redacted text never shows less)."""
+    out: list[Span] = []
+    for sp in sorted([*strict, *(replace(e, score=-1.0) for e in extra)], key=lambda s: (s.start, -s.end)):
+        if out and sp.start < out[-1].end:
+            last = out[-1]
+            label = last.label if last.score >= 0 or sp.score < 0 else sp.label
+            score = max(last.score, sp.score)
+            out[-1] = replace(last, end=max(last.end, sp.end), label=label, score=score)
+        else:
+            out.append(sp)
+    return [replace(s, score=0.5) if s.score < 0 else s for s in out]

@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Leave-one-writer-out training and the shipped model, on the GPU machine (the `device`
+# tool), from the repo root, with the fp16 base encoder carried in .carry/encoder:
+#
+#   OUT=$OUT bash models/gpu_lowo.sh
+#
+# Generates the generator's share there (never carried). For each writer k of
+# models/corpus/data/ it trains a fold model on the generator's messages plus every other
+# writer (each repeated REPEAT times), exports it to int8 ONNX and predicts writer k with the
+# whole pipeline (python -m intakeflow.lowo predict). Then it trains the shipped model on
+# everything. Brings back: lowo-predictions.jsonl (out-of-fold), train.log, and the shipped
+# checkpoint (state.pt, model.json). `intakeflow eval --lowo` scores the predictions here.
+set -euo pipefail
+export PYTHONPATH=. PYTHONUNBUFFERED=1 INTAKEFLOW_BASE_ENCODER=${INTAKEFLOW_BASE_ENCODER:-.carry/encoder}
+OUT=${OUT:-out}
+N=${N:-30000}             # generator messages
+REPEAT=${REPEAT:-3}       # writer messages are few beside the generator's: seen REPEAT times an epoch
+EPOCHS=${EPOCHS:-3}
+LAYERS=${LAYERS:-3}
+BATCH=${BATCH:-64}
+JOBS=${JOBS:-7}           # trainings side by side on the one GPU (a 3-layer model leaves it idle)
+TEACHER_LAYERS=${TEACHER_LAYERS:-}  # e.g. 6: distil each fold's model from a deeper teacher of that fold
+FOLDS=${FOLDS:-}          # writers to hold out (default: every writer); "none" trains only the shipped model
+SHIP=${SHIP:-1}           # also train the shipped model on everything
+WORK=${WORK:-work}        # one folder per configuration, so ablations can run side by side
+mkdir -p data "$WORK" "$OUT"
+python3 -c 'import torch; print("torch", torch.__version__, torch.cuda.get_device_name())'
+t0=$(date +%s)
+if [ ! -s "data/gen-$N.jsonl" ]; then
+  seq 0 7 | xargs -P 8 -I{} python3 -m intakeflow.cli generate -o "data/gen$N-{}.part" --n $((N / 8)) --seed {} --quiet
+  cat data/gen"$N"-*.part > "data/gen-$N.jsonl.tmp" && mv "data/gen-$N.jsonl.tmp" "data/gen-$N.jsonl"
+fi
+echo "generated $(wc -l < "data/gen-$N.jsonl") messages in $(( $(date +%s) - t0 ))s"
+writers=$(ls models/corpus/data/w*.jsonl | xargs -n1 basename | sed 's/\.jsonl$//')
+[ -n "$FOLDS" ] || FOLDS=$writers
+[ "$FOLDS" = none ] && FOLDS=
+
+run_fold() {  # $1: writer held out, or "all" for the shipped model
+  local k=$1 data=("data/gen-$N.jsonl")
+  for w in $writers; do [ "$w" = "$k" ] || data+=("models/corpus/data/$w.jsonl:x$REPEAT"); done
+  local kd=()
+  if [ -n "$TEACHER_LAYERS" ]; then  # distil: a deeper teacher, trained on the same fold's data
+    python3 -m intakeflow.models.train --data "${data[@]}" --out "$WORK/$k-teacher" --layers "$TEACHER_LAYERS" \
+      --epochs "$EPOCHS" --batch-size "$BATCH" --held-out 1000 > "$WORK/$k-teacher.log" 2>&1
+    kd=(--teacher "$WORK/$k-teacher")
+  fi
+  python3 -m intakeflow.models.train --data "${data[@]}" --out "$WORK/$k" --layers "$LAYERS" "${kd[@]}" \
+    --epochs "$EPOCHS" --batch-size "$BATCH" --held-out 1000 > "$WORK/$k.log" 2>&1
+  if [ "$k" != all ]; then
+    python3 -m intakeflow.models.export "$WORK/$k" --out "$WORK/$k/onnx" >> "$WORK/$k.log" 2>&1
+    python3 -m intakeflow.lowo predict --model "$WORK/$k/onnx" --gold "models/corpus/data/$k.jsonl" \
+      --out "$WORK/$k.pred.jsonl" >> "$WORK/$k.log" 2>&1
+  fi
+  echo "fold $k done at $(( $(date +%s) - t0 ))s"
+}
+export -f run_fold
+# side-by-side jobs share 16 cores: two threads each for torch's CPU work and onnxruntime
+export writers REPEAT LAYERS EPOCHS BATCH t0 N WORK TEACHER_LAYERS OMP_NUM_THREADS=${OMP_NUM_THREADS:-2}
+# LIMIT (seconds) stops unfinished folds in time to collect the finished ones (a lease's call is bounded)
+{ [ "$SHIP" = 1 ] && echo all; for k in $FOLDS; do echo "$k"; done; } |
+  timeout "${LIMIT:-0}" xargs -P "$JOBS" -I{} bash -c 'run_fold {}' || echo "stopped after ${LIMIT:-0}s: some folds unfinished"
+for f in "$WORK"/*.log; do echo "== $f"; tail -n 6 "$f"; done > "$OUT/train.log"
+cat $WORK/w*.pred.jsonl > "$OUT/lowo-predictions.jsonl" 2>/dev/null || true
+if [ -f $WORK/all/state.pt ]; then cp $WORK/all/state.pt $WORK/all/model.json "$OUT/"; fi
+grep -h "^data:\|^saved\|^epoch [0-9]*:" $WORK/*.log > "$OUT/summary.log" || true
+ls -la "$OUT"
+echo "total $(( $(date +%s) - t0 ))s"
