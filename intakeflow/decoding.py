@@ -24,7 +24,6 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
-from dataclasses import replace
 
 from intakeflow.merge import non_overlapping
 from intakeflow.spans import Span
@@ -84,6 +83,23 @@ _DATE_JOIN = re.compile(r"[/.-]\d{1,4}")
 _ACRONYM_PLURAL = re.compile(r"[A-Z]{2,}s")
 
 
+def _with(
+    sp: Span, start: int | None = None, end: int | None = None, label: str | None = None, score: float | None = None
+) -> Span:
+    """``dataclasses.replace`` for spans, without its per-call introspection (a hot path)."""
+    return Span(
+        sp.start if start is None else start,
+        sp.end if end is None else end,
+        sp.label if label is None else label,
+        sp.source,
+        sp.score if score is None else score,
+    )
+
+
+def _sorted(spans: Iterable[Span]) -> list[Span]:
+    return sorted(spans, key=Span.key)
+
+
 def _word_char(text: str, i: int) -> bool:
     """``text[i]`` belongs to a word: a letter or digit, or an apostrophe or hyphen inside one."""
     if not 0 <= i < len(text):
@@ -112,13 +128,15 @@ def whole_words(text: str, spans: Iterable[Span]) -> list[Span]:
                     e += 1
             if sp.label == "DATE" and text[e - 1] in "/.-" and (m := _DATE_JOIN.match(text, e - 1)) is not None:
                 e = m.end()  # "1/" of "1/10"
-        out.append(sp if (s, e) == (sp.start, sp.end) else replace(sp, start=s, end=e))
+        out.append(sp if (s, e) == (sp.start, sp.end) else _with(sp, start=s, end=e))
     return non_overlapping(out)
 
 
 def _join(text: str, spans: list[Span], labels: frozenset[str], gap: re.Pattern[str]) -> list[Span]:
+    if len(spans) < 2:
+        return list(spans)
     out: list[Span] = []
-    for sp in sorted(spans):
+    for sp in _sorted(spans):
         prev = out[-1] if out else None
         between = text[prev.end : sp.start] if prev is not None else ""
         if (
@@ -127,7 +145,7 @@ def _join(text: str, spans: list[Span], labels: frozenset[str], gap: re.Pattern[
             and sp.label in labels
             and (gap.match(between) or _caps_comma(text, prev, sp, between))
         ):
-            out[-1] = replace(prev, end=sp.end, score=max(prev.score, sp.score))
+            out[-1] = _with(prev, end=sp.end, score=max(prev.score, sp.score))
         else:
             out.append(sp)
     return out
@@ -170,7 +188,7 @@ def split_lines(text: str, spans: list[Span]) -> list[Span]:
             en = pos + len(line.rstrip())
             words = text[st:en]
             if en - st >= 2 and words not in _NOT_NAME and any(c.isalnum() for c in words):
-                out.append(replace(sp, start=st, end=en))
+                out.append(_with(sp, start=st, end=en))
             pos += len(line) + 1
     return non_overlapping(out)
 
@@ -186,7 +204,7 @@ def address_prefixes(text: str, spans: list[Span]) -> list[Span]:
     out = []
     for sp in spans:
         if sp.label == "LOC" and (m := _ADDRESS_PREFIX.search(text[max(0, sp.start - 40) : sp.start])) is not None:
-            sp = replace(sp, start=sp.start - (m.end() - m.start()))
+            sp = _with(sp, start=sp.start - (m.end() - m.start()))
         out.append(sp)
     return non_overlapping(out)
 
@@ -199,7 +217,7 @@ def join_addresses(text: str, spans: list[Span]) -> list[Span]:
 def continue_names(text: str, spans: list[Span], common_words: frozenset[str]) -> list[Span]:
     """A NAME runs on over the next capitalised word when that word is no common word."""
     out: list[Span] = []
-    taken = sorted(spans)
+    taken = _sorted(spans)
     for i, sp in enumerate(taken):
         if sp.label in NAME_TYPES:
             m = _WORD_AFTER.match(text, sp.end)
@@ -214,7 +232,7 @@ def continue_names(text: str, spans: list[Span], common_words: frozenset[str]) -
                 and not _ACRONYM_PLURAL.fullmatch(word)  # nor its plural (WCCs)
                 and word not in text[sp.start : sp.end].split()  # "Jane Doe Jane Doe" is two names
             ):
-                sp = replace(sp, end=m.end())
+                sp = _with(sp, end=m.end())
         out.append(sp)
     return non_overlapping(out)
 
@@ -223,8 +241,15 @@ _SENTENCE_START = re.compile(r"(?:^|[.!?:]\s+|\n\s*)$")
 
 
 def _occurrences(text: str, value: str) -> Iterable[tuple[int, int]]:
-    for m in re.finditer(rf"(?<![\w'\u2019-]){re.escape(value)}(?![\w'\u2019-])", text):
-        yield m.start(), m.end()
+    """Whole-word occurrences of ``value`` (str.find: a regex per value costs more)."""
+    i = text.find(value)
+    while i >= 0:
+        j = i + len(value)
+        before = text[i - 1] if i else " "
+        after = text[j] if j < len(text) else " "
+        if not (before.isalnum() or before in "_'\u2019-" or after.isalnum() or after in "_'\u2019-"):
+            yield i, j
+        i = text.find(value, i + 1)
 
 
 def propagate(text: str, spans: list[Span], labels: frozenset[str], common_words: frozenset[str] = frozenset()) -> list[Span]:
@@ -246,7 +271,7 @@ def propagate(text: str, spans: list[Span], labels: frozenset[str], common_words
             if (value, label) in parts and value.lower() in common_words and _SENTENCE_START.search(text, 0, st):
                 continue
             added.append(Span(st, en, label, "propagated", 0.5))
-    return sorted(added)
+    return _sorted(added)
 
 
 def whole_amounts(text: str, spans: list[Span]) -> list[Span]:
@@ -266,7 +291,7 @@ def whole_amounts(text: str, spans: list[Span]) -> list[Span]:
                 e = m.end()
             elif text[e - 1].isalpha() and (m := _SPOKEN_TAIL.match(text, e)) is not None:
                 e = m.end()
-        out.append(sp if (s, e) == (sp.start, sp.end) else replace(sp, start=s, end=e))
+        out.append(sp if (s, e) == (sp.start, sp.end) else _with(sp, start=s, end=e))
     return non_overlapping(out)
 
 
@@ -279,7 +304,7 @@ def trim_carriers(text: str, spans: list[Span], common_words: frozenset[str]) ->
             words = text[sp.start : sp.end].split(" ")
             while len(words) > 1 and words[-1].islower() and words[-1].isalpha() and words[-1] in common_words:
                 words.pop()
-            sp = replace(sp, end=sp.start + len(" ".join(words)))
+            sp = _with(sp, end=sp.start + len(" ".join(words)))
         out.append(sp)
     return out
 
@@ -290,7 +315,7 @@ def split_plan_type(text: str, spans: list[Span]) -> list[Span]:
     for sp in spans:
         m = _PLAN_TAIL.search(text, sp.start, sp.end) if sp.label == "CARRIER" else None
         if m is not None and m.end() == sp.end and m.start() > sp.start:
-            out += [replace(sp, end=m.start()), Span(m.start(1), m.end(1), "PLAN_TYPE", sp.source, sp.score)]
+            out += [_with(sp, end=m.start()), Span(m.start(1), m.end(1), "PLAN_TYPE", sp.source, sp.score)]
         else:
             out.append(sp)
     return non_overlapping(out)
@@ -322,12 +347,12 @@ def cover(strict: list[Span], extra: list[Span]) -> list[Span]:
     """Strict spans plus whatever of ``extra`` they miss: overlapping spans become one span
     over both, labelled as the strict span (the redacted text never shows less)."""
     out: list[Span] = []
-    for sp in sorted([*strict, *(replace(e, score=-1.0) for e in extra)], key=lambda s: (s.start, -s.end)):
+    for sp in sorted([*strict, *(_with(e, score=-1.0) for e in extra)], key=lambda s: (s.start, -s.end)):
         if out and sp.start < out[-1].end:
             last = out[-1]
             label = last.label if last.score >= 0 or sp.score < 0 else sp.label
             score = max(last.score, sp.score)
-            out[-1] = replace(last, end=max(last.end, sp.end), label=label, score=score)
+            out[-1] = _with(last, end=max(last.end, sp.end), label=label, score=score)
         else:
             out.append(sp)
-    return [replace(s, score=0.5) if s.score < 0 else s for s in out]
+    return [_with(s, score=0.5) if s.score < 0 else s for s in out]

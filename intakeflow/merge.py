@@ -34,6 +34,7 @@ overlaps (a leftover model/model overlap keeps the higher-scoring, then longer s
 from __future__ import annotations
 
 from dataclasses import replace
+from itertools import pairwise
 
 from intakeflow.errors import E, IntakeflowError
 from intakeflow.recognizers.base import VALIDATED_SCORE
@@ -59,11 +60,14 @@ def _length(s: Span) -> int:
 
 def non_overlapping(spans: list[Span]) -> list[Span]:
     """Greedy: higher score, then longer, then earlier wins; result sorted by position."""
+    ordered = sorted(spans, key=Span.key)
+    if all(a.end <= b.start for a, b in pairwise(ordered)):
+        return ordered  # nothing to resolve (the usual case): the greedy pass would keep all
     chosen: list[Span] = []
     for s in sorted(spans, key=lambda s: (-s.score, -_length(s), s.start)):
         if not any(s.overlaps(c) for c in chosen):
             chosen.append(s)
-    return sorted(chosen)
+    return sorted(chosen, key=Span.key)
 
 
 def merge(model: list[Span], validators: list[Span], kind: str) -> list[Span]:

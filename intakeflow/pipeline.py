@@ -142,6 +142,9 @@ class Pipeline:
             v_phi, v_ins = run_recognizers(text, self.config.site_formats.recognizers)
             phi = merge(phi, v_phi, "phi")
             ins = merge(ins, v_ins, "insurance")
+        # the validators changed none of the model's PHI spans: the redaction widening, which
+        # starts from the model's spans, would only decode the same spans again
+        model_phi_kept = [s.key() for s in phi] == [s.key() for s in out.phi]
         phi, ins = repair(text, phi), repair(text, ins)
         if self.config.decoding:
             words = self.model.common_words
@@ -165,13 +168,13 @@ class Pipeline:
         res.needs_review = decision.needs_review
         res.queue = decision.queue
         res.phi, res.insurance = phi, ins
-        res.redaction = self._redaction_spans(text, phi, out)
+        res.redaction = self._redaction_spans(text, phi, out, model_phi_kept)
         res.redacted_text = redact(msg.text, res.redaction, self.config.redaction, scope=msg.scope)
         res.insurance_json = normalise(msg.text, ins)
         res.timings_ms["output"] = (time.perf_counter() - t) * 1000
 
 
-    def _redaction_spans(self, text: str, phi: list[Span], out: ModelOutput) -> list[Span]:
+    def _redaction_spans(self, text: str, phi: list[Span], out: ModelOutput, model_phi_kept: bool = False) -> list[Span]:
         """The strict PHI spans, widened by every stretch the model thinks PHI at the
         redaction threshold (spans grown to whole words, repeats tagged alike)."""
         threshold = self.config.redaction_threshold
@@ -179,7 +182,11 @@ class Pipeline:
             threshold = self.model.redaction_threshold
         if threshold >= 1.0:
             return phi
-        extra = repair(text, out.phi_at(threshold))
+        widened = out.phi_at(threshold)
+        if model_phi_kept and widened == out.phi:
+            return phi  # nothing below the arg-max decision, and the strict spans are the model's
+        # the model's own spans are in it too: they cover what narrower validator spans leave out
+        extra = repair(text, widened)
         if self.config.decoding:
             extra = decode_phi(text, extra, self.model.common_words)
         return cover(phi, extra)

@@ -168,21 +168,25 @@ def decode_bio(
     """Token tag ids (0 = ``O``) -> character spans; an ``I-x`` that does not continue an
     ``x`` span opens one. Only tagged tokens are visited: most tokens are ``O``."""
     spans: list[Span] = []
-    cur: list[int] = []  # token indices of the open span
-    cur_label = ""
-
-    def close() -> None:
-        if cur:
-            score = float(np.mean(scores[cur]))
-            spans.append(Span(offsets[cur[0]][0], offsets[cur[-1]][1], cur_label, "model", score))
-
-    for i in np.flatnonzero(tag_ids).tolist():
-        tag = labels[int(tag_ids[i])]
+    tagged = np.flatnonzero(tag_ids)
+    if not tagged.size:
+        return spans
+    # plain Python lists: per-element numpy access costs more than the loop itself
+    idx = tagged.tolist()
+    tags = tag_ids[tagged].tolist()
+    vals = scores[tagged].tolist()
+    start_i = prev_i = idx[0]
+    cur_label = labels[tags[0]][2:]
+    total, count = vals[0], 1
+    for i, tag_id, v in zip(idx[1:], tags[1:], vals[1:]):
+        tag = labels[tag_id]
         label = tag[2:]
-        if tag[0] == "B" or label != cur_label or not cur or cur[-1] != i - 1:
-            close()
-            cur, cur_label = [i], label
+        if tag[0] == "B" or label != cur_label or prev_i != i - 1:
+            spans.append(Span(offsets[start_i][0], offsets[prev_i][1], cur_label, "model", total / count))
+            start_i, cur_label, total, count = i, label, v, 1
         else:
-            cur.append(i)
-    close()
+            total += v
+            count += 1
+        prev_i = i
+    spans.append(Span(offsets[start_i][0], offsets[prev_i][1], cur_label, "model", total / count))
     return spans

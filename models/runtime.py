@@ -51,6 +51,8 @@ class ModelOutput:
     phi_best: np.ndarray | None = None
     offsets: list[tuple[int, int]] | None = None
     phi_labels: Sequence[str] = ()
+    #: the arg-max tag ids the strict spans were decoded from
+    phi_tags: np.ndarray | None = None
 
     def phi_at(self, threshold: float) -> list[Span]:
         """PHI spans of every token whose PHI probability is at least ``threshold``.
@@ -61,6 +63,9 @@ class ModelOutput:
         if self.phi_any is None or self.phi_best is None or self.offsets is None:
             return list(self.phi)
         tags = np.where(self.phi_any >= threshold, self.phi_best, 0)
+        if self.phi_tags is not None and not np.any((tags > 0) & (self.phi_tags == 0)):
+            # every token that reaches the threshold is tagged already: nothing to add
+            return list(self.phi)
         return decode_bio(self.offsets, tags, self.phi_labels, self.phi_any)
 
 
@@ -165,7 +170,7 @@ class OnnxModel:
         intent = sum(results[(m, w)][0] * sizes[w] for w in range(len(plan))) / sizes.sum()
         owner = window_owner(len(enc), plan) if len(plan) > 1 else None
         spans: list[list[Span]] = []
-        phi_any = phi_best = None
+        phi_any = phi_best = phi_tags = None
         for head, labels in ((1, self.phi_labels), (2, self.ins_labels)):
             if owner is None:
                 logits = results[(m, 0)][head]
@@ -180,6 +185,7 @@ class OnnxModel:
                 scores = probs.max(-1)
                 phi_any = 1.0 - probs[:, 0]
                 phi_best = 1 + probs[:, 1:].argmax(-1)
+                phi_tags = tags
             else:
                 # softmax only where a span is: most tokens are "O" and need no score
                 tagged = np.flatnonzero(tags)
@@ -188,7 +194,7 @@ class OnnxModel:
                     scores[tagged] = _softmax(logits[tagged]).max(-1)
             spans.append(decode_bio(enc.offsets, tags, labels, scores))
         return ModelOutput(
-            np.asarray(intent, dtype=np.float32), spans[0], spans[1], phi_any, phi_best, enc.offsets, self.phi_labels
+            np.asarray(intent, dtype=np.float32), spans[0], spans[1], phi_any, phi_best, enc.offsets, self.phi_labels, phi_tags
         )
 
     def intent_probs(self, logits: np.ndarray) -> np.ndarray:

@@ -144,6 +144,10 @@ class DateRecognizer(Recognizer):
             out.append(self._det(m.start(), m.end(), "DATE", score=FORMAT_SCORE))
 
     def _named(self, text: str, out: list[Detection]) -> None:
+        self._the_ordinal(text, out)
+        # every named-month pattern needs a month word: one search spares four scans of most messages
+        if not MONTH_WORD_RE.search(text):
+            return
         for m in MONTH_DAY_RE.finditer(text):
             has_suffix = text[m.end("d") : m.end("d") + 1].isalpha()
             if m.group("m").lower() == "may" and m.group("m") != "May" and not (m.group("y") or has_suffix):
@@ -160,6 +164,8 @@ class DateRecognizer(Recognizer):
                 self._add(out, m.start(), m.end(), CUE_NEAR_SCORE)
         for m in MONTH_ALONE_RE.finditer(text):
             self._add(out, m.start("m"), m.end("m"), FORMAT_SCORE)
+
+    def _the_ordinal(self, text: str, out: list[Detection]) -> None:
         for m in THE_ORDINAL_RE.finditer(text):
             day = int(m.group("d")[:-2])
             if 1 <= day <= 31 and not _NOT_DAY_AFTER.match(text, m.end()):
