@@ -116,9 +116,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "sample":
         sample(args.n, args.out, args.seed, args.writers)
         return 0
-    text, summary = agreement(args.annotations)
-    (HERE / "AGREEMENT.md").write_text(text, encoding="utf-8")
-    print(text)
+    report_md, summary = agreement(args.annotations)
+    (HERE / "AGREEMENT.md").write_text(report_md, encoding="utf-8")
+    print(report_md)
     print(f"types below {TARGET}: {', '.join(summary['low']) or 'none'}")
     return 0
 
