@@ -27,26 +27,21 @@ from collections.abc import Iterable
 
 from intakeflow.merge import non_overlapping
 from intakeflow.spans import Span
+from intakeflow.spec import US_STATES
 
 AMOUNT_TYPES = frozenset({"COPAY", "DEDUCTIBLE", "BILLED_AMOUNT"})
 #: labels whose spans are words of running text (identifier types are grown by boundary repair)
 WORD_TYPES = frozenset({"NAME", "SUBSCRIBER_NAME", "LOC", "CARRIER", "DATE", "AGE_OVER_89", "RELATIONSHIP", "PLAN_TYPE"})
 NAME_TYPES = frozenset({"NAME", "SUBSCRIBER_NAME"})
-#: PHI labels whose values are tagged at every occurrence (spec §2); a bare number tagged
-#: once (a DATE "12") is not propagated: too short to mean the same thing everywhere
+#: PHI labels whose values are tagged at every occurrence (spec §2); values under 3 characters
+#: (a DATE "12") are not propagated: too short to mean the same thing everywhere
 PROPAGATED_PHI = frozenset(
     {"NAME", "LOC", "PHONE", "FAX", "EMAIL", "SSN", "MRN", "HEALTH_PLAN", "ACCOUNT", "LICENSE", "VEHICLE", "DEVICE",
      "URL", "IP", "BIOMETRIC", "PHOTO_REF", "DATE"}
 )  # fmt: skip
 
-_STATES = (
-    "Alabama|Alaska|Arizona|Arkansas|California|Colorado|Connecticut|Delaware|Florida|Georgia|Hawaii|Idaho|"
-    "Illinois|Indiana|Iowa|Kansas|Kentucky|Louisiana|Maine|Maryland|Massachusetts|Michigan|Minnesota|"
-    "Mississippi|Missouri|Montana|Nebraska|Nevada|New Hampshire|New Jersey|New Mexico|New York|"
-    "North Carolina|North Dakota|Ohio|Oklahoma|Oregon|Pennsylvania|Rhode Island|South Carolina|"
-    "South Dakota|Tennessee|Texas|Utah|Vermont|Virginia|Washington|West Virginia|Wisconsin|Wyoming|"
-    "Puerto Rico|[A-Z]{2}|[A-Z]\\.[A-Z]\\."
-)
+# a state name or a two-letter code (any, like a postal code: "MA", "AE" of an APO address)
+_STATES = "|".join(map(re.escape, US_STATES)) + "|[A-Z]{2}|[A-Z]\\.[A-Z]\\."
 # \Z, not $: "$" also matches before a final line break, and a line break is no name gap
 _ADDRESS_GAP = re.compile(rf"[ \t]*(?:,[ \t]*)?(?:\r?\n[ \t]*)*(?:(?:{_STATES})[ \t]*,?[ \t]*)?(?:\r?\n[ \t]*)*\Z")
 _NAME_GAP = re.compile(r"(?: |-|\u2010|\u2011)\Z")

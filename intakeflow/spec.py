@@ -90,3 +90,19 @@ def bio_labels(types: tuple[str, ...]) -> tuple[str, ...]:
 
 PHI_BIO: tuple[str, ...] = bio_labels(PHI_TYPES)  # 37 labels
 INSURANCE_BIO: tuple[str, ...] = bio_labels(INSURANCE_TYPES)  # 25 labels
+
+
+#: states, territories and their postal codes: never LOC on their own (spec §2, LOC), but part of
+#: a contiguous postal address
+US_STATES: tuple[str, ...] = (
+    "Alabama", "Alaska", "Arizona", "Arkansas", "California", "Colorado", "Connecticut", "Delaware", "Florida",
+    "Georgia", "Hawaii", "Idaho", "Illinois", "Indiana", "Iowa", "Kansas", "Kentucky", "Louisiana", "Maine",
+    "Maryland", "Massachusetts", "Michigan", "Minnesota", "Mississippi", "Missouri", "Montana", "Nebraska", "Nevada",
+    "New Hampshire", "New Jersey", "New Mexico", "New York", "North Carolina", "North Dakota", "Ohio", "Oklahoma",
+    "Oregon", "Pennsylvania", "Rhode Island", "South Carolina", "South Dakota", "Tennessee", "Texas", "Utah",
+    "Vermont", "Virginia", "Washington", "West Virginia", "Wisconsin", "Wyoming", "Puerto Rico",
+)  # fmt: skip
+US_STATE_CODES: frozenset[str] = frozenset(
+    "AL AK AZ AR CA CO CT DE FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE NV NH NJ NM NY NC ND OH OK "
+    "OR PA RI SC SD TN TX UT VT VA WA WV WI WY DC PR".split()
+)

@@ -32,6 +32,14 @@ def _span(text: str, piece: str, label: str, start: int = 0) -> Span:
     return Span(i, i + len(piece), label)
 
 
+def _pieces(text: str, pieces: list[str], label: str) -> list[Span]:
+    """Spans over ``pieces``, found left to right."""
+    spans: list[Span] = []
+    for p in pieces:
+        spans.append(_span(text, p, label, spans[-1].end if spans else 0))
+    return spans
+
+
 @pytest.mark.parametrize(
     ("text", "piece", "want"),
     [
@@ -164,12 +172,7 @@ def test_decoders_keep_answers_non_overlapping() -> None:
     ],
 )
 def test_decode_phi_cases(text: str, pieces: list[str], label: str, want: list[tuple[str, str]]) -> None:
-    spans, pos = [], 0
-    for p in pieces:
-        sp = _span(text, p, label, pos)
-        spans.append(sp)
-        pos = sp.end
-    assert _texts(text, decode_phi(text, spans, WORDS)) == want
+    assert _texts(text, decode_phi(text, _pieces(text, pieces, label), WORDS)) == want
 
 
 @pytest.mark.parametrize(
@@ -182,12 +185,7 @@ def test_decode_phi_cases(text: str, pieces: list[str], label: str, want: list[t
     ],
 )
 def test_decode_insurance_cases(text: str, pieces: list[str], label: str, want: list[tuple[str, str]]) -> None:
-    spans, pos = [], 0
-    for p in pieces:
-        sp = _span(text, p, label, pos)
-        spans.append(sp)
-        pos = sp.end
-    assert _texts(text, decode_insurance(text, spans, WORDS | {"dental"})) == want
+    assert _texts(text, decode_insurance(text, _pieces(text, pieces, label), WORDS | {"dental"})) == want
 
 
 def test_acronym_plural_is_no_surname() -> None:

@@ -30,6 +30,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from intakeflow.spec import US_STATE_CODES, US_STATES
+
 from ..generator.validate import validate_record
 from .markup import MarkupError, read_marked, to_gold
 
@@ -37,25 +39,7 @@ _WEEKDAY = r"(?:mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun)(?:day|nesday|sday|r
 _WEEKDAY_START = re.compile(rf"^{_WEEKDAY},?\s", re.IGNORECASE)
 _WEEKDAY_ONLY = re.compile(rf"^{_WEEKDAY}$", re.IGNORECASE)
 _TIME_ONLY = re.compile(r"^\d{1,2}(?::\d\d)?\s*(?:am|pm|a\.m|p\.m)?$", re.IGNORECASE)
-_STATES = {
-    s.lower()
-    for s in (
-        "Alabama Alaska Arizona Arkansas California Colorado Connecticut Delaware Florida Georgia Hawaii Idaho "
-        "Illinois Indiana Iowa Kansas Kentucky Louisiana Maine Maryland Massachusetts Michigan Minnesota "
-        "Mississippi Missouri Montana Nebraska Nevada Ohio Oklahoma Oregon Pennsylvania Tennessee Texas Utah "
-        "Vermont Virginia Washington Wisconsin Wyoming"
-    ).split()
-} | {
-    "new hampshire", "new jersey", "new mexico", "new york", "north carolina", "north dakota", "rhode island",
-    "south carolina", "south dakota", "west virginia", "puerto rico", "usa", "us", "united states",
-}  # fmt: skip
-_STATE_CODES = set(
-    "AL AK AZ AR CA CO CT DE FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE NV NH NJ NM NY NC ND OH OK "
-    "OR PA RI SC SD TN TX UT VT VA WA WV WI WY DC PR".split()
-)
-_NUMBER_WORDS = {
-    "ninety": 90, "hundred": 100, "one hundred": 100, "a hundred": 100,
-}  # fmt: skip
+_STATES = {s.lower() for s in US_STATES} | {"usa", "us", "united states"}
 _EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
 _URL = re.compile(r"\b(?:https?://|www\.)\S+", re.IGNORECASE)
 _SSN = re.compile(r"\b\d{3}-\d{2}-\d{4}\b")
@@ -97,7 +81,7 @@ def extra_problems(rec: dict[str, Any]) -> list[tuple[str, str]]:
                 out.append(("weekday inside DATE (the weekday stays outside)", piece))
             if _WEEKDAY_ONLY.match(piece) or _TIME_ONLY.match(piece):
                 out.append(("a weekday or a time alone is not a DATE", piece))
-        if lab == "LOC" and (piece.lower() in _STATES or piece in _STATE_CODES):
+        if lab == "LOC" and (piece.lower() in _STATES or piece in US_STATE_CODES):
             out.append(("a state or country alone is not LOC", piece))
         if lab == "AGE_OVER_89":
             v = _age_value(piece)
