@@ -280,6 +280,14 @@ def build_parser() -> argparse.ArgumentParser:
     from intakeflow.reprocess_cli import add_reprocess_parser
 
     add_reprocess_parser(sub)
+
+    from intakeflow.store_cli import add_store_parsers
+
+    add_store_parsers(sub)
+
+    from intakeflow.errors_cli import add_errors_parser
+
+    add_errors_parser(sub)
     return p
 
 

@@ -73,7 +73,7 @@ def non_overlapping(spans: list[Span]) -> list[Span]:
 def merge(model: list[Span], validators: list[Span], kind: str) -> list[Span]:
     """Combine ``model`` and ``validators`` spans of one answer (``kind`` = ``phi``/``insurance``)."""
     if kind not in STRUCTURED:
-        raise IntakeflowError(E.E070_SPAN_KIND, kind=str(kind)[:20])
+        raise IntakeflowError(E.E076_SPAN_KIND, kind=str(kind)[:20])
     structured = STRUCTURED[kind]
     kept = list(model)
     added: list[Span] = []

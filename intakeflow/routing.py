@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
-from intakeflow.errors import E, IntakeflowError
+from intakeflow.errors import E, RoutingError
 from intakeflow.spec import INTENTS
 
 CLINICAL = "clinical_concern"
@@ -38,10 +38,6 @@ DEFAULT_QUEUES: dict[str, str] = {
 
 #: the review threshold of artifacts that carry no tuned one
 DEFAULT_REVIEW_THRESHOLD = 0.6
-
-
-class RoutingError(IntakeflowError):
-    """Routing or calibration got unusable input (codes only, never text)."""
 
 
 @dataclass

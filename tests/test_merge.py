@@ -85,4 +85,4 @@ def test_empty_inputs() -> None:
 def test_bad_kind_has_error_code() -> None:
     with pytest.raises(IntakeflowError) as err:
         merge([], [], "both")
-    assert err.value.code_id == "E070"
+    assert err.value.code_id == "E076"

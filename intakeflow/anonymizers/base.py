@@ -5,14 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
-from intakeflow.errors import IntakeflowError
+from intakeflow.errors import RedactionError as RedactionError  # defined in the catalogue; re-exported
 
 if TYPE_CHECKING:
     from intakeflow.anonymizers.config import RedactionConfig
-
-
-class RedactionError(IntakeflowError):
-    """Redaction could not run (bad spans, missing secret or key, undecryptable token)."""
 
 
 @dataclass(frozen=True)

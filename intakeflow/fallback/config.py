@@ -4,12 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from intakeflow.errors import E, IntakeflowError
+from intakeflow.errors import E, FallbackError
 from intakeflow.spec import INSURANCE_TYPES, PHI_TYPES
-
-
-class FallbackError(IntakeflowError):
-    """The fallback is misconfigured (raised at construction, never per message)."""
 
 
 @dataclass

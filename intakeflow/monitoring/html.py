@@ -9,6 +9,7 @@ from html import escape
 from typing import Any
 from urllib.parse import urlencode
 
+from intakeflow.errors import title_of
 from intakeflow.monitoring.charts import columns, hbar
 from intakeflow.monitoring.queries import Dashboard, RunDetail
 
@@ -157,6 +158,7 @@ def run_page(detail: RunDetail, *, schema: str, limit: int) -> str:
     shown = len(detail.quarantine)
     more = (f'<p class="note">showing the first {shown} of {detail.quarantine_total}; the list is capped at {limit}</p>'
             if detail.quarantine_total > shown else "")
+    quarantine = [{**r, "reason_title": title_of(r.get("reason_code"))} for r in detail.quarantine]
     body = "".join([
         f'<p><a href="./?{escape(urlencode({"dag_id": detail.dag_id, "schema": schema}))}">← dashboard</a></p>',
         f"<h1>Run {escape(detail.run_id)}</h1><p>DAG {escape(detail.dag_id)}, store {escape(schema)}</p>",
@@ -168,10 +170,12 @@ def run_page(detail: RunDetail, *, schema: str, limit: int) -> str:
         table(stage_rows, [("stage", "stage"), *((k, k) for k in keys)], cls="stats") if stage_rows
         else '<p class="empty">no run statistics recorded (record_run did not run)</p>',
         f"<h2>Quarantine ({detail.quarantine_total})</h2>",
-        '<p class="note">ids and catalogue reasons only; message text is never shown here</p>', more,
-        table(detail.quarantine, [("id", "quarantine id"), ("source", "source"), ("source_id", "source id"),
-                                  ("message_id", "message id"), ("stage", "stage"), ("reason_code", "code"),
-                                  ("reason", "reason"), ("attempts", "attempts"), ("last_seen", "last seen")],
+        '<p class="note">ids and catalogue reasons only; message text is never shown here '
+        "(what to do about a code: <code>intakeflow errors CODE</code>)</p>", more,
+        table(quarantine, [("id", "quarantine id"), ("source", "source"), ("source_id", "source id"),
+                           ("message_id", "message id"), ("stage", "stage"), ("reason_code", "code"),
+                           ("reason_title", "title"), ("reason", "reason"), ("attempts", "attempts"),
+                           ("last_seen", "last seen")],
               cls="quarantine"),
     ])
     return _page(f"intakeflow run {detail.run_id}", body)

@@ -29,15 +29,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
-from intakeflow.errors import E, IntakeflowError
+from intakeflow.errors import E, SiteFormatError
 from intakeflow.recognizers.base import Detection, Recognizer
 from intakeflow.spec import INSURANCE_PHI_TYPE, INSURANCE_TYPES, PHI_TYPES
 
 ENV_VAR = "INTAKEFLOW_SITE_FORMATS"
-
-
-class SiteFormatError(IntakeflowError):
-    """A site-format file that cannot be used (codes and field names only)."""
 
 
 @dataclass(frozen=True)

@@ -50,4 +50,4 @@ class FhirCommunicationSensor(BaseSensorOperator):
 
     def execute_complete(self, context: Context, event: dict[str, Any]) -> None:
         if event.get("status") != "found":
-            raise SourceError(E.E080_WAIT_FAILED, trigger="FhirCommunicationTrigger", error=event.get("code", "?"))
+            raise SourceError(E.E081_WAIT_FAILED, trigger="FhirCommunicationTrigger", error=event.get("code", "?"))

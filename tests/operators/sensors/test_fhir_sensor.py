@@ -22,7 +22,7 @@ def test_defers_without_new_communications(fhir_conn_id: str, make_context: Any)
 def test_execute_complete_raises_on_error_event(make_context: Any) -> None:
     sensor = FhirCommunicationSensor(task_id="f")
     sensor.execute_complete(make_context(), {"status": "found"})
-    with pytest.raises(SourceError, match="E080"):
+    with pytest.raises(SourceError, match="E081"):
         sensor.execute_complete(make_context(), {"status": "error", "code": "E034"})
 
 
