@@ -49,7 +49,20 @@ def settings_from_connection(conn: Connection) -> AnthropicSettings:
 
 
 class AnthropicHook(BaseHook):
-    """Credentials for the fallback LLM: API key in the password field, model and base_url in extra."""
+    """Credentials for the fallback LLM: API key in the password field, model and base_url in extra.
+
+    Reads an ``anthropic`` connection: the API key is the password; ``extra.model`` names the
+    model the fallback calls (``test_connection`` needs it; without it the fallback keeps its
+    own default model), ``extra.base_url`` (or the host field) an endpoint other than the
+    public API, and ``extra.timeout`` the per-request timeout in seconds (default 60). A
+    connection without an API key, or a timeout that is not a positive number, raises E050.
+    Naming this connection in ``ProcessMessagesOperator(anthropic_conn_id=...)`` switches the
+    LLM fallback on: identifier windows are then sent to the API, which needs a business
+    associate agreement.
+
+    :param anthropic_conn_id: Airflow connection (type ``anthropic``) holding the API key,
+        model, endpoint and timeout. Default ``anthropic_default``.
+    """
 
     conn_name_attr = "anthropic_conn_id"
     default_conn_name = "anthropic_default"

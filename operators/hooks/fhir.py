@@ -80,9 +80,18 @@ def settings_from_connection(conn: Connection, timeout_s: float | None = None) -
 class FhirHook(BaseHook):
     """Interact with a FHIR R4 server (read Communications, write results back).
 
-    Auth comes from the connection: ``extra.auth_type`` is ``none``, ``basic`` (login and
-    password) or ``bearer`` (the password field holds the token). TLS certificates are
-    verified unless ``extra.verify`` is false; ``extra.ca_bundle`` names a CA file.
+    The host field holds the service base URL (``https://`` is assumed without a scheme; a
+    port field is added when the URL has none). Auth comes from the connection:
+    ``extra.auth_type`` is ``none``, ``basic`` (login and password) or ``bearer`` (the
+    password field holds the token). TLS certificates are verified unless ``extra.verify`` is
+    false; ``extra.ca_bundle`` names a CA file. ``extra.timeout`` is the per-request timeout
+    in seconds (default 30). An incomplete or invalid connection raises E050 when the
+    settings are first read.
+
+    :param fhir_conn_id: Airflow connection (type ``fhir``) of the FHIR server.
+        Default ``fhir_default``.
+    :param timeout_s: Per-request timeout in seconds; overrides the connection's
+        ``extra.timeout`` when given. Default ``None`` (use the connection's value, else 30).
     """
 
     conn_name_attr = "fhir_conn_id"

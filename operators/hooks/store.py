@@ -52,7 +52,17 @@ def dsn_from_connection(conn: Connection) -> str:
 
 
 class StoreHook(BaseHook):
-    """Open :class:`intakeflow.sinks.Store` on the database of a ``postgres`` connection."""
+    """Open :class:`intakeflow.sinks.Store` on the database of a ``postgres`` connection.
+
+    Uses the Postgres provider's connection type: host, port, login, password, and the
+    database in the ``schema`` field (a host that is itself a ``postgresql://`` URI is used
+    as it is). Of ``extra``, only the libpq options in ``LIBPQ_EXTRAS`` (``sslmode``,
+    ``sslrootcert``, ``connect_timeout``, ...) are passed on. A connection without a host
+    raises E050.
+
+    :param postgres_conn_id: Airflow connection (type ``postgres``) of the database that
+        holds the staging store. Default ``postgres_default``.
+    """
 
     conn_name_attr = "postgres_conn_id"
     default_conn_name = "postgres_default"
@@ -64,15 +74,19 @@ class StoreHook(BaseHook):
         self.postgres_conn_id = postgres_conn_id
 
     def get_dsn(self) -> str:
+        """The libpq connection string of this connection."""
         return dsn_from_connection(self.get_connection(self.postgres_conn_id))
 
     def get_conn(self) -> psycopg.Connection[Any]:
+        """A new psycopg connection to this database (caller closes it)."""
         return psycopg.connect(self.get_dsn())
 
     def get_store(self, schema: str = "intakeflow", pipeline_version: str = "0", **options: Any) -> Store:
+        """The store in ``schema`` for ``pipeline_version``; ``options`` go to :class:`Store`."""
         return Store(self.get_dsn(), schema=schema, pipeline_version=pipeline_version, **options)
 
     def test_connection(self) -> tuple[bool, str]:
+        """Connect and read ``server_version``; report the PostgreSQL version."""
         try:
             with self.get_conn() as conn:
                 row = conn.execute("SHOW server_version").fetchone()

@@ -20,9 +20,31 @@ class StageFhirCommunicationsOperator(BaseOperator):
     """Stage the Communications last updated in the data interval ``[start, end)``.
 
     Incremental and catchup-safe: each run reads only its own window, and staging is
-    idempotent on the Communication id. XCom: counts (``staged``, ``duplicates``,
+    idempotent on the Communication id. Communications that intakeflow wrote back itself
+    (redacted copies) are skipped; invalid ones and ones without text are quarantined. Unless
+    ``outlets`` is given, the task's outlet is the store's ``staged`` asset (none when
+    ``store_schema`` is templated). XCom: counts (``staged``, ``duplicates``,
     ``quarantined``), also sent as ``intakeflow.stage.fhir.*`` metrics and as the extra of
     the ``staged`` asset event.
+
+    :param fhir_conn_id: FHIR connection to read from. Default ``fhir_default``. (templated)
+    :param postgres_conn_id: Postgres connection of the staging store. Default
+        ``postgres_default``. (templated)
+    :param store_schema: Database schema of the store. Default ``intakeflow``. (templated)
+    :param model_path: Model artifact folder whose ``name@version`` becomes the pipeline
+        version the messages are staged under; use the same value as the process task.
+        Default: the bundled model. (templated)
+    :param start: Start of the window on ``_lastUpdated`` (datetime or ISO 8601 string).
+        Default: the start of the run's data interval. (templated)
+    :param end: End of the window, exclusive. Default: the end of the run's data interval.
+        (templated)
+    :param source_name: Source name in the staging key ``(source, source_id, version)``;
+        give each FHIR server its own name so ids cannot collide. Default ``fhir``. (templated)
+    :param statuses: Communication ``status`` values to read; empty means no status filter.
+        Default ``("completed",)``.
+    :param categories: Communication ``category`` search tokens (``code`` or
+        ``system|code``); empty means all categories. Default ``()``.
+    :param page_size: Search page size (``_count``). Default 100. (templated)
     """
 
     template_fields: Sequence[str] = (
@@ -71,11 +93,28 @@ class StageFhirCommunicationsOperator(BaseOperator):
 
 
 class FhirWriteBackOperator(BaseOperator):
-    """Write processed results to the FHIR server (intent on the source Communication,
-    redacted derived Communication, routing Task, Coverage, Provenance), ``batch_size``
-    messages per pass, at most ``max_batches`` passes. Transient failures stay pending for
-    the next run; invalid results are quarantined. XCom: counts only, also sent as
-    ``intakeflow.write_back.*`` metrics and as the extra of the ``written_back`` asset event.
+    """Write processed results back to the FHIR server.
+
+    Per message: the intent on the source Communication (FHIR-sourced messages only), a
+    redacted derived Communication, a routing Task, a Coverage and a Provenance, as one
+    transaction; ``batch_size`` messages per pass, at most ``max_batches`` passes, stopping
+    early once a pass moves nothing or the queue is drained. Idempotent: resources are
+    created conditionally on identifiers intakeflow owns, so a retry creates nothing twice.
+    Transient failures stay pending for the next run; invalid results are quarantined
+    (E031). Unless ``outlets`` is given, the task's outlet is the store's ``written_back``
+    asset (none when ``store_schema`` is templated). XCom: counts only (``delivered``,
+    ``quarantined``, ``failed``), also sent as ``intakeflow.write_back.*`` metrics and as
+    the extra of the ``written_back`` asset event.
+
+    :param fhir_conn_id: FHIR connection to write to. Default ``fhir_default``. (templated)
+    :param postgres_conn_id: Postgres connection of the staging store. Default
+        ``postgres_default``. (templated)
+    :param store_schema: Database schema of the store. Default ``intakeflow``. (templated)
+    :param model_path: Model artifact folder; only results of its pipeline version
+        (``name@version``) are written back. Default: the bundled model. (templated)
+    :param batch_size: Messages per pass. Default 100. (templated)
+    :param max_batches: Most passes per run; what is left waits for the next run.
+        Default 50. (templated)
     """
 
     template_fields: Sequence[str] = (

@@ -37,7 +37,20 @@ def resolve_inside(root: Path, relative: str) -> Path:
 class ListHl7ShardsOperator(BaseOperator):
     """List the archive files of the data interval and return them in shards.
 
-    XCom: a list of shards, each a list of archive-relative file paths (no message data).
+    Reads the day folders (``<archive_root>/YYYY/MM/DD/``) overlapping ``[start, end)``;
+    no file is opened and nothing is staged, so the task can run any number of times. The shards are
+    meant to be mapped over with ``StageHl7ArchiveOperator.partial(...).expand(files=...)``.
+    XCom: a list of shards, each a list of archive-relative file paths (no message data);
+    empty when the window has no files.
+
+    :param archive_root: Root folder of the HL7 v2 archive. (templated)
+    :param start: Start of the window (datetime or ISO 8601 string). Default: the start of
+        the run's data interval. (templated)
+    :param end: End of the window, exclusive (datetime or ISO 8601 string). Default: the end
+        of the run's data interval. (templated)
+    :param files_per_shard: Files per shard. Default 8. (templated)
+    :param max_shards: Most shards to return (Airflow limits mapped task counts); when
+        ``files_per_shard`` would give more, the shards are widened. Default 64. (templated)
     """
 
     template_fields: Sequence[str] = ("archive_root", "start", "end", "files_per_shard", "max_shards")
@@ -72,8 +85,21 @@ class StageHl7ArchiveOperator(BaseOperator):
     """Read archive files (one shard) and stage their messages; bad ones are quarantined.
 
     Staging is idempotent, so a retry or a backfill of the same day adds no rows.
-    XCom: counts (``files``, ``staged``, ``duplicates``, ``quarantined``), also sent as
-    ``intakeflow.stage.hl7.*`` metrics and as the extra of the ``staged`` asset event.
+    Unreadable or truncated files and unparseable messages are quarantined, never raised; a
+    path that leaves ``archive_root`` fails the task (E050). Unless ``outlets`` is given,
+    the task's outlet is the store's ``staged`` asset (none when ``store_schema`` is
+    templated). XCom: counts (``files``, ``staged``, ``duplicates``, ``quarantined``), also
+    sent as ``intakeflow.stage.hl7.*`` metrics and as the extra of the ``staged`` asset event.
+
+    :param archive_root: Root folder of the HL7 v2 archive. (templated)
+    :param files: Archive-relative paths of the files to stage, e.g. one shard from
+        ``ListHl7ShardsOperator``. (templated)
+    :param postgres_conn_id: Postgres connection of the staging store. Default
+        ``postgres_default``. (templated)
+    :param store_schema: Database schema of the store. Default ``intakeflow``. (templated)
+    :param model_path: Model artifact folder whose ``name@version`` becomes the pipeline
+        version the messages are staged under; use the same value as the process task.
+        Default: the bundled model. (templated)
     """
 
     template_fields: Sequence[str] = ("archive_root", "files", "postgres_conn_id", "store_schema", "model_path")

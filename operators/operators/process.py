@@ -17,11 +17,40 @@ if TYPE_CHECKING:
 
 
 class ProcessMessagesOperator(BaseOperator):
-    """Claim staged messages, run the pipeline, save the results; repeat until none are left
+    """Run the pipeline over staged messages, batch by batch, and save the results.
+
+    Claim staged messages, run the pipeline, save the results; repeat until none are left
     (or ``max_batches``). One bad message never fails the task: the store quarantines input
     errors at once and re-claims other failures until its ``max_attempts``, then quarantines.
+    Each batch commits alone and the claim token is stable across retries of one task
+    instance, so a retry resumes the messages it claimed but did not save; parallel (mapped)
+    tasks claim disjoint messages. Only messages of the pipeline's own version
+    (``name@version`` of the model) are claimed. Unless ``outlets`` is given, the task's
+    outlet is the store's ``processed`` asset (none when ``store_schema`` is templated).
     XCom: counts by outcome, intent, queue, PHI and insurance type; the same counts go out
     as ``intakeflow.process.*`` metrics and as the extra of the ``processed`` asset event.
+
+    :param postgres_conn_id: Postgres connection of the staging store. Default
+        ``postgres_default``. (templated)
+    :param store_schema: Database schema of the store. Default ``intakeflow``. (templated)
+    :param sources: Claim only messages of these source names (``hl7v2`` for HL7 archives,
+        ``fhir`` or the stage task's ``source_name`` for FHIR). Default ``None``: all sources.
+        (templated)
+    :param batch_size: Messages claimed, processed and saved per batch. Default 64. (templated)
+    :param max_batches: Most batches per run; ``None`` (default) runs until no claimable
+        message is left. (templated)
+    :param model_path: Model artifact folder to run; its ``name@version`` is the pipeline
+        version, which must match the one the messages were staged under. Default: the
+        bundled model. (templated)
+    :param anthropic_conn_id: Anthropic connection; naming one switches the LLM fallback on
+        with that connection's key, model, endpoint and timeout (identifier windows are then
+        sent to the API). Default ``None``: no fallback. (templated)
+    :param store_raw: Keep each message's raw text after it is processed or quarantined;
+        needed to reprocess it later (``ReprocessMessagesOperator``). Default ``False``:
+        the text is dropped.
+    :param site_formats: Path of a JSON file of this site's identifier formats (MRN, member
+        id, account numbers) the pipeline recognizes beside its built-in recognizers.
+        Default ``None``: the file ``$INTAKEFLOW_SITE_FORMATS`` names, else none. (templated)
     """
 
     template_fields: Sequence[str] = (

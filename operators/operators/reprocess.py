@@ -42,14 +42,35 @@ def _when(value: datetime | str | None) -> datetime | None:
 
 
 class ReprocessMessagesOperator(BaseOperator):
-    """Select messages by ``message_ids``, by ``reprocess_run_id`` (the run that staged
+    """Re-queue failed or quarantined messages, or stage copies under a new pipeline version.
+
+    Select messages by ``message_ids``, by ``reprocess_run_id`` (the run that staged
     them), or by the period ``[since, until)`` on ``period_field`` (``received`` or
     ``staged``); exactly one. Without ``new_version`` the failed and quarantined ones go
-    back to ``received`` under their own ids, for the next process task to claim. With
-    ``new_version`` copies are staged under that version beside the old results. Either
-    way the raw text must still be there (``store_raw``); what cannot be re-run is
-    counted by catalogue code. XCom: counts only; they also go out as
-    ``intakeflow.reprocess.*`` metrics.
+    back to ``received`` under their own ids, for the next process task to claim; failed
+    messages a running task holds are left to it. With ``new_version`` copies are staged
+    under that version beside the old results, which are never touched; running it again
+    adds nothing. Either way the raw text must still be there (``store_raw``); what cannot
+    be re-run is counted by catalogue code (E090 no raw text, E091 quarantined at the
+    source, E092 unknown id). An invalid selection fails the task (E093). XCom: counts
+    only; they also go out as ``intakeflow.reprocess.*`` metrics.
+
+    :param message_ids: Database ids of the messages (any version): a list, or a rendered
+        template such as ``"[1, 2]"`` or ``"1 2"``. (templated)
+    :param reprocess_run_id: Airflow run id of the run that staged the messages. (templated)
+    :param since: Start of the period (datetime or ISO 8601 string; naive times are UTC);
+        needs ``until``. (templated)
+    :param until: End of the period, exclusive; needs ``since``. (templated)
+    :param period_field: What the period applies to: ``received`` (when the source received
+        the message, default) or ``staged`` (when it was staged). (templated)
+    :param pipeline_version: Narrow a run or period selection to this pipeline version (with
+        ``new_version``: the version copied from); not allowed with ``message_ids``.
+        Default ``None``: all versions. (templated)
+    :param new_version: Stage copies under this pipeline version (it must differ from
+        ``pipeline_version``) instead of re-queueing. Default ``None``: re-queue. (templated)
+    :param postgres_conn_id: Postgres connection of the staging store. Default
+        ``postgres_default``. (templated)
+    :param store_schema: Database schema of the store. Default ``intakeflow``. (templated)
     """
 
     template_fields: Sequence[str] = (

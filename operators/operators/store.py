@@ -26,7 +26,16 @@ def merge_counts(parts: Iterable[Mapping[str, Any] | None]) -> dict[str, Any]:
 
 
 class MigrateStoreOperator(BaseOperator):
-    """Create or upgrade the store schema (idempotent). XCom: migration versions applied now."""
+    """Create or upgrade the store schema (idempotent). XCom: migration versions applied now.
+
+    Creates the schema if missing and applies the migrations it does not have yet, under
+    an advisory lock (concurrent tasks wait for each other), so running it on every DAG run
+    is cheap; an empty list means the schema was already current.
+
+    :param postgres_conn_id: Postgres connection of the staging store. Default
+        ``postgres_default``. (templated)
+    :param store_schema: Database schema to create or upgrade. Default ``intakeflow``. (templated)
+    """
 
     template_fields: Sequence[str] = ("postgres_conn_id", "store_schema")
 
@@ -47,7 +56,16 @@ class RecordRunOperator(BaseOperator):
     """Sum the count dicts of upstream tasks per stage and store them with the run.
 
     ``stages`` maps a stage name to an upstream XCom (a dict, or a list of dicts from a
-    mapped task). XCom: the merged counts.
+    mapped task). Nested count dicts are summed per key, ``None`` parts (skipped or empty
+    mapped tasks) are ignored, and per-stage ``timings_ms`` are stored as the run's
+    timings (``<stage>.<name>``). Storing is an upsert on the DAG run: keys given again
+    overwrite, so a retry records the same figures. XCom: the merged counts.
+
+    :param stages: Stage name -> upstream XCom (e.g. ``{"stage": stage.output, "process":
+        process.output}``). (templated)
+    :param postgres_conn_id: Postgres connection of the staging store. Default
+        ``postgres_default``. (templated)
+    :param store_schema: Database schema of the store. Default ``intakeflow``. (templated)
     """
 
     template_fields: Sequence[str] = ("postgres_conn_id", "store_schema", "stages")

@@ -16,7 +16,20 @@ from intakeflow.operators.triggers.fhir import FhirCommunicationTrigger
 
 class FhirCommunicationSensor(BaseSensorOperator):
     """Succeed once a Communication was updated at or after ``since`` (default: the start
-    of the data interval). Deferrable by default."""
+    of the data interval). Deferrable by default.
+
+    Each check is a one-entry search on ``_lastUpdated``, so any Communication counts,
+    including ones write-back created or updated. With ``deferrable=True`` the sensor checks
+    once, then hands the wait to ``FhirCommunicationTrigger`` (polling every
+    ``poke_interval`` seconds, up to ``timeout``) so no worker slot is held; a server or
+    connection error in the trigger fails the task with E081. With ``deferrable=False`` it
+    pokes like any sensor (``mode``, ``poke_interval``, ``timeout``). XCom: nothing.
+
+    :param fhir_conn_id: FHIR connection to watch. Default ``fhir_default``. (templated)
+    :param since: Earliest ``_lastUpdated`` that counts (datetime or ISO 8601 string; naive
+        times are UTC). Default: the start of the run's data interval. (templated)
+    :param deferrable: Wait in the triggerer instead of a worker slot. Default ``True``.
+    """
 
     template_fields: Sequence[str] = ("fhir_conn_id", "since")
 

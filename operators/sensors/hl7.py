@@ -17,8 +17,20 @@ from intakeflow.sources import list_archive_files
 class Hl7ArchiveSensor(BaseSensorOperator):
     """Succeed once the interval's day folders hold ``min_files`` archive files.
 
-    ``deferrable=True`` (default) checks once, then hands the wait to the triggerer so no
-    worker slot is held. XCom: the number of files found.
+    ``deferrable=True`` (default) checks once, then hands the wait to the triggerer
+    (``Hl7ArchiveFilesTrigger``, polling every ``poke_interval`` seconds, up to ``timeout``)
+    so no worker slot is held. With ``deferrable=False`` it pokes like any sensor
+    (``mode``, ``poke_interval``, ``timeout``). Only the file count is checked; no file is
+    read. XCom: the number of files found.
+
+    :param archive_root: Root folder of the HL7 v2 archive (``<root>/YYYY/MM/DD/<file>``).
+        (templated)
+    :param start: Start of the window (datetime or ISO 8601 string). Default: the start of
+        the run's data interval. (templated)
+    :param end: End of the window, exclusive. Default: the end of the run's data interval.
+        (templated)
+    :param min_files: Archive files the window's day folders must hold. Default 1.
+    :param deferrable: Wait in the triggerer instead of a worker slot. Default ``True``.
     """
 
     template_fields: Sequence[str] = ("archive_root", "start", "end")

@@ -13,9 +13,18 @@ from intakeflow.errors import IntakeflowError
 
 
 class FhirCommunicationTrigger(BaseTrigger):
-    """Fire once the server has a Communication last updated at or after ``since``;
-    polls every ``poll_interval`` seconds with a one-entry search. A server error fires an
-    ``error`` event (catalogue code only) instead of polling forever."""
+    """Fire once the server has a Communication last updated at or after ``since``.
+
+    Polls every ``poll_interval`` seconds with a one-entry search (run in a thread, off
+    the triggerer's event loop). Fires ``{"status": "found"}``; a server error fires an
+    ``error`` event (``{"status": "error", "code": ...}``, catalogue code only) instead of
+    polling forever. Used by ``FhirCommunicationSensor`` in deferrable mode.
+
+    :param fhir_conn_id: FHIR connection to poll.
+    :param since: Earliest ``_lastUpdated`` that counts, as an ISO 8601 string (naive
+        times are UTC).
+    :param poll_interval: Seconds between checks. Default 60.
+    """
 
     def __init__(self, fhir_conn_id: str, since: str, poll_interval: float = 60.0) -> None:
         super().__init__()

@@ -15,7 +15,18 @@ from intakeflow.sources import list_archive_files
 
 class Hl7ArchiveFilesTrigger(BaseTrigger):
     """Fire once the day folders of ``[start, end)`` hold at least ``min_files`` archive
-    files; checks every ``poll_interval`` seconds. The event carries the file count only."""
+    files; checks every ``poll_interval`` seconds. The event carries the file count only.
+
+    The directory listing runs in a thread, off the triggerer's event loop. Fires
+    ``{"status": "found", "files": <count>}``. Used by ``Hl7ArchiveSensor`` in deferrable
+    mode.
+
+    :param archive_root: Root folder of the HL7 v2 archive (``<root>/YYYY/MM/DD/<file>``).
+    :param start: Start of the window, as an ISO 8601 string (naive times are UTC).
+    :param end: End of the window, exclusive, as an ISO 8601 string.
+    :param min_files: Archive files needed to fire. Default 1.
+    :param poll_interval: Seconds between checks. Default 60.
+    """
 
     def __init__(
         self, archive_root: str, start: str, end: str, min_files: int = 1, poll_interval: float = 60.0
