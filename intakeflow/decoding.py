@@ -14,7 +14,12 @@ repair have run:
   so is each part of a tagged name (a surname that is PHI once is PHI everywhere);
 * **amounts whole**: the currency sign and the cents belong to an amount, and a spoken amount
   runs to its last number word ("four hundred eighty two dollars and sixteen cents");
-* **carrier and plan type apart**: a plan type the model folded into a carrier is split off.
+* **carrier and plan type apart**: a plan type the model folded into a carrier is split off,
+  a trailing common word ("MetLife dental") trimmed, carrier pieces joined;
+* **lines and greetings**: a name, date or carrier never runs over a line break, and a one-word
+  "name" that is a sign-off of another language ("Obrigado") is dropped;
+* **postal prefixes**: ``RR 2``, ``Unit 28130``, ``Route 5`` before a box or house number are
+  part of the address.
 
 Each step takes and returns sorted, non-overlapping spans of one answer.
 """
@@ -62,8 +67,6 @@ _NOT_NAME = frozenset(
     "I Im I'm And But Or So The This That Thanks Thank Please Call Hi Hello Dear Regards Sincerely Sent From "
     "My Our Your His Her Their DOB MRN Re RE Fwd Fw Jr Sr II III IV MD DO RN NP PA PhD".split()
 )
-
-
 #: greetings and sign-offs of other languages that open or close a message like a name would
 _SALUTATIONS = frozenset(
     "obrigado obrigada merci gracias danke grazie salamat spasibo shukran hola bonjour buenas tardes dias "
