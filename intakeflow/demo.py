@@ -5,30 +5,49 @@ FHIR server (unless ``INTAKEFLOW_FHIR_URL`` is set), writes a synthetic HL7 v2 a
 POSTs synthetic Communications, then runs ``hl7_archive_intake`` for each archive day and
 ``fhir_communication_intake`` for each hour the Communications landed in, in-process with
 ``dag.test()`` (Airflow metadata in SQLite under the state folder, connections from
-``AIRFLOW_CONN_*``). Prints counts only; every process it started is stopped on exit.
+``AIRFLOW_CONN_*``). Every process it started is stopped on exit.
+
+The console gets a progress bar per stage and a closing summary table: counts only, never
+message text or PHI. Airflow's, pgserver's and the FHIR server's log records go to files
+under ``<state>/logs`` (their paths are printed); ``--verbose`` keeps Airflow's and
+pgserver's records on the console instead.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
+import shlex
+import shutil
 import signal
 import sys
 import time
+import warnings
 from collections import Counter
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, TextIO
 
 from intakeflow.demo_data import ArchiveSummary, DemoText, communications, demo_texts, write_hl7_archive
+from intakeflow.errors import title_of
+
+if TYPE_CHECKING:
+    from tqdm import tqdm
 
 POSTGRES_CONN_ID = "intakeflow_postgres"
 FHIR_CONN_ID = "intakeflow_fhir"
 DAGS_FOLDER = Path(__file__).resolve().parent / "example_dags"
+HL7_DAG = "hl7_archive_intake"
+FHIR_DAG = "fhir_communication_intake"
+#: the summary table: label column, and the width its cells are packed into
+LABEL_WIDTH = 20
+TABLE_WIDTH = 80
 
 
 @dataclass
@@ -41,21 +60,176 @@ class RunReport:
     stats: dict[str, Any] = field(default_factory=dict)
 
 
+class DemoLogs:
+    """Where the log records of Airflow, pgserver and the FHIR server go while the demo runs.
+
+    Files under ``folder`` (``airflow.log``, ``pgserver.log``, ``fhir-server.log``, fresh each
+    run), so the console keeps only the progress bars and the summary; with ``verbose``,
+    Airflow's and pgserver's records stay on the console as before (the FHIR server, a child
+    process, always writes to its file).
+
+    Enter it before the embedded servers start and call :meth:`capture_airflow` right after
+    Airflow's first import: importing Airflow configures logging to stdout, through the root
+    logger's handler for the ``logging`` loggers and through structlog's logger factory for
+    its own. Leaving restores everything it changed.
+    """
+
+    def __init__(self, folder: Path, *, verbose: bool = False) -> None:
+        self.folder = folder
+        self.verbose = verbose
+        self.airflow = folder / "airflow.log"
+        self.pgserver = folder / "pgserver.log"
+        self.fhir_server = folder / "fhir-server.log"
+        self._stack = ExitStack()
+        self._airflow_io: TextIO | None = None
+        self._showwarning = warnings.showwarning
+
+    def __enter__(self) -> DemoLogs:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        for path in (self.airflow, self.pgserver, self.fhir_server):
+            path.unlink(missing_ok=True)  # only this run's files are listed at the end
+        if self.verbose:
+            return self
+        self._airflow_io = self._open(self.airflow)
+        # plain text in the file (Airflow colours its records when stdout is a terminal)
+        self._set_env("AIRFLOW__LOGGING__COLORED_CONSOLE_LOG", "False")
+        # Python warnings until Airflow takes them over (platformdirs warns while pgserver starts)
+        self._showwarning = warnings.showwarning
+        warnings.showwarning = self._warning_to_file
+        self._stack.callback(self._restore_showwarning)
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self._stack.close()
+        self._airflow_io = None
+        if exc_type is not None and issubclass(exc_type, Exception) and not self.verbose:
+            print(f"the demo stopped on an error; log records: {_show(self.folder)}", file=sys.stderr, flush=True)
+
+    def capture_pgserver(self) -> None:
+        """pgserver's records (its start, each pg_ctl call with its output, its stop) to
+        ``pgserver.log``; call before the embedded PostgreSQL starts."""
+        if self.verbose:
+            return
+        handler = logging.StreamHandler(self._open(self.pgserver))
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        logger = logging.getLogger("pgserver")
+        saved = (logger.level, logger.propagate)
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+        logger.propagate = False  # Airflow's root handler would print them too
+
+        def restore() -> None:
+            logger.removeHandler(handler)
+            logger.setLevel(saved[0])
+            logger.propagate = saved[1]
+
+        self._stack.callback(restore)
+
+    def capture_airflow(self) -> None:
+        """Point Airflow's console logging at ``airflow.log``; call after ``import airflow``."""
+        if self._airflow_io is None:
+            return
+        import structlog
+
+        out: TextIO = self._airflow_io
+        for handler in logging.getLogger().handlers:
+            if type(handler) is logging.StreamHandler:  # Airflow's console handler (not a subclass: files, pytest's)
+                previous = handler.setStream(out)
+                self._stack.callback(handler.setStream, previous)
+        saved = {key: structlog.get_config()[key] for key in ("logger_factory", "cache_logger_on_first_use")}
+        # not cached: a logger first used during the demo must not keep writing to the file after it
+        structlog.configure(logger_factory=_named_file_logger_factory(out), cache_logger_on_first_use=False)
+        self._stack.callback(lambda: structlog.configure(**saved))
+
+    def written(self) -> list[tuple[Path, str]]:
+        """The log files this run wrote, with what each holds."""
+        files = [
+            (self.airflow, "Airflow: DAG runs, task logs, warnings"),
+            (self.pgserver, "embedded PostgreSQL (pgserver)"),
+            (self.fhir_server, "embedded FHIR server"),
+        ]
+        return [(path, what) for path, what in files if path.exists()]
+
+    def _open(self, path: Path) -> TextIO:
+        stream = path.open("w", encoding="utf-8", buffering=1)
+        self._stack.callback(stream.close)
+        return stream
+
+    def _set_env(self, key: str, value: str) -> None:
+        previous = os.environ.get(key)
+        os.environ[key] = value
+
+        def restore() -> None:
+            if previous is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = previous
+
+        self._stack.callback(restore)
+
+    def _warning_to_file(
+        self, message: Warning | str, category: type[Warning], filename: str, lineno: int,
+        file: TextIO | None = None, line: str | None = None,
+    ) -> None:
+        out = self._airflow_io
+        if file is not None or out is None or out.closed:
+            self._showwarning(message, category, filename, lineno, file, line)
+        else:
+            out.write(warnings.formatwarning(message, category, filename, lineno, line))
+
+    def _restore_showwarning(self) -> None:
+        if warnings.showwarning == self._warning_to_file:  # Airflow may have put its own in place since
+            warnings.showwarning = self._showwarning
+
+
+def _named_file_logger_factory(out: TextIO) -> Callable[..., Any]:
+    """A structlog logger factory writing to ``out``; each logger keeps the name Airflow's
+    processors print in brackets (``structlog.get_logger(__name__)``)."""
+    import structlog
+
+    class NamedFileLogger(structlog.WriteLogger):
+        def __init__(self, name: str | None) -> None:
+            super().__init__(out)
+            self.name = name
+
+    def factory(*args: Any) -> NamedFileLogger:
+        return NamedFileLogger(str(args[0]) if args and args[0] is not None else None)
+
+    return factory
+
+
+def _bar(total: int, desc: str, unit: str) -> tqdm[Any]:
+    """One stage's progress bar on stderr, as wide as the terminal up to 100 columns (80 without one)."""
+    from tqdm import tqdm
+
+    width = min(shutil.get_terminal_size().columns, 100)
+    layout = "{desc:<25} {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} [{elapsed}<{remaining}, {rate_fmt}]"
+    return tqdm(total=total, desc=desc, unit=unit, file=sys.stderr, ncols=width, bar_format=layout)
+
+
 @contextmanager
-def services(state: Path, stack: ExitStack) -> Iterator[tuple[str, str]]:
+def services(state: Path, stack: ExitStack, logs: DemoLogs | None = None) -> Iterator[tuple[str, str]]:
     """The PostgreSQL DSN and FHIR base URL to use, starting embedded servers as needed."""
     dsn = os.environ.get("INTAKEFLOW_POSTGRES_DSN")
     if not dsn:
         from intakeflow.embedded.postgres import EmbeddedPostgres
 
         print("starting embedded PostgreSQL ...", flush=True)
+        if logs is not None:
+            logs.capture_pgserver()
         dsn = stack.enter_context(EmbeddedPostgres(state / "postgres", delete=True)).dsn()
     url = os.environ.get("INTAKEFLOW_FHIR_URL")
     if not url:
         from intakeflow.embedded.fhir_server import EmbeddedFhirServer
 
         print("starting embedded FHIR server ...", flush=True)
-        url = stack.enter_context(EmbeddedFhirServer(state / "fhir")).base_url
+        # a fresh server each run, like the PostgreSQL above (delete=True): Communications left
+        # by an earlier run in the same hour would be staged again and skew every count
+        shutil.rmtree(state / "fhir", ignore_errors=True)
+        log_path = logs.fhir_server if logs is not None else None
+        url = stack.enter_context(EmbeddedFhirServer(state / "fhir", log_path=log_path)).base_url
     yield dsn, url
 
 
@@ -76,7 +250,9 @@ def airflow_env(state: Path, dsn: str, fhir_url: str) -> dict[str, str]:
     }
 
 
-def post_communications(fhir_url: str, resources: list[dict[str, Any]]) -> tuple[datetime, datetime]:
+def post_communications(
+    fhir_url: str, resources: list[dict[str, Any]], on_post: Callable[[], object] | None = None
+) -> tuple[datetime, datetime]:
     """POST each Communication; returns the time span the server stamped them in."""
     from intakeflow.sources.fhir_client import FhirClient
 
@@ -84,6 +260,8 @@ def post_communications(fhir_url: str, resources: list[dict[str, Any]]) -> tuple
     with FhirClient(fhir_url, timeout=30.0) as client:
         for resource in resources:
             client.request("POST", "Communication", json=resource)
+            if on_post is not None:
+                on_post()
     return first, datetime.now(UTC)
 
 
@@ -112,45 +290,140 @@ def run_dag(dag: Any, logical_date: datetime, conf: Mapping[str, Any], schema: s
     return report
 
 
-def summarise(reports: list[RunReport], archive: ArchiveSummary, fhir_posted: int, store_counts: dict[str, int]) -> str:
+# -- the summary ---------------------------------------------------------------------------
+
+
+def summarise(
+    reports: list[RunReport],
+    archive: ArchiveSummary,
+    fhir_posted: int,
+    status: Mapping[str, Any],
+    *,
+    wall_s: float | None = None,
+    task_logs: str = "the Airflow log",
+) -> str:
+    """The closing table: counts, labels, codes and timings only (never message text).
+    ``status`` is :func:`intakeflow.store_cli.store_status` of the demo's store."""
+    staged: Counter[str] = Counter()
+    at_source: Counter[str] = Counter()
     intents: Counter[str] = Counter()
+    queues: Counter[str] = Counter()
     phi: Counter[str] = Counter()
     insurance: Counter[str] = Counter()
-    staged: Counter[str] = Counter()
-    seconds: dict[str, float] = {}
+    review = 0
     for r in reports:
         source = "hl7" if r.dag_id.startswith("hl7") else "fhir"
         stage = r.stats.get("stage", {})
-        staged[f"{source}.staged"] += int(stage.get("staged", 0))
-        staged[f"{source}.quarantined_at_source"] += int(stage.get("quarantined", 0))
+        staged[source] += int(stage.get("staged", 0))
+        at_source[source] += int(stage.get("quarantined", 0))
         process = r.stats.get("process", {})
         intents.update(process.get("intents", {}))
+        queues.update(process.get("queues", {}))
         phi.update(process.get("phi", {}))
         insurance.update(process.get("insurance", {}))
-        for task_id, sec in r.task_seconds.items():
-            key = f"{r.dag_id}.{task_id}"
-            seconds[key] = seconds.get(key, 0.0) + sec
-    lines = [
-        "",
-        "== intakeflow demo summary ==",
-        f"inputs: {archive.messages} HL7 v2 messages in {archive.files} files "
-        f"({', '.join(f'{k} {v}' for k, v in sorted(archive.by_type.items()))}); {fhir_posted} FHIR Communications",
-        "runs: " + ", ".join(f"{r.dag_id}@{r.window} {r.state}" for r in reports),
-        "messages by source: " + _fmt(staged),
-        "store status: " + _fmt(Counter({k: v for k, v in store_counts.items() if v})),
-        "intents: " + _fmt(intents),
-        "PHI spans by type: " + _fmt(phi),
-        "insurance fields: " + _fmt(insurance),
-        "seconds per task: " + ", ".join(f"{k} {v:.1f}" for k, v in sorted(seconds.items())),
-    ]
-    failed = [f"{r.dag_id}@{r.window}: {', '.join(r.failed_tasks)}" for r in reports if r.failed_tasks]
+        review += int(process.get("needs_review", 0))
+
+    lines = ["", "== intakeflow demo summary ".ljust(TABLE_WIDTH - 1, "=")]
+    sources = [("HL7 v2 archive", "hl7", archive.messages), ("FHIR Communications", "fhir", fhir_posted)]
+    table = [f"{'':<20}{'in':>8}{'staged':>9}{'quarantined':>13}"]
+    table += [f"{name:<20}{n:>8,}{staged[key]:>9,}{at_source[key]:>13,}" for name, key, n in sources]
+    table.append(f"{'all':<20}{archive.messages + fhir_posted:>8,}{sum(staged.values()):>9,}{sum(at_source.values()):>13,}")
+    lines += _rows("messages in", table)
+    lines += _rows("  HL7 v2 by type", _cells(archive.by_type, sort=True))
+    by_status = (f"{key} {int(status.get(key, 0)):,}" for key in ("staged", "processed", "delivered", "failed"))
+    lines += _rows("store status", ["   ".join(by_status)])
+    lines += _rows("inboxes (queues)", _cells(queues))
+    lines += _rows("  needs review", [f"{review:,}"])
+    lines += _rows("intents", _cells(intents))
+    lines += _rows("PHI spans", [f"{sum(phi.values()):,} in {len(phi)} types", *_cells(phi)] if phi else [])
+    lines += _rows("insurance fields", [f"{sum(insurance.values()):,} in {len(insurance)} types", *_cells(insurance)]
+                   if insurance else [])
+    by_code: Mapping[str, int] = status.get("quarantine_by_code") or {}
+    lines += _rows("quarantined by code", [f"{code:<6}{n:>6,}  {title_of(code)}".rstrip() for code, n in sorted(by_code.items())])
+    lines += _rows("DAG runs", [_run_row(r) for r in reports])
+    failed = [f"{r.dag_id} {_window(r.window)}: {', '.join(r.failed_tasks)}" for r in reports if r.failed_tasks]
     if failed:
-        lines.append("FAILED tasks (task logs above and under the Airflow state folder): " + "; ".join(failed))
+        lines += _rows("FAILED tasks", [*failed, f"(task logs: {task_logs})"])
+    if wall_s is not None:
+        lines += _rows("wall time", [f"{wall_s:.1f} s"])
     return "\n".join(lines)
 
 
-def _fmt(counter: Counter[str]) -> str:
-    return ", ".join(f"{k} {v}" for k, v in counter.most_common()) or "none"
+def _rows(label: str, texts: list[str]) -> list[str]:
+    """A table row: the label, then its lines in the second column."""
+    texts = texts or ["none"]
+    return [f"{label if i == 0 else '':<{LABEL_WIDTH}}{text}".rstrip() for i, text in enumerate(texts)]
+
+
+def _cells(counter: Mapping[str, int], *, sort: bool = False) -> list[str]:
+    """``name count`` cells, most common first (by name with ``sort``), packed into lines."""
+    items = sorted(counter.items()) if sort else sorted(counter.items(), key=lambda kv: (-kv[1], kv[0]))
+    if not items:
+        return []
+    name_w = max(len(k) for k, _ in items)
+    count_w = max(len(f"{v:,}") for _, v in items)
+    cells = [f"{k:<{name_w}} {v:>{count_w},}" for k, v in items]
+    per_line = max(1, (TABLE_WIDTH - 1 - LABEL_WIDTH + 3) // (name_w + 1 + count_w + 3))
+    return ["   ".join(cells[i : i + per_line]) for i in range(0, len(cells), per_line)]
+
+
+def _window(iso: str) -> str:
+    return iso[:16].replace("T", " ")
+
+
+def _run_row(r: RunReport) -> str:
+    seconds = sum(r.task_seconds.values())
+    return f"{r.dag_id:<26}{_window(r.window):<17}{r.state:<8}{seconds:>6.1f} s"
+
+
+def how_to_look(
+    dsn: str,
+    schema: str,
+    state: Path,
+    serving: bool = False,
+    logs: DemoLogs | None = None,
+    model_path: str | None = None,
+) -> str:
+    embedded = "INTAKEFLOW_POSTGRES_DSN" not in os.environ
+    # an external DSN may hold a password: point at the variable instead of printing it
+    target = dsn if embedded else "$INTAKEFLOW_POSTGRES_DSN"
+    lines = ["", "where to look next"]
+    if logs is not None:
+        files = [f"{_show(path):<40} {what}" for path, what in logs.written()]
+        if logs.verbose:
+            files.append("(Airflow and pgserver: on the console above, --verbose)")
+        else:
+            files.append("(`make demo DEMO_ARGS=--verbose` prints the Airflow and pgserver records here)")
+        lines += _rows("  log files", files)
+    model = f" --model {shlex.quote(model_path)}" if model_path else ""
+    lines += _rows("  status CLI", [f'{_cli()} status --dsn "{target}" --schema {schema}{model}'])
+    lines += _rows("  SQL", [
+        f'psql "{target}" -c "SELECT status, count(*) FROM {schema}.messages GROUP BY 1"',
+        f'psql "{target}" -c "SELECT queue, count(*) FROM {schema}.intents GROUP BY 1"',
+        f'psql "{target}" -c "SELECT reason_code, count(*) FROM {schema}.quarantine GROUP BY 1"',
+    ])
+    lines += _rows("  Airflow home", [f"{_show(state / 'airflow')} (SQLite metadata: DAG runs, task instances, XComs)"])
+    if embedded and not serving:
+        lines.append("  (the embedded servers stop when the demo ends: run `make demo DEMO_ARGS=--serve` to keep")
+        lines.append("   them up until Ctrl-C, or set INTAKEFLOW_POSTGRES_DSN and INTAKEFLOW_FHIR_URL)")
+    return "\n".join(lines)
+
+
+def _show(path: Path) -> str:
+    """``path`` relative to the working directory when under it, else absolute."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def _cli() -> str:
+    """The ``intakeflow`` command beside this Python (``.venv/bin/intakeflow`` for make)."""
+    script = Path(sys.executable).parent / "intakeflow"
+    return _show(script) if script.exists() else "intakeflow"
+
+
+# -- the run -------------------------------------------------------------------------------
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -161,6 +434,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--state-dir", type=Path, default=Path(".state/demo"))
     p.add_argument("--model-path", default=None, help="model artifact folder (default: the bundled model)")
     p.add_argument("--serve", action="store_true", help="keep the embedded servers up until Ctrl-C, to look at the results")
+    p.add_argument("--verbose", action="store_true",
+                   help="Airflow's and pgserver's log records on the console too (default: files under <state-dir>/logs)")
     return p.parse_args(argv)
 
 
@@ -178,13 +453,16 @@ def main(argv: list[str] | None = None) -> int:
     n_fhir = int(len(texts) * args.fhir_share)
     fhir_texts, hl7_texts = texts[:n_fhir], texts[n_fhir:]
     schema = f"demo_{datetime.now(UTC):%Y%m%d%H%M%S}"
-    with ExitStack() as stack, services(state, stack) as (dsn, fhir_url):
-        reports, archive, store_counts = run_demo(
-            state, dsn, fhir_url, schema, hl7_texts, fhir_texts, args.seed, args.model_path
+    logs = DemoLogs(state / "logs", verbose=args.verbose)
+    with ExitStack() as stack:
+        stack.enter_context(logs)  # first in, last out: the servers log their stop into it
+        dsn, fhir_url = stack.enter_context(services(state, stack, logs))
+        reports, archive, status = run_demo(
+            state, dsn, fhir_url, schema, hl7_texts, fhir_texts, args.seed, args.model_path, logs
         )
-        print(summarise(reports, archive, len(fhir_texts), store_counts))
-        print(f"total wall time {time.perf_counter() - t0:.1f}s")
-        print(how_to_look(dsn, schema, state, args.serve))
+        task_logs = "above" if args.verbose else _show(logs.airflow)
+        print(summarise(reports, archive, len(fhir_texts), status, wall_s=time.perf_counter() - t0, task_logs=task_logs))
+        print(how_to_look(dsn, schema, state, args.serve, logs, args.model_path), flush=True)
         if args.serve:
             _serve_until_interrupted(fhir_url)
     return 0 if all(r.state == "success" for r in reports) else 1
@@ -199,40 +477,60 @@ def run_demo(
     fhir_texts: list[DemoText],
     seed: int,
     model_path: str | None = None,
-) -> tuple[list[RunReport], ArchiveSummary, dict[str, int]]:
+    logs: DemoLogs | None = None,
+) -> tuple[list[RunReport], ArchiveSummary, dict[str, Any]]:
+    """Write and post the inputs, run the DAGs; the reports, what was written and the
+    store's status (:func:`intakeflow.store_cli.store_status`)."""
     archive_root = state / "archive"
     first_day = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=2)
-    archive = write_hl7_archive(archive_root, hl7_texts, first_day, days=2, files_per_day=6, seed=seed)
-    print(f"wrote {archive.messages} HL7 messages in {archive.files} files under {archive_root}", flush=True)
-    first, last = post_communications(fhir_url, communications(fhir_texts, seed=seed))
-    print(f"posted {len(fhir_texts)} Communications to {fhir_url}", flush=True)
+    with _bar(len(hl7_texts), "HL7 v2 archive", "msg") as bar:
+        archive = write_hl7_archive(
+            archive_root, hl7_texts, first_day, days=2, files_per_day=6, seed=seed, on_file=bar.update
+        )
+    resources = communications(fhir_texts, seed=seed)
+    with _bar(len(resources), "FHIR Communications", "msg") as bar:
+        first, last = post_communications(fhir_url, resources, on_post=bar.update)
 
-    os.environ.update(airflow_env(state, dsn, fhir_url))
-    db_file = Path(os.environ["AIRFLOW_HOME"]) / "airflow.db"
-    db_file.unlink(missing_ok=True)  # fresh metadata each demo run
-    from airflow.dag_processing.dagbag import DagBag
-    from airflow.utils.db import initdb
+    with _bar(3, "Airflow set-up", "step") as bar:
+        os.environ.update(airflow_env(state, dsn, fhir_url))
+        db_file = Path(os.environ["AIRFLOW_HOME"]) / "airflow.db"
+        db_file.unlink(missing_ok=True)  # fresh metadata each demo run
+        import airflow  # noqa: F401 -- the first import configures Airflow's logging (to stdout)
 
-    from intakeflow.sinks import Store
+        if logs is not None:
+            logs.capture_airflow()
+        from airflow.dag_processing.dagbag import DagBag
+        from airflow.utils.db import initdb
 
-    initdb()
-    bag = DagBag(str(DAGS_FOLDER))
-    if bag.import_errors:
-        raise RuntimeError(f"example DAGs failed to import: {sorted(bag.import_errors)}")
+        from intakeflow.sinks import Store
+
+        bar.update()
+        initdb()
+        bar.update()
+        bag = DagBag(str(DAGS_FOLDER))
+        if bag.import_errors:
+            raise RuntimeError(f"example DAGs failed to import: {sorted(bag.import_errors)}")
+        bar.update()
     store = Store(dsn, schema=schema, pipeline_version="any")
     common = {"postgres_conn_id": POSTGRES_CONN_ID, "store_schema": schema, "model_path": model_path}
+    runs: dict[str, list[tuple[datetime, dict[str, Any]]]] = {
+        HL7_DAG: [
+            (datetime.fromisoformat(day).replace(tzinfo=UTC) + timedelta(days=1), {**common, "archive_root": str(archive_root)})
+            for day in archive.days
+        ],
+        FHIR_DAG: [(end, {**common, "fhir_conn_id": FHIR_CONN_ID}) for end in hour_windows(first, last)],
+    }
     reports = []
-    for day in archive.days:
-        end = datetime.fromisoformat(day).replace(tzinfo=UTC) + timedelta(days=1)
-        conf = {**common, "archive_root": str(archive_root)}
-        reports.append(run_dag(bag.dags["hl7_archive_intake"], end, conf, schema, store))
-    for end in hour_windows(first, last):
-        conf = {**common, "fhir_conn_id": FHIR_CONN_ID}
-        reports.append(run_dag(bag.dags["fhir_communication_intake"], end, conf, schema, store))
+    for dag_id, windows in runs.items():
+        with _bar(len(windows), dag_id, "run") as bar:
+            for end, conf in windows:
+                reports.append(run_dag(bag.dags[dag_id], end, conf, schema, store))
+                bar.update()
     from intakeflow.operators.operators._common import pipeline_version
+    from intakeflow.store_cli import store_status
 
-    counts = Store(dsn, schema=schema, pipeline_version=pipeline_version(model_path)).counts()
-    return reports, archive, counts
+    status = store_status(Store(dsn, schema=schema, pipeline_version=pipeline_version(model_path)))
+    return reports, archive, status
 
 
 def _serve_until_interrupted(fhir_url: str) -> None:
@@ -245,24 +543,6 @@ def _serve_until_interrupted(fhir_url: str) -> None:
             time.sleep(3600)
     except KeyboardInterrupt:
         print("stopping ...", flush=True)
-
-
-def how_to_look(dsn: str, schema: str, state: Path, serving: bool = False) -> str:
-    embedded = "INTAKEFLOW_POSTGRES_DSN" not in os.environ
-    # an external DSN may hold a password: point at the variable instead of printing it
-    target = dsn if embedded else "$INTAKEFLOW_POSTGRES_DSN"
-    lines = [
-        "",
-        "how to look at the results:",
-        f'  psql "{target}" -c "SELECT status, count(*) FROM {schema}.messages GROUP BY 1"',
-        f'  psql "{target}" -c "SELECT intent, count(*) FROM {schema}.intents GROUP BY 1"',
-        f'  psql "{target}" -c "SELECT code, count(*) FROM {schema}.quarantine GROUP BY 1"',
-        f"  Airflow metadata (task logs, XCom counts): {state / 'airflow'}",
-    ]
-    if embedded and not serving:
-        lines.append("  (the embedded servers stop when the demo ends: run `make demo DEMO_ARGS=--serve` to keep")
-        lines.append("   them up until Ctrl-C, or set INTAKEFLOW_POSTGRES_DSN and INTAKEFLOW_FHIR_URL)")
-    return "\n".join(lines)
 
 
 if __name__ == "__main__":

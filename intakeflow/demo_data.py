@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import random
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -121,9 +121,11 @@ def write_hl7_archive(
     files_per_day: int = 4,
     without_text_every: int = 60,
     seed: int = 0,
+    on_file: Callable[[int], object] | None = None,
 ) -> ArchiveSummary:
     """Spread ``texts`` over ``days`` day folders of ``<root>/YYYY/MM/DD/`` and
-    ``files_per_day`` files each; every ``without_text_every``-th message carries no text."""
+    ``files_per_day`` files each; every ``without_text_every``-th message carries no text.
+    ``on_file`` is called with the number of messages of each file written (a progress bar)."""
     if days < 1 or files_per_day < 1:
         raise ValueError("days and files_per_day must be at least 1")
     rng = random.Random(seed)
@@ -151,6 +153,8 @@ def write_hl7_archive(
         folder.mkdir(parents=True, exist_ok=True)
         (folder / f"feed-{slot:03d}.hl7").write_bytes(("\r\n".join(messages) + "\r\n").encode("utf-8"))
         summary.files += 1
+        if on_file is not None:
+            on_file(len(messages))
     summary.days = [(start + timedelta(days=d)).strftime("%Y-%m-%d") for d in range(days)]
     return summary
 

@@ -1,10 +1,11 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
-from intakeflow.demo_data import HL7_TYPES, DemoText, communication, escape_hl7, hl7_message
+from intakeflow.demo_data import HL7_TYPES, DemoText, communication, escape_hl7, hl7_message, write_hl7_archive
 from intakeflow.results import InboundMessage, Quarantined
 from intakeflow.sources import parse_hl7
 from intakeflow.sources.fhir_source import communication_to_inbound
@@ -39,3 +40,11 @@ def test_communication_maps_back_to_text_and_channel() -> None:
     parsed = communication_to_inbound(resource)
     assert isinstance(parsed, InboundMessage)
     assert (parsed.text, parsed.channel, parsed.patient_ref) == (TEXT, "sms", "Patient/p1")
+
+
+def test_archive_reports_each_file_written(tmp_path: Path) -> None:
+    texts = [DemoText(f"t{i}", f"note {i}") for i in range(10)]
+    written: list[int] = []
+    summary = write_hl7_archive(tmp_path, texts, WHEN, days=2, files_per_day=2, without_text_every=4, on_file=written.append)
+    assert summary.files == len(written) == 4 == len(list(tmp_path.rglob("*.hl7")))
+    assert sum(written) == summary.messages == 10 and summary.without_text == 2

@@ -30,11 +30,15 @@ def free_port() -> int:
 class EmbeddedFhirServer:
     """sekmet-fhir in a child process; ``base_url`` is ``http://127.0.0.1:<port>/fhir``."""
 
-    def __init__(self, data_dir: Path, *, port: int | None = None, startup_timeout: float = 60.0) -> None:
+    def __init__(
+        self, data_dir: Path, *, port: int | None = None, startup_timeout: float = 60.0, log_path: Path | None = None
+    ) -> None:
         self.data_dir = Path(data_dir)
         self.port = port or free_port()
         self.startup_timeout = startup_timeout
         self.base_url = f"http://127.0.0.1:{self.port}/fhir"
+        #: the server's stdout and stderr (uvicorn at log level warning), rewritten on each start
+        self.log_path = Path(log_path) if log_path is not None else self.data_dir / "server.log"
         self._proc: subprocess.Popen[bytes] | None = None
 
     def _write_settings(self) -> Path:
@@ -55,7 +59,8 @@ class EmbeddedFhirServer:
     def start(self) -> EmbeddedFhirServer:
         settings = self._write_settings()
         env = {**os.environ, "SEKMET_CONFIG": str(settings)}
-        log = (self.data_dir / "server.log").open("wb")
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        log = self.log_path.open("wb")
         cmd = [sys.executable, "-m", "uvicorn", "sekmet.main:app_factory", "--factory",
                "--host", "127.0.0.1", "--port", str(self.port), "--log-level", "warning"]
         self._proc = subprocess.Popen(cmd, cwd=self.data_dir, env=env, stdout=log, stderr=subprocess.STDOUT)
