@@ -65,21 +65,12 @@ def cmd_predict(args: argparse.Namespace) -> int:
     return 0
 
 
-def _read_gold_arg(path: Path) -> list[dict[str, Any]]:
-    """A gold JSONL file, or a folder of them (the writer corpus: ``models/corpus/data``)."""
-    from intakeflow.jsonl import read_gold
-
-    if path.is_dir():
-        return [rec for f in sorted(path.glob("*.jsonl")) for rec in read_gold(f)]
-    return read_gold(path)
-
-
 def cmd_eval(args: argparse.Namespace) -> int:
     from intakeflow.evaluation import format_report, score
     from intakeflow.jsonl import read_gold, result_record
     from intakeflow.results import PipelineInput
 
-    gold = _read_gold_arg(Path(args.gold))
+    gold = read_gold(Path(args.gold))
     if args.lowo:
         return _eval_lowo(gold, Path(args.lowo), args)
     if args.predictions:
@@ -104,9 +95,10 @@ def cmd_eval(args: argparse.Namespace) -> int:
 def _eval_lowo(gold: list[dict[str, Any]], pred_path: Path, args: argparse.Namespace) -> int:
     """Score out-of-fold predictions: tune what is fitted on held-out writers, then the table."""
     from intakeflow.evaluation import format_report
-    from intakeflow.lowo import apply, by_writer, lowo_table, read_jsonl, tune
+    from intakeflow.jsonl import read_gold
+    from intakeflow.lowo import apply, by_writer, lowo_table, tune
 
-    preds = read_jsonl(pred_path)
+    preds = read_gold(pred_path)
     ids = {p["id"] for p in preds}
     gold = [g for g in gold if g["id"] in ids]
     tuned = tune(gold, preds)

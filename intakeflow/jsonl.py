@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -46,7 +47,12 @@ def read_inputs(path: Path) -> Iterator[PipelineInput | BadLine]:
 
 
 def read_gold(path: Path) -> list[dict[str, Any]]:
-    with open(path, encoding="utf-8") as fh:
+    """Records of a JSON-lines file (gzip-compressed when it ends in ``.gz``, as the committed
+    out-of-fold predictions), or of every ``*.jsonl`` file of a folder (the writer corpus)."""
+    if path.is_dir():
+        return [rec for f in sorted(path.glob("*.jsonl")) for rec in read_gold(f)]
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rt", encoding="utf-8") as fh:
         return [json.loads(line) for line in fh if line.strip()]
 
 

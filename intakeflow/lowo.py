@@ -16,7 +16,6 @@ must be fitted on data the model never saw:
 
 from __future__ import annotations
 
-import gzip
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
@@ -26,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from intakeflow.evaluation import Report, score
+from intakeflow.jsonl import read_gold
 from intakeflow.routing import RoutingConfig, calibrate, fit_temperature, route
 from intakeflow.spec import INTENTS
 
@@ -178,13 +178,6 @@ def lowo_table(reports: dict[str, Report]) -> str:
     return "\n".join(rows)
 
 
-def read_jsonl(path: Path) -> list[dict[str, Any]]:
-    """JSON lines, gzip-compressed when the name ends in ``.gz`` (the committed predictions)."""
-    opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rt", encoding="utf-8") as fh:
-        return [json.loads(line) for line in fh if line.strip()]
-
-
 def main(argv: list[str] | None = None) -> int:
     """``python -m intakeflow.lowo predict --model FOLD --gold WRITER.jsonl --out PRED.jsonl``:
     the fold step of ``models/gpu_lowo.sh`` (needs the pipeline only, not the CLI's extras)."""
@@ -197,7 +190,7 @@ def main(argv: list[str] | None = None) -> int:
     sp.add_argument("--gold", type=Path, required=True)
     sp.add_argument("--out", type=Path, required=True)
     args = ap.parse_args(argv)
-    preds = predict_fold(args.model, read_jsonl(args.gold))
+    preds = predict_fold(args.model, read_gold(args.gold))
     with open(args.out, "w", encoding="utf-8") as fh:
         for p in preds:
             fh.write(json.dumps(p, ensure_ascii=False) + "\n")

@@ -173,7 +173,6 @@ class Pipeline:
         res.insurance_json = normalise(msg.text, ins)
         res.timings_ms["output"] = (time.perf_counter() - t) * 1000
 
-
     def _redaction_spans(self, text: str, phi: list[Span], out: ModelOutput, model_phi_kept: bool = False) -> list[Span]:
         """The strict PHI spans, widened by every stretch the model thinks PHI at the
         redaction threshold (spans grown to whole words, repeats tagged alike)."""

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from intakeflow.lowo import apply, by_writer, read_jsonl, tune
+from intakeflow.jsonl import read_gold
+from intakeflow.lowo import apply, by_writer, tune
 from intakeflow.models.runtime import DEFAULT_ARTIFACT
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -18,8 +19,8 @@ CORPUS = ROOT / "models" / "corpus" / "data"
 
 @pytest.fixture(scope="module")
 def fitted() -> tuple[dict, object, dict]:
-    gold = [json.loads(line) for f in sorted(CORPUS.glob("*.jsonl")) for line in f.read_text().splitlines() if line]
-    preds = read_jsonl(PRED)
+    gold = read_gold(CORPUS)
+    preds = read_gold(PRED)
     tuned = tune(gold, preds)
     reports = by_writer(gold, apply(preds, tuned))
     meta = json.loads((DEFAULT_ARTIFACT / "model.json").read_text())

@@ -16,6 +16,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from intakeflow.jsonl import read_gold
 from intakeflow.spec import CHANNELS, INSURANCE_TYPES, INTENTS, PHI_TYPES
 
 from .check import load
@@ -54,8 +55,7 @@ def load_corpus(data_dir: Path = DATA, exclude: frozenset[str] = frozenset()) ->
     for path in sorted(data_dir.glob("w*.jsonl")):
         if path.stem in exclude:
             continue
-        with open(path, encoding="utf-8") as fh:
-            out[path.stem] = [json.loads(line) for line in fh if line.strip()]
+        out[path.stem] = read_gold(path)
     return out
 
 
