@@ -18,8 +18,16 @@ repair have run:
   a trailing common word ("MetLife dental") trimmed, carrier pieces joined;
 * **lines and greetings**: a name, date or carrier never runs over a line break, and a one-word
   "name" that is a sign-off of another language ("Obrigado") is dropped;
+* **streets whole**: a street name runs on over its street word ("Main" + "street"); an
+  address never runs into the next line's form label ("City:");
 * **postal prefixes**: ``RR 2``, ``Unit 28130``, ``Route 5`` before a box or house number are
-  part of the address.
+  part of the address;
+* **a spelled value is one value**: pieces of one spelled or spoken sequence ("X O F 9 1 1",
+  "seven, X-ray, Romeo, Tango") that the model cut into several spans of several types become
+  one span, typed by the pieces that cover most of it;
+* **the cue names the type**: an identifier right after a specific cue phrase ("VIN", "serial
+  number", "driver's license", "SSN") takes the cue's type when the model chose another
+  identifier type (a licence number the model called an account number).
 
 Each step takes and returns sorted, non-overlapping spans of one answer.
 """
@@ -31,8 +39,10 @@ import unicodedata
 from collections.abc import Iterable
 
 from intakeflow.merge import non_overlapping
+from intakeflow.recognizers.cue_anchor import FILLER
+from intakeflow.recognizers.cue_index import find_cues
 from intakeflow.spans import Span
-from intakeflow.spec import US_STATES
+from intakeflow.spec import US_STATE_CODES, US_STATES
 
 AMOUNT_TYPES = frozenset({"COPAY", "DEDUCTIBLE", "BILLED_AMOUNT"})
 #: labels whose spans are words of running text (identifier types are grown by boundary repair)
@@ -78,6 +88,33 @@ _ADDRESS_PREFIX = re.compile(
     re.IGNORECASE,
 )
 _DATE_JOIN = re.compile(r"[/.-]\d{1,4}")
+#: a piece of a spelled or spoken value: a letter, a digit group, a number word, a word of the
+#: spelling alphabet, "double" ("double five") or "dash"
+_SPELL_TOKEN = (
+    rf"(?:\b(?:{_NUMBER_WORDS}|double|triple|dash|dot|point|slash|underscore|alpha|alfa|bravo|charlie|delta|echo|foxtrot|golf|hotel|india|"
+    r"juliett?|kilo|lima|mike|november|oscar|papa|quebec|romeo|sierra|tango|uniform|victor|whiskey|x-ray|xray|"
+    r"yankee|zulu)\b|(?<!['\u2019])\b[A-Za-z]\b(?!['\u2019])|\d+)"
+)
+_SPELLED = re.compile(rf"(?:{_SPELL_TOKEN}[ \t,.-]*)+\Z", re.IGNORECASE)
+_SPELL_GAP = re.compile(rf"[ \t,-]*(?:{_SPELL_TOKEN}[ \t,-]*)*\Z", re.IGNORECASE)
+_STREET_WORDS = (
+    "street|st|avenue|ave|drive|dr|road|rd|boulevard|blvd|lane|ln|court|ct|way|place|pl|parkway|pkwy|highway|hwy|"
+    "terrace|ter|circle|cir|trail|trl|square|sq"
+)
+_STREET_AFTER = re.compile(rf"[ ](?:{_STREET_WORDS})\b\.?", re.IGNORECASE)
+_FORM_LABEL = re.compile(r"[ \t]*[:/]")
+#: identifier types a cue phrase can decide between
+_ID_TYPES = frozenset({"SSN", "MRN", "HEALTH_PLAN", "ACCOUNT", "LICENSE", "VEHICLE", "DEVICE", "BIOMETRIC", "PHOTO_REF"})
+#: cue phrases too common in other senses to overrule the model ("social worker", "tag along",
+#: "the chart", "image" of a scan) or shared by several identifier kinds ("id #")
+_WEAK_CUES = frozenset({"social", "tag", "template", "chart", "record", "image", "img", "picture", "dl", "sn", "id#"})
+_CUE_GAP = re.compile(rf"{FILLER}{{0,6}}\Z")
+#: a VIN's shape (17 characters, no I, O or Q), for a message that says "VIN" but whose check
+#: digit a person mistyped
+_VIN_SHAPE = re.compile(r"(?=[A-HJ-NPR-Z0-9]*[A-Z])(?=[A-HJ-NPR-Z0-9]*\d)[A-HJ-NPR-Z0-9]{17}")
+_VIN_WORD = re.compile(r"\bVIN\b", re.IGNORECASE)
+#: a two-letter state code in front of a plate number belongs to the plate ("WI 4KD-229")
+_PLATE_STATE = re.compile(r"(?<![A-Za-z0-9])[A-Z]{2}[ ]\Z")
 _ACRONYM_PLURAL = re.compile(r"[A-Z]{2,}s")
 
 
@@ -207,6 +244,28 @@ def address_prefixes(text: str, spans: list[Span]) -> list[Span]:
     return non_overlapping(out)
 
 
+def whole_streets(text: str, spans: list[Span]) -> list[Span]:
+    """Street words in, form labels of the next line out. (Cutting what follows a street,
+    "Olive St Walgreens", gained little leave one writer out and cost redaction recall on
+    public addresses: a unit or direction after the street word went with it.)"""
+    out = []
+    for sp in spans:
+        if sp.label == "LOC":
+            s, e = sp.start, sp.end
+            piece = text[s:e]
+            if "\n" in piece:  # "Jackson Heights\nState: NY": the label line is no part
+                lines = piece.split("\n")
+                while len(lines) > 1 and _FORM_LABEL.match(text, s + len("\n".join(lines))):
+                    lines.pop()
+                e = s + len("\n".join(lines).rstrip())
+            elif (m := _STREET_AFTER.match(text, e)) is not None and not _word_char(text, m.end()):
+                e = m.end() - (1 if text[m.end() - 1] == "." else 0)  # "Main" + " street"
+            if (s, e) != (sp.start, sp.end):
+                sp = _with(sp, end=e)
+        out.append(sp)
+    return non_overlapping(out)
+
+
 def join_addresses(text: str, spans: list[Span]) -> list[Span]:
     """Street, city, state and ZIP tagged apart, or over several lines, are one address."""
     return _join(text, spans, frozenset({"LOC"}), _ADDRESS_GAP)
@@ -319,12 +378,74 @@ def split_plan_type(text: str, spans: list[Span]) -> list[Span]:
     return non_overlapping(out)
 
 
+def join_spelled(text: str, spans: list[Span]) -> list[Span]:
+    """Spans that are pieces of one spelled or spoken sequence, with nothing but more of it
+    between them, are one span, labelled by the label covering the most characters."""
+    out: list[Span] = []
+    group: list[Span] = []
+
+    def close() -> None:
+        if len(group) == 1:
+            out.append(group[0])
+        elif group:
+            chars: dict[str, int] = {}
+            for g in group:
+                chars[g.label] = chars.get(g.label, 0) + g.end - g.start
+            label = max(chars, key=lambda lb: (chars[lb], lb == group[0].label))
+            out.append(_with(group[0], end=group[-1].end, label=label, score=max(g.score for g in group)))
+        group.clear()
+
+    def spelled_name(sp: Span) -> bool:
+        """Letters that spell a word of a tagged name ("Farnsworth ... F A R N S W O R T H")."""
+        letters = text[sp.start : sp.end].replace(" ", "").replace(",", "").replace("-", "").lower()
+        return len(letters) >= 3 and letters.isalpha() and letters in name_words
+
+    for sp in _sorted(spans):
+        spelled = _SPELLED.match(text, sp.start, sp.end) is not None
+        if group and spelled and _SPELL_GAP.match(text, group[-1].end, sp.start):
+            group.append(sp)
+            continue
+        close()
+        if spelled:
+            group.append(sp)
+        else:
+            out.append(sp)
+    close()
+    name_words = {w.lower() for s in out if s.label in NAME_TYPES for w in re.findall(r"\w+", text[s.start : s.end])}
+    return [_with(s, label="NAME") if s.label not in NAME_TYPES and spelled_name(s) else s for s in out]
+
+
+def cue_types(text: str, spans: list[Span]) -> list[Span]:
+    """An identifier announced by a specific cue phrase takes the cue's identifier type."""
+    hits = [h for h in find_cues(text) if h.phrase not in _WEAK_CUES]
+    if not hits and all(s.label != "VEHICLE" for s in spans):
+        return spans
+    vin_said = _VIN_WORD.search(text) is not None
+    out = []
+    for sp in spans:
+        if sp.label in _ID_TYPES and vin_said and _VIN_SHAPE.fullmatch(text, sp.start, sp.end):
+            sp = _with(sp, label="VEHICLE")
+        elif sp.label in _ID_TYPES:
+            before = [h for h in hits if h.end <= sp.start]
+            if before and _CUE_GAP.match(text, before[-1].end, sp.start):
+                types = before[-1].labels & _ID_TYPES
+                if len(types) == 1 and sp.label not in types:
+                    sp = _with(sp, label=next(iter(types)))
+        if sp.label == "VEHICLE" and (m := _PLATE_STATE.search(text, max(0, sp.start - 3), sp.start)) is not None:
+            if text[m.start() : m.start() + 2] in US_STATE_CODES:
+                sp = _with(sp, start=m.start())
+        out.append(sp)
+    return out
+
+
 def decode_phi(text: str, spans: list[Span], common_words: frozenset[str]) -> list[Span]:
     """All PHI rules, in the order that lets each see the previous one's spans."""
     spans = drop_salutations(text, split_lines(text, spans))
     spans = join_touching(text, whole_words(text, spans))
+    spans = cue_types(text, join_spelled(text, spans))
     spans = join_names(text, spans)
     spans = address_prefixes(text, join_addresses(text, spans))
+    spans = whole_streets(text, spans)
     spans = continue_names(text, spans, common_words)
     spans = non_overlapping(propagate(text, spans, PROPAGATED_PHI, common_words))
     # a repeat found by propagation may sit beside a piece of the same place ("Pago" "Pago")

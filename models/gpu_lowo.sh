@@ -19,31 +19,46 @@ EPOCHS=${EPOCHS:-3}
 LAYERS=${LAYERS:-3}
 BATCH=${BATCH:-64}
 JOBS=${JOBS:-7}           # trainings side by side on the one GPU (a 3-layer model leaves it idle)
-TEACHER_LAYERS=${TEACHER_LAYERS:-}  # e.g. 6: distil each fold's model from a deeper teacher of that fold
+TEACHER_LAYERS=${TEACHER_LAYERS:-}  # e.g. 6: distil each fold's model from a deeper teacher
+TEACHER_GROUPS=${TEACHER_GROUPS:-4}  # teachers for the folds: writers split into this many groups,
+                          # each teacher trained without one group, so no fold's teacher saw its writer
 FOLDS=${FOLDS:-}          # writers to hold out (default: every writer); "none" trains only the shipped model
 SHIP=${SHIP:-1}           # also train the shipped model on everything
-WORK=${WORK:-work}        # one folder per configuration, so ablations can run side by side
-mkdir -p data "$WORK" "$OUT"
+WORK=${WORK:-.state/gpu-work}  # one folder per configuration, so ablations can run side by side
+DATA=${DATA:-.state/gpu-data}  # generated messages (ignored by git: kept between calls on a warm machine)
+mkdir -p "$DATA" "$WORK" "$OUT"
 python3 -c 'import torch; print("torch", torch.__version__, torch.cuda.get_device_name())'
 t0=$(date +%s)
-if [ ! -s "data/gen-$N.jsonl" ]; then
-  seq 0 7 | xargs -P 8 -I{} python3 -m intakeflow.cli generate -o "data/gen$N-{}.part" --n $((N / 8)) --seed {} --quiet
-  cat data/gen"$N"-*.part > "data/gen-$N.jsonl.tmp" && mv "data/gen-$N.jsonl.tmp" "data/gen-$N.jsonl"
+if [ ! -s "$DATA/gen-$N.jsonl" ]; then
+  seq 0 7 | xargs -P 8 -I{} python3 -m intakeflow.cli generate -o "$DATA/gen$N-{}.part" --n $((N / 8)) --seed {} --quiet
+  cat "$DATA"/gen"$N"-*.part > "$DATA/gen-$N.jsonl.tmp" && mv "$DATA/gen-$N.jsonl.tmp" "$DATA/gen-$N.jsonl"
 fi
-echo "generated $(wc -l < "data/gen-$N.jsonl") messages in $(( $(date +%s) - t0 ))s"
+echo "generated $(wc -l < "$DATA/gen-$N.jsonl") messages in $(( $(date +%s) - t0 ))s"
 writers=$(ls models/corpus/data/w*.jsonl | xargs -n1 basename | sed 's/\.jsonl$//')
 [ -n "$FOLDS" ] || FOLDS=$writers
 [ "$FOLDS" = none ] && FOLDS=
 
+group_of() {  # the teacher group of writer $1 ("all" for the shipped model)
+  [ "$1" = all ] && { echo all; return; }
+  local i=0 w
+  for w in $writers; do [ "$w" = "$1" ] && { echo "g$((i % TEACHER_GROUPS))"; return; }; i=$((i + 1)); done
+}
+train_teacher() {  # $1: a group g<i> (trained without that group's writers) or "all"
+  local g=$1 data=("$DATA/gen-$N.jsonl") w
+  for w in $writers; do [ "$g" != all ] && [ "$(group_of "$w")" = "$g" ] || data+=("models/corpus/data/$w.jsonl:x$REPEAT"); done
+  [ -f "$WORK/teacher-$g/state.pt" ] && return
+  python3 -m intakeflow.models.train --data "${data[@]}" --out "$WORK/teacher-$g" --layers "$TEACHER_LAYERS" \
+    --epochs "$EPOCHS" --batch-size "$BATCH" --held-out 1000 > "$WORK/teacher-$g.log" 2>&1
+  echo "teacher $g done at $(( $(date +%s) - t0 ))s"
+}
 run_fold() {  # $1: writer held out, or "all" for the shipped model
-  local k=$1 data=("data/gen-$N.jsonl")
+  local k=$1 data=("$DATA/gen-$N.jsonl")
   for w in $writers; do [ "$w" = "$k" ] || data+=("models/corpus/data/$w.jsonl:x$REPEAT"); done
+  # done in an earlier call on this machine (a warm machine keeps ignored folders)
+  if [ "$k" = all ]; then [ -f "$WORK/all/state.pt" ] && return; else [ -f "$WORK/$k.pred.jsonl" ] && return; fi
   local kd=()
-  if [ -n "$TEACHER_LAYERS" ]; then  # distil: a deeper teacher, trained on the same fold's data
-    python3 -m intakeflow.models.train --data "${data[@]}" --out "$WORK/$k-teacher" --layers "$TEACHER_LAYERS" \
-      --epochs "$EPOCHS" --batch-size "$BATCH" --held-out 1000 > "$WORK/$k-teacher.log" 2>&1
-    kd=(--teacher "$WORK/$k-teacher")
-  fi
+  # distil from the teacher that never saw writer k
+  [ -n "$TEACHER_LAYERS" ] && kd=(--teacher "$WORK/teacher-$(group_of "$k")")
   python3 -m intakeflow.models.train --data "${data[@]}" --out "$WORK/$k" --layers "$LAYERS" "${kd[@]}" \
     --epochs "$EPOCHS" --batch-size "$BATCH" --held-out 1000 > "$WORK/$k.log" 2>&1
   if [ "$k" != all ]; then
@@ -53,15 +68,19 @@ run_fold() {  # $1: writer held out, or "all" for the shipped model
   fi
   echo "fold $k done at $(( $(date +%s) - t0 ))s"
 }
-export -f run_fold
+export -f run_fold group_of train_teacher
 # side-by-side jobs share 16 cores: two threads each for torch's CPU work and onnxruntime
-export writers REPEAT LAYERS EPOCHS BATCH t0 N WORK TEACHER_LAYERS OMP_NUM_THREADS=${OMP_NUM_THREADS:-2}
+export writers REPEAT LAYERS EPOCHS BATCH t0 N WORK DATA TEACHER_LAYERS TEACHER_GROUPS OMP_NUM_THREADS=${OMP_NUM_THREADS:-2}
+if [ -n "$TEACHER_LAYERS" ]; then
+  { [ "$SHIP" = 1 ] && echo all; for k in $FOLDS; do group_of "$k"; done; } | sort -u |
+    timeout "${LIMIT:-0}" xargs -P "$JOBS" -I{} bash -c 'train_teacher {}' || echo "stopped after ${LIMIT:-0}s: some teachers unfinished"
+fi
 # LIMIT (seconds) stops unfinished folds in time to collect the finished ones (a lease's call is bounded)
 { [ "$SHIP" = 1 ] && echo all; for k in $FOLDS; do echo "$k"; done; } |
   timeout "${LIMIT:-0}" xargs -P "$JOBS" -I{} bash -c 'run_fold {}' || echo "stopped after ${LIMIT:-0}s: some folds unfinished"
 for f in "$WORK"/*.log; do echo "== $f"; tail -n 6 "$f"; done > "$OUT/train.log"
-cat $WORK/w*.pred.jsonl > "$OUT/lowo-predictions.jsonl" 2>/dev/null || true
-if [ -f $WORK/all/state.pt ]; then cp $WORK/all/state.pt $WORK/all/model.json "$OUT/"; fi
-grep -h "^data:\|^saved\|^epoch [0-9]*:" $WORK/*.log > "$OUT/summary.log" || true
+cat "$WORK"/w*.pred.jsonl > "$OUT/lowo-predictions.jsonl" 2>/dev/null || true
+if [ -f "$WORK/all/state.pt" ]; then cp "$WORK/all/state.pt" "$WORK/all/model.json" "$OUT/"; fi
+grep -h "^data:\|^saved\|^epoch [0-9]*:" "$WORK"/*.log > "$OUT/summary.log" || true
 ls -la "$OUT"
 echo "total $(( $(date +%s) - t0 ))s"

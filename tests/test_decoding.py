@@ -9,13 +9,16 @@ import pytest
 from intakeflow.decoding import (
     continue_names,
     cover,
+    cue_types,
     decode_insurance,
     decode_phi,
     join_addresses,
     join_names,
+    join_spelled,
     propagate,
     split_plan_type,
     whole_amounts,
+    whole_streets,
     whole_words,
 )
 from intakeflow.spans import Span
@@ -191,3 +194,109 @@ def test_decode_insurance_cases(text: str, pieces: list[str], label: str, want: 
 def test_acronym_plural_is_no_surname() -> None:
     text = "Mila Petrovic WCCs 12/20 back"
     assert _texts(text, continue_names(text, [_span(text, "Mila Petrovic", "NAME")], WORDS)) == [("Mila Petrovic", "NAME")]
+
+
+def _typed(text: str, pieces: list[tuple[str, str]]) -> list[Span]:
+    spans: list[Span] = []
+    for piece, label in pieces:
+        spans.append(_span(text, piece, label, spans[-1].end if spans else 0))
+    return spans
+
+
+@pytest.mark.parametrize(
+    ("text", "pieces", "want"),
+    [
+        # a spoken member ID cut into three types: one span, the majority type
+        (
+            "the ID is Q T L 4 4 0 9 1 7 thanks",
+            [("Q T L", "PHOTO_REF"), ("4 4 0 9", "HEALTH_PLAN"), ("1 7", "DEVICE")],
+            [("Q T L 4 4 0 9 1 7", "HEALTH_PLAN")],
+        ),
+        # spelling-alphabet plate, pieces with untagged words between
+        (
+            "plate is nine, Hotel, Kilo, two, two, eight ok",
+            [("nine, Hotel", "VEHICLE"), ("two", "LICENSE"), ("eight", "VEHICLE")],
+            [("nine, Hotel, Kilo, two, two, eight", "VEHICLE")],
+        ),
+        # a spoken IP address joined over its "dot"s
+        (
+            "from one nine two dot one six eight dot four dot nine at night",
+            [("one nine two", "IP"), ("one six eight", "IP"), ("four dot nine", "IP")],
+            [("one nine two dot one six eight dot four dot nine", "IP")],
+        ),
+        # a surname spelled out after it was said is the name, whatever the pieces were called
+        (
+            "I'm Ottoline Varga that's V A R G A bye",
+            [("Ottoline Varga", "NAME"), ("V A R", "PHOTO_REF"), ("G A", "VEHICLE")],
+            [("Ottoline Varga", "NAME"), ("V A R G A", "NAME")],
+        ),
+    ],
+)
+def test_join_spelled(text: str, pieces: list[tuple[str, str]], want: list[tuple[str, str]]) -> None:
+    assert _texts(text, join_spelled(text, _typed(text, pieces))) == want
+
+
+@pytest.mark.parametrize(
+    ("text", "pieces"),
+    [
+        # two values with a word between them stay two
+        ("call six one seven and then two two", [("six one seven", "PHONE"), ("two two", "PHONE")]),
+        # a name and a date beside it are no spelled sequence
+        ("Bo Quist 4 7 1990", [("Bo Quist", "NAME"), ("4 7 1990", "DATE")]),
+        # a possessive "s" is no spelled letter
+        ("the fax number's four one five five", [("four one five five", "FAX")]),
+    ],
+)
+def test_join_spelled_leaves_apart(text: str, pieces: list[tuple[str, str]]) -> None:
+    spans = _typed(text, pieces)
+    assert join_spelled(text, spans) == spans
+
+
+@pytest.mark.parametrize(
+    ("text", "piece", "label", "want"),
+    [
+        ("my driver's license number is K2291-44718 thanks", "K2291-44718", "ACCOUNT", "LICENSE"),
+        ("pump serial no. PX-88120-B ok", "PX-88120-B", "ACCOUNT", "DEVICE"),
+        ("the VIN: 2T3BF4DV7AW012345 ok", "2T3BF4DV7AW012345", "DEVICE", "VEHICLE"),
+        # a VIN's shape in a message that says VIN, though a claim cue is nearer
+        ("the VIN of the car for the claim: 1HGCM82633A123456.", "1HGCM82633A123456", "ACCOUNT", "VEHICLE"),
+        ("SSN ending in 4410", "4410", "ACCOUNT", "SSN"),
+    ],
+)
+def test_cue_types(text: str, piece: str, label: str, want: str) -> None:
+    assert _texts(text, cue_types(text, [_span(text, piece, label)])) == [(piece, want)]
+
+
+@pytest.mark.parametrize(
+    ("text", "piece", "label"),
+    [
+        # a weak cue ("social" of "social worker") does not overrule the model
+        ("I'm a social worker, LCSW 55102 is mine", "55102", "LICENSE"),
+        # a cue far away, with other words between, does not either
+        ("license renewed last spring; my account AC-44120 shows", "AC-44120", "ACCOUNT"),
+        # names and phones are no identifier types a cue decides
+        ("serial number Tomasz Ek", "Tomasz Ek", "NAME"),
+    ],
+)
+def test_cue_types_keeps_model_type(text: str, piece: str, label: str) -> None:
+    assert _texts(text, cue_types(text, [_span(text, piece, label)])) == [(piece, label)]
+
+
+def test_plate_keeps_its_state_code() -> None:
+    text = "plate on the van is OR 7TK-441 thanks"
+    assert _texts(text, cue_types(text, [_span(text, "7TK-441", "VEHICLE")])) == [("OR 7TK-441", "VEHICLE")]
+    text = "plate is XQ 7TK-441"  # no state of the union
+    assert _texts(text, cue_types(text, [_span(text, "7TK-441", "VEHICLE")])) == [("7TK-441", "VEHICLE")]
+
+
+@pytest.mark.parametrize(
+    ("text", "piece", "want"),
+    [
+        ("the pharmacy on Birch street closes early", "Birch", "Birch street"),
+        ("pick it up at Elm Rd. tomorrow", "Elm", "Elm Rd"),
+        ("Address: 12 Vine Ct\nCity: Tulsa", "12 Vine Ct\nCity", "12 Vine Ct"),
+        ("12 Vine Ct\nTulsa, OK 74103 ok", "12 Vine Ct\nTulsa, OK 74103", "12 Vine Ct\nTulsa, OK 74103"),
+    ],
+)
+def test_whole_streets(text: str, piece: str, want: str) -> None:
+    assert _texts(text, whole_streets(text, [_span(text, piece, "LOC")])) == [(want, "LOC")]

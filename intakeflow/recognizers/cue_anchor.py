@@ -24,7 +24,7 @@ from intakeflow.recognizers.base import CUE_FAR_SCORE, CUE_NEAR_SCORE, Detection
 from intakeflow.recognizers.cue_index import CueHit, find_cues
 from intakeflow.recognizers.cues import IDENTIFIER_CUES
 
-_FILLER = (
+FILLER = (
     r"(?i:\s+|[:#=(\[,.]|[-\u2013\u2014](?=\s)|\b(?:is|was|are|number|num|nbr|no|id|of|my|our|his|her"
     r"|their|the|its|it['\u2019]?s|it|would|be|should|reads|says|on|file|listed|as|ending|in|just"
     r"|also|here|that|this)\b\.?)"
@@ -41,7 +41,7 @@ _SPACED = (
 _PREFIXED = r"[A-Z]{2,4}\x20\d{3,}[A-Za-z0-9]*(?![A-Za-z0-9])"
 _TOKEN = r"(?=[A-Za-z0-9._/-]*\d)[A-Za-z0-9](?:[A-Za-z0-9]|[-./_](?=[A-Za-z0-9]))*"
 VALUE_RE = re.compile(f"(?<![A-Za-z0-9])(?:{_DIGIT_GROUPS}|{_SPACED}|{_PREFIXED}|{_TOKEN})")
-NEAR_RE = re.compile(f"{_FILLER}{{0,6}}?(?P<v>{_DIGIT_GROUPS}|{_SPACED}|{_PREFIXED}|{_TOKEN})")
+NEAR_RE = re.compile(f"{FILLER}{{0,6}}?(?P<v>{_DIGIT_GROUPS}|{_SPACED}|{_PREFIXED}|{_TOKEN})")
 _SPACED_RE = re.compile(_SPACED)
 _SENTENCE_END = re.compile(r"[.!?](?:\s|$)|\n")
 

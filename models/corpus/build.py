@@ -20,10 +20,14 @@ from intakeflow.jsonl import read_gold
 from intakeflow.spec import CHANNELS, INSURANCE_TYPES, INTENTS, PHI_TYPES
 
 from .check import load
+from .conform import npi_not_phi, relationship_by_spec
 
 HERE = Path(__file__).parent
 DATA = HERE / "data"
 BRIEFS = HERE / "briefs"
+#: what the checker and the duplicate test left out, per writer (kept beside the data: a
+#: rebuild of some writers keeps the others' counts)
+LEFT_OUT = DATA / "left-out.json"
 
 
 def build_writer(raw_dir: Path) -> tuple[list[dict[str, Any]], Counter[str]]:
@@ -67,7 +71,7 @@ def _brief_title(writer: str) -> str:
     return first.split(":", 1)[-1].strip()
 
 
-def datasheet(corpus: dict[str, list[dict[str, Any]]], left_out: dict[str, Counter[str]]) -> str:
+def datasheet(corpus: dict[str, list[dict[str, Any]]], left_out: dict[str, Counter[str]], conformed: int = 0) -> str:
     """The datasheet: who wrote what, counts per intent, channel and label type."""
     total = sum(len(v) for v in corpus.values())
     lines = [
@@ -79,7 +83,10 @@ def datasheet(corpus: dict[str, list[dict[str, Any]]], left_out: dict[str, Count
         "no writer saw the dev sample, `shared/external/`, the project's generator or another "
         "writer's files. All names, numbers and addresses are fiction.",
         "",
-        "Built by `python3 -m models.corpus.build` from the writers' markup files.",
+        "Built by `python3 -m models.corpus.build` from the writers' markup files. One spec-conformance "
+        f"pass (`conform.py`) added {conformed} RELATIONSHIP spans of the spec's own example form "
+        "(`my husband's plan` -> `husband`) that writers had left untagged, and removes PHI spans over "
+        "clinicians' NPI numbers (w19's brief wrongly called them licence numbers; the spec has no type for them).",
         "",
         "## Writers",
         "",
@@ -112,21 +119,31 @@ def datasheet(corpus: dict[str, list[dict[str, Any]]], left_out: dict[str, Count
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--raw", type=Path, required=True, help="folder holding one wNN/ folder per writer")
+    ap.add_argument(
+        "--raw", type=Path, required=True, help="folder holding one wNN/ folder per writer (others stay as committed)"
+    )
     args = ap.parse_args(argv)
     DATA.mkdir(parents=True, exist_ok=True)
-    corpus: dict[str, list[dict[str, Any]]] = {}
-    left: dict[str, Counter[str]] = {}
+    corpus = load_corpus()
+    left = {w: Counter(c) for w, c in json.loads(LEFT_OUT.read_text()).items()} if LEFT_OUT.is_file() else {}
     for raw_dir in sorted(p for p in args.raw.iterdir() if p.is_dir() and p.name.startswith("w")):
         recs, left_out = build_writer(raw_dir)
         if not recs:
             continue
         corpus[raw_dir.name], left[raw_dir.name] = recs, left_out
-        with open(DATA / f"{raw_dir.name}.jsonl", "w", encoding="utf-8") as fh:
+        print(f"{raw_dir.name}: {len(recs)} messages, left out {dict(left_out)}")
+    corpus = dict(sorted(corpus.items()))
+    conformed = npi = 0
+    for w, recs in corpus.items():
+        conformed += sum(relationship_by_spec(r) for r in recs)
+        npi += sum(npi_not_phi(r) for r in recs)
+        with open(DATA / f"{w}.jsonl", "w", encoding="utf-8") as fh:
             for r in recs:
                 fh.write(json.dumps(r, ensure_ascii=False) + "\n")
-        print(f"{raw_dir.name}: {len(recs)} messages, left out {dict(left_out)}")
-    (HERE / "DATASHEET.md").write_text(datasheet(corpus, left), encoding="utf-8")
+    LEFT_OUT.write_text(json.dumps({w: dict(left.get(w, Counter())) for w in corpus}, indent=1) + "\n")
+    total = sum(1 for recs in corpus.values() for r in recs for s in r["insurance"] if s.get("conformed"))
+    print(f"conformance: {conformed} spans added this build, {total} in all; {npi} NPI spans removed")
+    (HERE / "DATASHEET.md").write_text(datasheet(corpus, left, total), encoding="utf-8")
     return 0
 
 
