@@ -25,13 +25,13 @@ setup-browser:
 	command -v chromium >/dev/null || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; }
 
 demo: setup
-	$(PY) -m intakeflow.demo $(DEMO_ARGS)
+	$(PY) -m tools.demo $(DEMO_ARGS)
 
 lint: setup
 	$(VENV)/bin/ruff check .
 
 typecheck: setup
-	$(VENV)/bin/mypy intakeflow tests
+	$(VENV)/bin/mypy intakeflow tools tests
 
 unit: setup setup-browser
 	$(VENV)/bin/pytest
@@ -44,13 +44,13 @@ bench: setup
 # end-to-end throughput on a synthetic 10,000-message HL7 v2 archive; options via BENCH_ARGS
 .PHONY: bench-archive
 bench-archive: setup
-	$(PY) -m intakeflow.bench_archive $(BENCH_ARGS)
+	$(PY) -m tools.bench_archive $(BENCH_ARGS)
 
 # the archive DAG on CeleryExecutor with 1, then 2 workers (local Redis and PostgreSQL);
 # messages per second per worker count; options via BENCH_ARGS (--days, --per-day, --workers)
 .PHONY: bench-celery
 bench-celery: setup
-	$(PY) -m intakeflow.bench_celery $(BENCH_ARGS)
+	$(PY) -m tools.bench_celery $(BENCH_ARGS)
 
 eval: setup
 	$(VENV)/bin/intakeflow eval ../shared/data/dev-sample.jsonl

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from tqdm import tqdm
 
+from intakeflow.errors import E, IntakeflowError
 from intakeflow.models.runtime import DEFAULT_ARTIFACT
 
 if TYPE_CHECKING:
@@ -160,8 +161,22 @@ def cmd_eval_pii(args: argparse.Namespace) -> int:
     return 0
 
 
+def checkout_tools() -> bool:
+    """Make the developer tools of a source checkout (``tools/`` beside the package, outside
+    the wheel) importable; False where there are none (an installed wheel)."""
+    root = Path(__file__).resolve().parents[1]
+    if not (root / "tools" / "__init__.py").is_file():
+        return False
+    if str(root) not in sys.path:
+        sys.path.insert(0, str(root))
+    return True
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
-    from intakeflow.bench import run_bench
+    if not checkout_tools():
+        print(IntakeflowError(E.E052_NOT_IN_WHEEL, name="intakeflow bench"), file=sys.stderr)
+        return 1
+    from tools.bench import run_bench
 
     return run_bench(args)
 

@@ -193,6 +193,12 @@ class E(StrEnum):
         "Check that PostgreSQL is running and that the DSN (--dsn, $INTAKEFLOW_POSTGRES_DSN or the Airflow "
         "connection) points at it; nothing was staged or processed, so rerun once it answers.",
     )
+    E052_NOT_IN_WHEEL = (
+        "E052: {name} runs from a source checkout; the installed package does not include it",
+        "Developer tool not installed",
+        "Run it from a clone of the intakeflow repository after `make setup`: the benchmarks, the demo and the "
+        "dev stack live in its tools/ folder, outside the runtime wheel.",
+    )
     E060_GENERATOR_INVALID = (
         "E060: generator produced record {rid} with {count} span-rule violations",
         "Synthetic record invalid",

@@ -1,4 +1,4 @@
-"""Smoke test of ``python -m intakeflow.bench_archive``: it runs end to end on a tiny
+"""Smoke test of ``python -m tools.bench_archive``: it runs end to end on a tiny
 archive, prints its rate lines and cleans up. Timings are never asserted."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import re
 import psycopg
 import pytest
 
-from intakeflow import bench_archive
+from tools import bench_archive
 
 
 def test_small_run_prints_rates_and_drops_its_schema(

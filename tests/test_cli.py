@@ -41,3 +41,20 @@ def test_eval_scores_predictions_file(tmp_path: Path, capsys: pytest.CaptureFixt
     assert main(["eval", str(gold), "--predictions", str(gold), "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["phi"]["macro_f1"] == 1.0 and report["intent"]["accuracy"] == 1.0
+
+
+def test_bench_outside_a_checkout_is_a_coded_error(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    from intakeflow import cli
+
+    monkeypatch.setattr(cli, "checkout_tools", lambda: False)
+    assert cli.main(["bench", "--no-presidio"]) == 1
+    assert capsys.readouterr().err.startswith("E052:")
+
+
+def test_checkout_tools_finds_the_tools_folder() -> None:
+    from intakeflow import cli
+
+    assert cli.checkout_tools()
+    import tools.bench
+
+    assert callable(tools.bench.run_bench)

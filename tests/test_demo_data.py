@@ -5,10 +5,10 @@ from pathlib import Path
 
 import pytest
 
-from intakeflow.demo_data import HL7_TYPES, DemoText, communication, escape_hl7, hl7_message, write_hl7_archive
 from intakeflow.results import InboundMessage, Quarantined
 from intakeflow.sources import parse_hl7
 from intakeflow.sources.fhir_source import communication_to_inbound
+from tools.demo_data import HL7_TYPES, DemoText, communication, escape_hl7, hl7_message, write_hl7_archive
 
 TEXT = "Pay | my ^ bill & more ~ now \\ ok\nsecond line"
 WHEN = datetime(2024, 3, 4, 12, 30, tzinfo=UTC)

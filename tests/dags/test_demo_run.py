@@ -13,9 +13,9 @@ from typing import Any
 import psycopg
 import pytest
 
-from intakeflow import demo
-from intakeflow.demo_data import ArchiveSummary, DemoText, demo_texts
 from intakeflow.errors import title_of
+from tools import demo
+from tools.demo_data import ArchiveSummary, DemoText, demo_texts
 
 REPO = Path(__file__).resolve().parents[2]
 #: a log record as Airflow, structlog, logging or warnings print one (a line, or a tqdm \r segment)
@@ -42,7 +42,7 @@ def test_airflow_env_defines_both_connections(tmp_path: Path) -> None:
     env = demo.airflow_env(tmp_path, "postgresql://u@h/d", "http://127.0.0.1:1/fhir")
     assert '"conn_type": "postgres"' in env["AIRFLOW_CONN_INTAKEFLOW_POSTGRES"]
     assert '"conn_type": "fhir"' in env["AIRFLOW_CONN_INTAKEFLOW_FHIR"]
-    assert env["AIRFLOW__CORE__DAGS_FOLDER"].endswith("example_dags")
+    assert Path(env["AIRFLOW__CORE__DAGS_FOLDER"]) == Path(__file__).resolve().parents[2] / "dags"
 
 
 def test_demo_runs_both_dags(
@@ -133,7 +133,7 @@ def test_make_demo_prints_bars_and_a_summary_only(tmp_path: Path) -> None:
            if not k.startswith("AIRFLOW") and k not in ("INTAKEFLOW_POSTGRES_DSN", "INTAKEFLOW_FHIR_URL")}
     state = (tmp_path / "state").resolve()
     proc = subprocess.run(
-        [sys.executable, "-m", "intakeflow.demo", "--messages", "100", "--state-dir", str(state)],
+        [sys.executable, "-m", "tools.demo", "--messages", "100", "--state-dir", str(state)],
         cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=400, check=False,
     )
     out = proc.stdout.decode("utf-8", "replace")  # bytes: text mode would turn tqdm's \r into line ends

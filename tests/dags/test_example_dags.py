@@ -10,7 +10,7 @@ import pytest
 from airflow.dag_processing.dagbag import DagBag
 from airflow.sdk import CronDataIntervalTimetable
 
-from intakeflow.demo_data import DemoText, communication, write_hl7_archive
+from tools.demo_data import DemoText, communication, write_hl7_archive
 
 DAGS = Path(__file__).parents[2] / "dags"
 

@@ -11,8 +11,8 @@ from collections.abc import Iterator
 import pytest
 from it_support import DAG_ID, DAYS, FIRST_DAY, Archive, Backfilled, StoreCounts, backfill, fhir_counts, make_stack, store_dsn
 
-from intakeflow.demo_data import demo_texts, write_hl7_archive
-from intakeflow.devstack import AirflowStack
+from tools.demo_data import demo_texts, write_hl7_archive
+from tools.devstack import AirflowStack
 
 
 @pytest.fixture(scope="session")

@@ -12,9 +12,9 @@ from typing import Any
 import httpx
 import psycopg
 
-from intakeflow.demo_data import ArchiveSummary
-from intakeflow.devstack import AirflowStack
 from intakeflow.sources import HL7_SOURCE
+from tools.demo_data import ArchiveSummary
+from tools.devstack import AirflowStack
 
 REPO = Path(__file__).resolve().parents[2]
 DAG_ID = "hl7_archive_intake"

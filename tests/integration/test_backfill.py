@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from it_support import DAG_ID, DAYS, Archive, Backfilled, StoreCounts, backfill, fhir_counts, store_dsn
 
-from intakeflow.devstack import AirflowStack
+from tools.devstack import AirflowStack
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

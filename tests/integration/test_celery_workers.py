@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 from it_support import DAG_ID, Archive, Backfilled, StoreCounts, backfill, fhir_counts, make_stack, store_dsn
 
-from intakeflow.devstack import AirflowStack
+from tools.devstack import AirflowStack
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

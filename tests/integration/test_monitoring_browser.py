@@ -15,8 +15,8 @@ import psycopg
 import pytest
 from it_support import DAG_ID, STORE, Archive, Backfilled, store_dsn
 
-from intakeflow.demo_data import demo_texts
-from intakeflow.devstack import ADMIN_USER, AirflowStack
+from tools.demo_data import demo_texts
+from tools.devstack import ADMIN_USER, AirflowStack
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

@@ -5,10 +5,10 @@ from typing import Any
 
 import httpx
 
-from intakeflow.demo_data import DemoText, communication
 from intakeflow.operators.operators.fhir import FhirWriteBackOperator, StageFhirCommunicationsOperator
 from intakeflow.operators.operators.process import PipelineLike, ProcessMessagesOperator
 from intakeflow.operators.operators.store import MigrateStoreOperator
+from tools.demo_data import DemoText, communication
 
 
 class _Process(ProcessMessagesOperator):

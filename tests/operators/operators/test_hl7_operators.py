@@ -6,7 +6,6 @@ from typing import Any
 
 import pytest
 
-from intakeflow.demo_data import DemoText, write_hl7_archive
 from intakeflow.errors import IntakeflowError
 from intakeflow.operators.operators.hl7 import (
     ListHl7ShardsOperator,
@@ -14,6 +13,7 @@ from intakeflow.operators.operators.hl7 import (
     resolve_inside,
     shard,
 )
+from tools.demo_data import DemoText, write_hl7_archive
 
 DAY = datetime(2024, 3, 4, tzinfo=UTC)
 

@@ -14,7 +14,6 @@ from airflow.sdk._shared.observability.metrics.base_stats_logger import NoStatsL
 from airflow.sdk.execution_time.context import OutletEventAccessors
 from airflow.sdk.observability import stats
 
-from intakeflow.demo_data import DemoText, write_hl7_archive
 from intakeflow.operators.operators._metrics import (
     counts_only,
     metric_counts,
@@ -27,6 +26,7 @@ from intakeflow.operators.operators.process import ProcessMessagesOperator
 from intakeflow.operators.operators.store import MigrateStoreOperator
 from intakeflow.results import InboundMessage
 from intakeflow.sinks import Store
+from tools.demo_data import DemoText, write_hl7_archive
 
 SECRET = "Zebediah Quillfeather"  # a made-up name that must never reach a metric or an extra
 

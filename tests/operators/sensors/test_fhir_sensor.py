@@ -29,7 +29,7 @@ def test_execute_complete_raises_on_error_event(make_context: Any) -> None:
 def test_poke_and_execute_with_a_new_communication(fhir_server: str, fhir_conn_id: str, make_context: Any) -> None:
     import httpx
 
-    from intakeflow.demo_data import DemoText, communication
+    from tools.demo_data import DemoText, communication
 
     start = datetime.now(UTC) - timedelta(seconds=2)
     resource = communication(DemoText("s1", "hello"), patient_id="p2", when=datetime.now(UTC))

@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
-from intakeflow.demo_data import DemoText, communication
 from intakeflow.operators.triggers.fhir import FhirCommunicationTrigger
+from tools.demo_data import DemoText, communication
 
 
 async def _first_event(trigger: FhirCommunicationTrigger, timeout: float) -> dict[str, object]:

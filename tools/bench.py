@@ -75,7 +75,7 @@ def run_bench(args: argparse.Namespace) -> int:
 
     table = [("intakeflow", ours, statistics.median(single))]
     if not args.no_presidio:
-        from intakeflow import presidio_baseline
+        from tools import presidio_baseline
 
         analyzer = presidio_baseline.build_analyzer()
         presidio_baseline.predict(analyzer, "warm", inputs[0].text)

@@ -34,15 +34,15 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TextIO
 
-from intakeflow.demo_data import ArchiveSummary, DemoText, communications, demo_texts, write_hl7_archive
 from intakeflow.errors import title_of
+from tools.demo_data import ArchiveSummary, DemoText, communications, demo_texts, write_hl7_archive
 
 if TYPE_CHECKING:
     from tqdm import tqdm
 
 POSTGRES_CONN_ID = "intakeflow_postgres"
 FHIR_CONN_ID = "intakeflow_fhir"
-DAGS_FOLDER = Path(__file__).resolve().parent / "example_dags"
+DAGS_FOLDER = Path(__file__).resolve().parents[1] / "dags"  # the repository's example DAG folder
 HL7_DAG = "hl7_archive_intake"
 FHIR_DAG = "fhir_communication_intake"
 #: the summary table: label column, and the width its cells are packed into

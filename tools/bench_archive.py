@@ -30,13 +30,13 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from intakeflow.demo_data import ArchiveSummary, demo_texts, write_hl7_archive
 from intakeflow.pipeline import Pipeline, PipelineConfig
 from intakeflow.processing import process_pending
 from intakeflow.results import InboundMessage, PipelineResult, Quarantined
 from intakeflow.sinks import FhirWriter, Store, WriteOutcome, deliver_pending
 from intakeflow.sinks.staged import StagedMessage
 from intakeflow.sources import FhirClient, iter_archive
+from tools.demo_data import ArchiveSummary, demo_texts, write_hl7_archive
 
 LOCAL_DSN = "postgresql://postgres@127.0.0.1:5432/test"
 TARGET_RATE = 150.0  # messages/s through staging, processing and PostgreSQL on 2 cores

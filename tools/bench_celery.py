@@ -10,7 +10,7 @@ Each worker gets ``--concurrency`` slots (default 1), so parallelism is the work
 All workers share this machine's cores with the scheduler and the database: the figure is
 how the DAG scales with slots on one host, the floor of what separate hosts give.
 
-    python -m intakeflow.bench_celery --days 4 --per-day 400 --workers 1,2
+    python -m tools.bench_celery --days 4 --per-day 400 --workers 1,2
 """
 
 from __future__ import annotations
@@ -28,11 +28,11 @@ from pathlib import Path
 
 import psycopg
 
-from intakeflow.demo_data import demo_texts, write_hl7_archive
-from intakeflow.devstack import AirflowStack
+from tools.demo_data import demo_texts, write_hl7_archive
+from tools.devstack import AirflowStack
 
 DAG_ID = "hl7_archive_intake"
-DAGS = Path(__file__).resolve().parent / "example_dags"
+DAGS = Path(__file__).resolve().parents[1] / "dags"  # the repository's example DAG folder
 FIRST_DAY = datetime(2024, 5, 1, tzinfo=UTC)
 
 
@@ -50,7 +50,7 @@ class Round:
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    ap = argparse.ArgumentParser(prog="python -m intakeflow.bench_celery", description=__doc__.split("\n\n")[0])
+    ap = argparse.ArgumentParser(prog="python -m tools.bench_celery", description=__doc__.split("\n\n")[0])
     ap.add_argument("--days", type=int, default=4, help="archive days = backfill runs (default 4)")
     ap.add_argument("--per-day", type=int, default=400, help="messages per day (default 400)")
     ap.add_argument("--files-per-day", type=int, default=4, help="files per day = stage shards per run (default 4)")
