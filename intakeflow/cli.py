@@ -293,8 +293,10 @@ def build_parser() -> argparse.ArgumentParser:
     add_store_parsers(sub)
 
     from intakeflow.errors_cli import add_errors_parser
+    from intakeflow.recognizers_cli import add_recognizers_parser
 
     add_errors_parser(sub)
+    add_recognizers_parser(sub)
     return p
 
 

@@ -139,7 +139,8 @@ class Pipeline:
         t = time.perf_counter()
         phi, ins = out.phi, out.insurance
         if self.config.validators:
-            v_phi, v_ins = run_recognizers(text, self.config.site_formats.recognizers)
+            site = self.config.site_formats
+            v_phi, v_ins = run_recognizers(text, site.recognizers, site.builtins)
             phi = merge(phi, v_phi, "phi")
             ins = merge(ins, v_ins, "insurance")
         # the validators changed none of the model's PHI spans: the redaction widening, which

@@ -117,10 +117,14 @@ def detect(text: str, recognizers: Iterable[Recognizer] | None = None) -> list[D
     return dets
 
 
-def run_recognizers(text: str, extra: Sequence[Recognizer] = ()) -> tuple[list[Span], list[Span]]:
+def run_recognizers(
+    text: str, extra: Sequence[Recognizer] = (), builtins: Sequence[Recognizer] | None = None
+) -> tuple[list[Span], list[Span]]:
     """``(phi_spans, insurance_spans)``, each sorted and non-overlapping, ``source="validator"``;
-    ``extra`` recognizers (a site's declared formats) run beside the built-in ones."""
-    dets = detect(text, [*ALL_RECOGNIZERS.values(), *extra] if extra else None)
+    ``extra`` recognizers (a site's declared formats) run beside the built-in ones, and
+    ``builtins`` replaces those (a site's settings of them: ``SiteFormats.builtins``)."""
+    base = ALL_RECOGNIZERS.values() if builtins is None else builtins
+    dets = detect(text, [*base, *extra] if extra or builtins is not None else None)
     phi = resolve(d for d in dets if d.phi_label is not None)
     ins = resolve(d for d in dets if d.insurance_label is not None)
     return (

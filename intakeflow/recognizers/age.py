@@ -30,11 +30,12 @@ class AgeOver89Recognizer(Recognizer):
     NAME: ClassVar[str] = "age_over_89"
     VERSION: ClassVar[str] = "1.0.0"
     PATTERNS: ClassVar[tuple[re.Pattern[str], ...]] = (NUMBER_RE, BEFORE_RE, STRICT_AFTER_RE)
+    PATTERN_NAMES: ClassVar[tuple[str, ...]] = ("number", "before", "strict_after")
     CONTEXT: ClassVar[tuple[str, ...]] = ("age", "aged", "years old", "yo", "turned", "she's", "he's")
 
     def analyze(self, text: str) -> list[Detection]:
         spans: list[tuple[int, int]] = []
-        for m in NUMBER_RE.finditer(text):
+        for m in self.pat["number"].finditer(text):
             if 90 <= int(m.group(1)) <= 125:
                 spans.append(m.span(1))
         for run in find_spoken_numbers(text):
@@ -44,9 +45,9 @@ class AgeOver89Recognizer(Recognizer):
         for s, e in spans:
             if _UNIT_AFTER.match(text, e):
                 continue
-            before = BEFORE_RE.search(text, max(0, s - 30), s)
+            before = self.pat["before"].search(text, max(0, s - 30), s)
             if before is not None and before.group().strip() == "At" and not AT_AFTER_RE.match(text, e):
                 before = None
-            if before is not None or STRICT_AFTER_RE.match(text, e):
+            if before is not None or self.pat["strict_after"].match(text, e):
                 out.append(self._det(s, e, "AGE_OVER_89", score=CUE_NEAR_SCORE))
         return out

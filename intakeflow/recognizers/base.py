@@ -1,8 +1,15 @@
 """The detection value type and the recognizer contract (Presidio style).
 
-Every recognizer is a class with ``NAME``, ``VERSION``, ``PATTERNS`` (compiled regexes)
-and ``CONTEXT`` (cue phrases from :mod:`intakeflow.recognizers.cues`) as class constants
-and an ``analyze(text)`` method returning :class:`Detection` objects.
+Every recognizer is a class with ``NAME``, ``VERSION``, ``PATTERNS`` (compiled regexes,
+named by ``PATTERN_NAMES``) and ``CONTEXT`` (cue phrases, from
+:mod:`intakeflow.recognizers.cues` where the recognizer is cue-anchored) as class constants
+and an ``analyze(text)`` method returning :class:`Detection` objects. ``analyze`` reads
+the instance's ``pat`` and ``context``, which default to the class constants and which a
+deployment may override (``Recognizer(patterns={...}, context=[...])``, or the
+``recognizers`` section of the site-formats file, :mod:`intakeflow.recognizers.site_formats`):
+a site whose member IDs are announced by "plan no." adds that cue; a site that writes SSNs
+without dashes in a form of its own swaps the pattern. Checksums and other validation
+still apply to whatever a replaced pattern proposes.
 
 Scores follow one convention that :mod:`intakeflow.merge` relies on: a detection whose
 checksum or strict format check passed carries ``validated=True`` and
@@ -12,6 +19,7 @@ checksum or strict format check passed carries ``validated=True`` and
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -53,7 +61,36 @@ class Recognizer:
     NAME: ClassVar[str] = "base"
     VERSION: ClassVar[str] = "0.0.0"
     PATTERNS: ClassVar[tuple[re.Pattern[str], ...]] = ()
+    #: one name per pattern, in order: the keys a deployment overrides patterns by
+    PATTERN_NAMES: ClassVar[tuple[str, ...]] = ()
     CONTEXT: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(
+        self, *, patterns: Mapping[str, str | re.Pattern[str]] | None = None, context: Sequence[str] | None = None
+    ) -> None:
+        """:param patterns: replacement regexes by pattern name (``PATTERN_NAMES``)
+        :param context: replacement cue phrases (lower-cased)
+        """
+        unknown = sorted(set(patterns or ()) - set(self.PATTERN_NAMES))
+        if unknown:
+            raise ValueError(f"recognizer {self.NAME!r} has no pattern {unknown[0]!r}")
+        given = dict(patterns or {})
+        #: the patterns in use, by name
+        self.pat: dict[str, re.Pattern[str]] = {
+            name: re.compile(given[name]) if name in given else default
+            for name, default in zip(self.PATTERN_NAMES, self.PATTERNS, strict=True)
+        }
+        #: the cue phrases in use
+        self.context: tuple[str, ...] = self.CONTEXT if context is None else tuple(c.lower().strip() for c in context)
+
+    @property
+    def patterns(self) -> tuple[re.Pattern[str], ...]:
+        return tuple(self.pat.values())
+
+    @property
+    def overridden(self) -> bool:
+        """True when a deployment replaced a pattern or the cue phrases."""
+        return self.context != self.CONTEXT or self.patterns != self.PATTERNS
 
     def analyze(self, text: str) -> list[Detection]:
         raise NotImplementedError

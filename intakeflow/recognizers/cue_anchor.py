@@ -21,7 +21,7 @@ import re
 from typing import ClassVar
 
 from intakeflow.recognizers.base import CUE_FAR_SCORE, CUE_NEAR_SCORE, Detection, Recognizer
-from intakeflow.recognizers.cue_index import CueHit, find_cues
+from intakeflow.recognizers.cue_index import CueHit, find_cues, find_phrases
 from intakeflow.recognizers.cues import IDENTIFIER_CUES
 
 FILLER = (
@@ -87,6 +87,7 @@ class CueAnchoredRecognizer(Recognizer):
     """Finds the value a cue phrase announces. Subclasses pick labels and cue set."""
 
     PATTERNS: ClassVar[tuple[re.Pattern[str], ...]] = (NEAR_RE, VALUE_RE)
+    PATTERN_NAMES: ClassVar[tuple[str, ...]] = ("near", "value")
     CUE_LABEL: ClassVar[str] = ""
     #: Hits that also carry one of these labels belong to a more specific recognizer.
     DEFER_TO: ClassVar[frozenset[str]] = frozenset()
@@ -96,7 +97,8 @@ class CueAnchoredRecognizer(Recognizer):
     FAR_CHARS: ClassVar[int] = 60
 
     def analyze(self, text: str) -> list[Detection]:
-        hits = find_cues(text)
+        # the built-in phrases share one scan of the message; a deployment's own set scans alone
+        hits = find_cues(text) if self.context == self.CONTEXT else find_phrases(text, self.context, self.CUE_LABEL)
         out: list[Detection] = []
         for k, hit in enumerate(hits):
             if self.CUE_LABEL not in hit.labels or hit.labels & self.DEFER_TO:
@@ -118,7 +120,7 @@ class CueAnchoredRecognizer(Recognizer):
         return plausible_id(value, self.MIN_ALNUM)
 
     def _near(self, text: str, hit: CueHit, limit: int) -> tuple[int, int, float] | None:
-        m = NEAR_RE.match(text, hit.end)
+        m = self.pat["near"].match(text, hit.end)
         if m is None or m.start("v") >= limit:
             return None
         s, e = m.span("v")
@@ -134,7 +136,7 @@ class CueAnchoredRecognizer(Recognizer):
         end = _SENTENCE_END.search(text, hit.end, stop)
         if end is not None:
             stop = end.start()
-        for m in VALUE_RE.finditer(text, hit.end, stop):
+        for m in self.pat["value"].finditer(text, hit.end, stop):
             if m.start() > 0 and text[m.start() - 1] in "$@/":
                 continue
             # Far away from the cue only one token or a spaced-out value counts: "PSC 7951"

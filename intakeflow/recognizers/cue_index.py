@@ -90,3 +90,19 @@ def find_cues(text: str) -> tuple[CueHit, ...]:
 
 def cues_for(text: str, label: str) -> list[CueHit]:
     return [h for h in find_cues(text) if label in h.labels]
+
+
+@lru_cache(maxsize=64)
+def phrase_regex(phrases: tuple[str, ...]) -> re.Pattern[str]:
+    """The regex of a deployment's own cue phrases (built like :data:`CUE_RE`)."""
+    trie = _trie_regex(sorted({p.lower() for p in phrases if p.strip()}))
+    return re.compile(r"(?<![A-Za-z0-9])" + trie + r"(?:(?<![A-Za-z0-9])|(?![A-Za-z0-9]))", re.IGNORECASE)
+
+
+def find_phrases(text: str, phrases: tuple[str, ...], label: str) -> tuple[CueHit, ...]:
+    """Occurrences of ``phrases`` in ``text`` as hits carrying ``label`` only."""
+    if not phrases:
+        return ()
+    return tuple(
+        CueHit(m.start(), m.end(), normalise_phrase(m.group()), frozenset({label})) for m in phrase_regex(phrases).finditer(text)
+    )

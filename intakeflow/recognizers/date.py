@@ -112,6 +112,9 @@ class DateRecognizer(Recognizer):
         MONTH_ALONE_RE,
         THE_ORDINAL_RE,
     )
+    PATTERN_NAMES: ClassVar[tuple[str, ...]] = (
+        "numeric", "iso", "short", "month_day", "day_month", "month_year", "month_alone", "the_ordinal",
+    )  # fmt: skip
     CONTEXT: ClassVar[tuple[str, ...]] = ("dob", "date of birth", "born", "on", "since", "date of service")
 
     def analyze(self, text: str) -> list[Detection]:
@@ -122,17 +125,17 @@ class DateRecognizer(Recognizer):
         return cands
 
     def _numeric(self, text: str, out: list[Detection]) -> None:
-        for m in NUMERIC_RE.finditer(text):
+        for m in self.pat["numeric"].finditer(text):
             a, sep, b, y = int(m.group(1)), m.group(2), int(m.group(3)), m.group(4)
             if sep == "." and len(y) != 4:
                 continue
             year = int(y) if len(y) == 4 else None
             if _valid_md(a, b, year) or _valid_md(b, a, year):
                 out.append(self._det(m.start(), m.end(), "DATE", validated=True))
-        for m in ISO_RE.finditer(text):
+        for m in self.pat["iso"].finditer(text):
             if _valid_md(int(m.group(3)), int(m.group(4)), int(m.group(1))):
                 out.append(self._det(m.start(), m.end(), "DATE", validated=True))
-        for m in SHORT_RE.finditer(text):
+        for m in self.pat["short"].finditer(text):
             a, b = int(m.group(1)), int(m.group(2))
             if not _valid_md(a, b):
                 continue
@@ -148,25 +151,25 @@ class DateRecognizer(Recognizer):
         # every named-month pattern needs a month word: one search spares four scans of most messages
         if not MONTH_WORD_RE.search(text):
             return
-        for m in MONTH_DAY_RE.finditer(text):
+        for m in self.pat["month_day"].finditer(text):
             has_suffix = text[m.end("d") : m.end("d") + 1].isalpha()
             if m.group("m").lower() == "may" and m.group("m") != "May" and not (m.group("y") or has_suffix):
                 continue
             if _valid_md(_month_num(m.group("m")), int(m.group("d"))):
                 self._add(out, m.start(), m.end(), CUE_NEAR_SCORE)
-        for m in DAY_MONTH_RE.finditer(text):
+        for m in self.pat["day_month"].finditer(text):
             if _valid_md(_month_num(m.group("m")), int(m.group("d"))) and not (
                 m.group("m").lower() == "may" and m.group("m") != "May"
             ):
                 self._add(out, m.start(), m.end(), CUE_NEAR_SCORE)
-        for m in MONTH_YEAR_RE.finditer(text):
+        for m in self.pat["month_year"].finditer(text):
             if m.group("m").lower() != "may" or m.group("m") == "May":
                 self._add(out, m.start(), m.end(), CUE_NEAR_SCORE)
-        for m in MONTH_ALONE_RE.finditer(text):
+        for m in self.pat["month_alone"].finditer(text):
             self._add(out, m.start("m"), m.end("m"), FORMAT_SCORE)
 
     def _the_ordinal(self, text: str, out: list[Detection]) -> None:
-        for m in THE_ORDINAL_RE.finditer(text):
+        for m in self.pat["the_ordinal"].finditer(text):
             day = int(m.group("d")[:-2])
             if 1 <= day <= 31 and not _NOT_DAY_AFTER.match(text, m.end()):
                 self._add(out, m.start("d"), m.end("d"), FORMAT_SCORE)

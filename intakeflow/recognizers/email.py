@@ -31,12 +31,13 @@ class EmailRecognizer(Recognizer):
     NAME: ClassVar[str] = "email"
     VERSION: ClassVar[str] = "1.0.0"
     PATTERNS: ClassVar[tuple[re.Pattern[str], ...]] = (EMAIL_RE, SPELLED_RE)
+    PATTERN_NAMES: ClassVar[tuple[str, ...]] = ("email", "spelled")
     CONTEXT: ClassVar[tuple[str, ...]] = ("email", "e-mail", "email address")
 
     def analyze(self, text: str) -> list[Detection]:
-        out = [self._det(m.start(), m.end(), "EMAIL", validated=True) for m in EMAIL_RE.finditer(text)]
+        out = [self._det(m.start(), m.end(), "EMAIL", validated=True) for m in self.pat["email"].finditer(text)]
         if " at " in text.lower() or " @ " in text:
-            for m in SPELLED_RE.finditer(text):
+            for m in self.pat["spelled"].finditer(text):
                 local = re.split(r"\s", m.group(), maxsplit=1)[0].lower()
                 if local in _NOT_LOCAL:
                     continue

@@ -32,15 +32,16 @@ class IpRecognizer(Recognizer):
     NAME: ClassVar[str] = "ip"
     VERSION: ClassVar[str] = "1.0.0"
     PATTERNS: ClassVar[tuple[re.Pattern[str], ...]] = (IPV4_RE, IPV6_RE)
+    PATTERN_NAMES: ClassVar[tuple[str, ...]] = ("ipv4", "ipv6")
     CONTEXT: ClassVar[tuple[str, ...]] = ("ip", "ip address", "address")
 
     def analyze(self, text: str) -> list[Detection]:
         out: list[Detection] = []
-        for m in IPV4_RE.finditer(text):
+        for m in self.pat["ipv4"].finditer(text):
             if _valid(m.group()) and not _VERSION_BEFORE.search(text, max(0, m.start() - 10), m.start()):
                 out.append(self._det(m.start(), m.end(), "IP", validated=True))
         if ":" in text:
-            for m in IPV6_RE.finditer(text):
+            for m in self.pat["ipv6"].finditer(text):
                 if m.group().count(":") >= 2 and _valid(m.group()):
                     out.append(self._det(m.start(), m.end(), "IP", validated=True))
         return out

@@ -12,7 +12,7 @@ import re
 from typing import ClassVar
 
 from intakeflow.recognizers.base import Detection
-from intakeflow.recognizers.cue_anchor import NEAR_RE, CueAnchoredRecognizer, cue_context
+from intakeflow.recognizers.cue_anchor import NEAR_RE, VALUE_RE, CueAnchoredRecognizer, cue_context
 
 DEA_RE = re.compile(r"(?<![A-Za-z0-9])[A-Z][A-Z9]\d{7}(?![A-Za-z0-9])")
 _DEA_WORD = re.compile(r"\bDEA\b", re.IGNORECASE)
@@ -28,7 +28,8 @@ def dea_ok(value: str) -> bool:
 class LicenseRecognizer(CueAnchoredRecognizer):
     NAME: ClassVar[str] = "license"
     VERSION: ClassVar[str] = "1.0.0"
-    PATTERNS: ClassVar[tuple[re.Pattern[str], ...]] = (NEAR_RE, DEA_RE)
+    PATTERNS: ClassVar[tuple[re.Pattern[str], ...]] = (NEAR_RE, VALUE_RE, DEA_RE)
+    PATTERN_NAMES: ClassVar[tuple[str, ...]] = ("near", "value", "dea")
     CONTEXT: ClassVar[tuple[str, ...]] = cue_context("LICENSE")
     CUE_LABEL: ClassVar[str] = "LICENSE"
     PHI_LABEL: ClassVar[str | None] = "LICENSE"
@@ -43,7 +44,7 @@ class LicenseRecognizer(CueAnchoredRecognizer):
         out = super().analyze(text)
         if _DEA_WORD.search(text):
             seen = {(d.start, d.end) for d in out}
-            for m in DEA_RE.finditer(text):
+            for m in self.pat["dea"].finditer(text):
                 if m.span() not in seen and dea_ok(m.group()):
                     out.append(self._det(m.start(), m.end(), "LICENSE", validated=True))
         return out

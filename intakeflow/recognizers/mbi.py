@@ -20,7 +20,8 @@ class MbiRecognizer(Recognizer):
     NAME: ClassVar[str] = "mbi"
     VERSION: ClassVar[str] = "1.0.0"
     PATTERNS: ClassVar[tuple[re.Pattern[str], ...]] = (MBI_RE,)
+    PATTERN_NAMES: ClassVar[tuple[str, ...]] = ("mbi",)
     CONTEXT: ClassVar[tuple[str, ...]] = ("medicare number", "medicare id", "mbi", "beneficiary id")
 
     def analyze(self, text: str) -> list[Detection]:
-        return [self._det(m.start(), m.end(), "HEALTH_PLAN", "MEMBER_ID", validated=True) for m in MBI_RE.finditer(text)]
+        return [self._det(m.start(), m.end(), "HEALTH_PLAN", "MEMBER_ID", validated=True) for m in self.pat["mbi"].finditer(text)]

@@ -27,14 +27,15 @@ class NpiRecognizer(Recognizer):
     NAME: ClassVar[str] = "npi"
     VERSION: ClassVar[str] = "1.0.0"
     PATTERNS: ClassVar[tuple[re.Pattern[str], ...]] = (NPI_RE, NPI_CUE_RE)
+    PATTERN_NAMES: ClassVar[tuple[str, ...]] = ("npi", "npi_cue")
     CONTEXT: ClassVar[tuple[str, ...]] = ("npi", "national provider identifier", "national provider id")
 
     def analyze(self, text: str) -> list[Detection]:
-        cues = [m.end() for m in NPI_CUE_RE.finditer(text)]
+        cues = [m.end() for m in self.pat["npi_cue"].finditer(text)]
         if not cues:
             return []
         out: list[Detection] = []
-        for m in NPI_RE.finditer(text):
+        for m in self.pat["npi"].finditer(text):
             if npi_ok(m.group()) and any(0 <= m.start() - c <= _WINDOW for c in cues):
                 out.append(self._det(m.start(), m.end(), None, None, validated=True))
         return out

@@ -23,14 +23,15 @@ class PaymentCardRecognizer(Recognizer):
     NAME: ClassVar[str] = "payment_card"
     VERSION: ClassVar[str] = "1.0.0"
     PATTERNS: ClassVar[tuple[re.Pattern[str], ...]] = (CARD_RE, PARTIAL_RE)
+    PATTERN_NAMES: ClassVar[tuple[str, ...]] = ("card", "partial")
     CONTEXT: ClassVar[tuple[str, ...]] = ("card number", "card ending in", "credit card", "debit card", "visa")
 
     def analyze(self, text: str) -> list[Detection]:
         out: list[Detection] = []
-        for m in CARD_RE.finditer(text):
+        for m in self.pat["card"].finditer(text):
             d = digits_only(m.group())
             if 13 <= len(d) <= 19 and _ISSUER.match(d) and luhn_ok(d) and len(set(d)) > 1:
                 out.append(self._det(m.start(), m.end(), "ACCOUNT", validated=True))
-        for m in PARTIAL_RE.finditer(text):
+        for m in self.pat["partial"].finditer(text):
             out.append(self._det(m.start(1), m.end(1), "ACCOUNT", score=CUE_NEAR_SCORE))
         return out

@@ -44,22 +44,23 @@ class PhoneRecognizer(Recognizer):
     NAME: ClassVar[str] = "phone"
     VERSION: ClassVar[str] = "1.0.0"
     PATTERNS: ClassVar[tuple[re.Pattern[str], ...]] = (NANP_RE, INTL_RE, BARE_RE, LOCAL_RE, SPACED_RE, CUE_WORD_RE)
+    PATTERN_NAMES: ClassVar[tuple[str, ...]] = ("nanp", "intl", "bare", "local", "spaced", "cue_word")
     CONTEXT: ClassVar[tuple[str, ...]] = ("phone", "cell", "call", "text", "fax", "number", "reach")
 
     def analyze(self, text: str) -> list[Detection]:
         found: list[tuple[int, int, bool]] = []
-        for m in NANP_RE.finditer(text):
+        for m in self.pat["nanp"].finditer(text):
             # "617 555 1234" right after "member ID" is that ID written in groups.
             plain = not any(c in m.group() for c in "()-.+")
             if not (plain and self._id_cue(text, m.start())):
                 found.append((m.start(), m.end(), True))
-        for m in INTL_RE.finditer(text):
+        for m in self.pat["intl"].finditer(text):
             found.append((m.start(), m.end(), False))
-        for m in LOCAL_RE.finditer(text):
+        for m in self.pat["local"].finditer(text):
             # Seven-digit local numbers only after a phone word ("call me at 555-0142").
             if self._cue_kind(text, m.start()) is not None and not self._id_cue(text, m.start()):
                 found.append((m.start(), m.end(), False))
-        for rx in (BARE_RE, SPACED_RE):
+        for rx in (self.pat["bare"], self.pat["spaced"]):
             for m in rx.finditer(text):
                 digits = "".join(c for c in m.group() if c.isdigit())
                 if nanp_ok(digits) and self._cue_kind(text, m.start()) is not None and not self._id_cue(text, m.start()):
@@ -75,12 +76,11 @@ class PhoneRecognizer(Recognizer):
             out.append(self._det(s, e, label, validated=ok, score=None if ok else CUE_NEAR_SCORE))
         return out
 
-    @staticmethod
-    def _cue_kind(text: str, start: int) -> str | None:
+    def _cue_kind(self, text: str, start: int) -> str | None:
         """``fax`` / ``phone`` for the nearest cue word before ``start`` in the same sentence."""
         lo = max(0, start - _WINDOW)
         kind: str | None = None
-        for m in CUE_WORD_RE.finditer(text, lo, start):
+        for m in self.pat["cue_word"].finditer(text, lo, start):
             if _SENTENCE_END.search(text, m.end(), start):
                 continue
             if m.group("fax"):

@@ -10,7 +10,7 @@ import re
 from typing import ClassVar
 
 from intakeflow.recognizers.base import Detection
-from intakeflow.recognizers.cue_anchor import NEAR_RE, CueAnchoredRecognizer, cue_context
+from intakeflow.recognizers.cue_anchor import NEAR_RE, VALUE_RE, CueAnchoredRecognizer, cue_context
 
 IMAGE_FILE_RE = re.compile(
     r"(?<![\w./\\-])[\w-]+(?:\.[\w-]+)*?\.(?:jpe?g|png|heic|heif|gif|bmp|tiff?|webp|dng)(?![\w])",
@@ -21,7 +21,8 @@ IMAGE_FILE_RE = re.compile(
 class PhotoRefRecognizer(CueAnchoredRecognizer):
     NAME: ClassVar[str] = "photo_ref"
     VERSION: ClassVar[str] = "1.0.0"
-    PATTERNS: ClassVar[tuple[re.Pattern[str], ...]] = (IMAGE_FILE_RE, NEAR_RE)
+    PATTERNS: ClassVar[tuple[re.Pattern[str], ...]] = (NEAR_RE, VALUE_RE, IMAGE_FILE_RE)
+    PATTERN_NAMES: ClassVar[tuple[str, ...]] = ("near", "value", "image_file")
     CONTEXT: ClassVar[tuple[str, ...]] = cue_context("PHOTO_REF")
     CUE_LABEL: ClassVar[str] = "PHOTO_REF"
     PHI_LABEL: ClassVar[str | None] = "PHOTO_REF"
@@ -30,6 +31,6 @@ class PhotoRefRecognizer(CueAnchoredRecognizer):
     FAR_CHARS: ClassVar[int] = 0
 
     def analyze(self, text: str) -> list[Detection]:
-        files = [self._det(m.start(), m.end(), "PHOTO_REF", validated=True) for m in IMAGE_FILE_RE.finditer(text)]
+        files = [self._det(m.start(), m.end(), "PHOTO_REF", validated=True) for m in self.pat["image_file"].finditer(text)]
         cued = [d for d in super().analyze(text) if not any(d.start < f.end and f.start < d.end for f in files)]
         return files + cued

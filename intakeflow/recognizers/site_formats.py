@@ -14,7 +14,22 @@ vouches for the format, so a match wins over the model's span and type)::
 
 ``cues`` are words that precede the value within ``window`` characters; with
 ``cue_required`` (the default) a match without one is left to the model, so a format that
-also matches ordinary numbers stays safe. Load with :func:`load_site_formats`
+also matches ordinary numbers stays safe.
+
+The same file tunes the built-in recognizers (Presidio style: each has named ``PATTERNS``
+and ``CONTEXT`` cue phrases, listed by ``intakeflow recognizers``), under ``recognizers``,
+keyed by recognizer name::
+
+    {"formats": [],
+     "recognizers": {
+       "member_id": {"context": ["member id", "plan no", "subscriber id"]},
+       "ssn": {"patterns": {"bare": "(?<![\\d-])\\d{9}(?![\\d-])"}},
+       "plate": {"enabled": false}
+     }}
+
+``context`` replaces the recognizer's cue phrases, ``patterns`` replaces patterns by name
+(checksums and validation still apply to what they propose), ``enabled: false`` turns the
+recognizer off. Load with :func:`load_site_formats`
 (``intakeflow predict --site-formats FILE``, ``INTAKEFLOW_SITE_FORMATS``, or the operators'
 ``site_formats`` parameter).
 """
@@ -30,6 +45,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from intakeflow.errors import E, SiteFormatError
+from intakeflow.recognizers import ALL_RECOGNIZERS
 from intakeflow.recognizers.base import Detection, Recognizer
 from intakeflow.spec import INSURANCE_PHI_TYPE, INSURANCE_TYPES, PHI_TYPES
 
@@ -75,6 +91,7 @@ class SiteFormatRecognizer(Recognizer):
     VERSION: ClassVar[str] = "1.0.0"
 
     def __init__(self, fmt: SiteFormat) -> None:
+        super().__init__()
         self.format = fmt
         # whole tokens only: a format must not fire inside a longer identifier
         self.pattern = re.compile(rf"(?<![A-Za-z0-9])(?:{fmt.pattern})(?![A-Za-z0-9])")
@@ -92,21 +109,74 @@ class SiteFormatRecognizer(Recognizer):
 
 
 @dataclass(frozen=True)
+class RecognizerOverride:
+    """A deployment's settings for one built-in recognizer."""
+
+    name: str
+    enabled: bool = True
+    context: tuple[str, ...] | None = None
+    patterns: tuple[tuple[str, str], ...] = ()
+
+    def build(self) -> Recognizer | None:
+        """The configured recognizer, or None where it is turned off."""
+        if not self.enabled:
+            return None
+        cls = type(ALL_RECOGNIZERS[self.name])
+        try:
+            return cls(patterns=dict(self.patterns), context=self.context)
+        except (ValueError, re.error) as exc:
+            why = "a pattern is not a valid regex" if isinstance(exc, re.error) else "unknown pattern name"
+            raise SiteFormatError(E.E050_CONFIG, why=f"recognizer {self.name!r}: {why}") from None
+
+    @classmethod
+    def from_json(cls, name: str, obj: Any) -> RecognizerOverride:
+        if name not in ALL_RECOGNIZERS:
+            raise SiteFormatError(E.E050_CONFIG, why=f"no built-in recognizer named {name!r}")
+        if not isinstance(obj, dict) or set(obj) - {"enabled", "context", "patterns"}:
+            raise SiteFormatError(E.E050_CONFIG, why=f"recognizer {name!r}: settings must be enabled, context, patterns")
+        context = obj.get("context")
+        if context is not None and (not isinstance(context, list) or not all(isinstance(c, str) for c in context)):
+            raise SiteFormatError(E.E050_CONFIG, why=f"recognizer {name!r}: context must be a list of phrases")
+        patterns = obj.get("patterns", {})
+        if not isinstance(patterns, dict) or not all(isinstance(v, str) for v in patterns.values()):
+            raise SiteFormatError(E.E050_CONFIG, why=f"recognizer {name!r}: patterns must map names to regexes")
+        out = cls(name, bool(obj.get("enabled", True)), None if context is None else tuple(context), tuple(patterns.items()))
+        out.build()  # a bad regex or pattern name fails when the file loads, not on the first message
+        return out
+
+
+@dataclass(frozen=True)
 class SiteFormats:
-    """The formats of one deployment, ready to run beside the built-in recognizers."""
+    """The formats of one deployment, ready to run beside the built-in recognizers, and
+    its settings of the built-in recognizers."""
 
     formats: tuple[SiteFormat, ...] = ()
+    overrides: tuple[RecognizerOverride, ...] = ()
     recognizers: tuple[SiteFormatRecognizer, ...] = field(init=False, default=())
+    #: the built-in recognizers as configured; None where nothing is overridden
+    builtins: tuple[Recognizer, ...] | None = field(init=False, default=None)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "recognizers", tuple(SiteFormatRecognizer(f) for f in self.formats))
+        if self.overrides:
+            by_name = {o.name: o for o in self.overrides}
+            built = [by_name[n].build() if n in by_name else r for n, r in ALL_RECOGNIZERS.items()]
+            object.__setattr__(self, "builtins", tuple(r for r in built if r is not None))
 
     @classmethod
     def from_json(cls, obj: Any) -> SiteFormats:
-        if not isinstance(obj, dict) or not isinstance(obj.get("formats"), list):
+        if not isinstance(obj, dict) or not isinstance(obj.get("formats", []), list) or not (
+            "formats" in obj or "recognizers" in obj
+        ):
             raise SiteFormatError(E.E050_CONFIG, why="site formats must be an object with a 'formats' list")
+        if set(obj) - {"formats", "recognizers"}:
+            raise SiteFormatError(E.E050_CONFIG, why="site formats file has keys other than formats and recognizers")
+        settings = obj.get("recognizers", {})
+        if not isinstance(settings, dict):
+            raise SiteFormatError(E.E050_CONFIG, why="'recognizers' must map recognizer names to settings")
+        overrides = tuple(RecognizerOverride.from_json(str(k), v) for k, v in settings.items())
         fmts = []
-        for i, f in enumerate(obj["formats"]):
+        for i, f in enumerate(obj.get("formats", [])):
             if not isinstance(f, dict) or not isinstance(f.get("pattern"), str):
                 raise SiteFormatError(E.E050_CONFIG, why=f"site format {i} has no pattern")
             known = {"name", "pattern", "phi", "insurance", "cues", "cue_required", "window"}
@@ -123,7 +193,7 @@ class SiteFormats:
                     window=int(f.get("window", 40)),
                 )
             )
-        return cls(tuple(fmts))
+        return cls(tuple(fmts), overrides)
 
 
 def load_site_formats(path: str | Path | None = None) -> SiteFormats:

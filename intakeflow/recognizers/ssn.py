@@ -36,12 +36,13 @@ class SsnRecognizer(Recognizer):
     NAME: ClassVar[str] = "ssn"
     VERSION: ClassVar[str] = "1.0.0"
     PATTERNS: ClassVar[tuple[re.Pattern[str], ...]] = (FULL_RE, BARE_RE, MASKED_RE, LAST4_RE)
+    PATTERN_NAMES: ClassVar[tuple[str, ...]] = ("full", "bare", "masked", "last4")
     CONTEXT: ClassVar[tuple[str, ...]] = cue_context("SSN")
 
     def analyze(self, text: str) -> list[Detection]:
         cues = cues_for(text, "SSN")
         out: list[Detection] = []
-        for m in FULL_RE.finditer(text):
+        for m in self.pat["full"].finditer(text):
             if ssn_parts_ok(m.group(1), m.group(3), m.group(4)):
                 out.append(self._det(m.start(), m.end(), "SSN", validated=True))
             elif cues:
@@ -49,11 +50,11 @@ class SsnRecognizer(Recognizer):
                 out.append(self._det(m.start(), m.end(), "SSN", score=CUE_NEAR_SCORE))
         if not cues:
             return out
-        for m in BARE_RE.finditer(text):
+        for m in self.pat["bare"].finditer(text):
             v = m.group()
             if _cue_before(text, cues, m.start()) and ssn_parts_ok(v[:3], v[3:5], v[5:]):
                 out.append(self._det(m.start(), m.end(), "SSN", validated=True))
-        for m in MASKED_RE.finditer(text):
+        for m in self.pat["masked"].finditer(text):
             if _cue_near(text, cues, m.start(), m.end()):
                 out.append(self._det(m.start(), m.end(), "SSN", score=CUE_NEAR_SCORE))
         taken = [(d.start, d.end) for d in out]
@@ -65,7 +66,7 @@ class SsnRecognizer(Recognizer):
 
     def _partials(self, text: str, cues: list[CueHit]) -> list[tuple[int, int]]:
         found: list[tuple[int, int]] = []
-        for last in LAST4_RE.finditer(text):
+        for last in self.pat["last4"].finditer(text):
             if not _cue_near(text, cues, last.start(), last.end()):
                 continue
             after = max([last.end()] + [c.end for c in cues if last.start() <= c.start <= last.end() + _WINDOW])

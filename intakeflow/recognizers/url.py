@@ -34,16 +34,17 @@ class UrlRecognizer(Recognizer):
     NAME: ClassVar[str] = "url"
     VERSION: ClassVar[str] = "1.0.0"
     PATTERNS: ClassVar[tuple[re.Pattern[str], ...]] = (SCHEME_RE, BARE_RE)
+    PATTERN_NAMES: ClassVar[tuple[str, ...]] = ("scheme", "bare")
     CONTEXT: ClassVar[tuple[str, ...]] = ("link", "website", "site", "portal", "url")
 
     def analyze(self, text: str) -> list[Detection]:
         out: list[Detection] = []
-        for m in SCHEME_RE.finditer(text):
+        for m in self.pat["scheme"].finditer(text):
             end = trim_url(text, m.start(), m.end())
             if end - m.start() > 8:
                 out.append(self._det(m.start(), end, "URL", validated=True))
         if "." in text:
-            for m in BARE_RE.finditer(text):
+            for m in self.pat["bare"].finditer(text):
                 end = trim_url(text, m.start(), m.end())
                 if not any(m.start() < d.end and d.start < end for d in out):
                     out.append(self._det(m.start(), end, "URL"))

@@ -31,11 +31,12 @@ class VinRecognizer(Recognizer):
     NAME: ClassVar[str] = "vin"
     VERSION: ClassVar[str] = "1.0.0"
     PATTERNS: ClassVar[tuple[re.Pattern[str], ...]] = (VIN_RE,)
+    PATTERN_NAMES: ClassVar[tuple[str, ...]] = ("vin",)
     CONTEXT: ClassVar[tuple[str, ...]] = cue_context("VEHICLE")
 
     def analyze(self, text: str) -> list[Detection]:
         out: list[Detection] = []
-        for m in VIN_RE.finditer(text):
+        for m in self.pat["vin"].finditer(text):
             v = m.group()
             if v.isdigit() or v.isalpha():
                 continue
