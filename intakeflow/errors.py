@@ -122,6 +122,12 @@ class E(StrEnum):
         "The message failed on every attempt; find the underlying code in the task logs, fix that cause, then "
         "re-queue it with intakeflow reprocess --ids.",
     )
+    E026_FILE_EMPTY = (
+        "E026: archive file holds no HL7 v2 message",
+        "Archive file empty",
+        "Nothing was lost in this pipeline: the file was empty (or blank) when read. Check the archive job that "
+        "wrote it; if it was still being written, rerun the day's DAG run.",
+    )
     E030_FHIR_HTTP = (
         "E030: FHIR server answered HTTP {status} for {method} {resource}",
         "FHIR server error status",
@@ -291,6 +297,12 @@ class E(StrEnum):
         "MLLP message not stored",
         "The listener answered AR, so the sender keeps the message and resends it; check the database "
         "(connection, disk space, locks).",
+    )
+    E113_MLLP_STORE_REJECTED = (
+        "E113: the store rejected this message's content ({kind}); kept in quarantine",
+        "MLLP message rejected by the store",
+        "The listener kept a quarantine record and answered AE, so the sender moves on instead of resending it "
+        "for ever; report the error kind to the maintainers.",
     )
 
     @property

@@ -33,7 +33,7 @@ from intakeflow.merge import merge
 from intakeflow.models.runtime import DEFAULT_ARTIFACT, ModelOutput, OnnxModel
 from intakeflow.recognizers import run_recognizers
 from intakeflow.recognizers.site_formats import SiteFormats
-from intakeflow.results import PipelineInput, PipelineResult
+from intakeflow.results import MAX_TEXT_CHARS, PipelineInput, PipelineResult
 from intakeflow.routing import RoutingConfig, route
 from intakeflow.spans import Span
 
@@ -50,7 +50,7 @@ class PipelineConfig:
     threads: int = 1
     batch_windows: int = 1
     #: longer messages get an E002 error result instead of unbounded work
-    max_chars: int = 200_000
+    max_chars: int = MAX_TEXT_CHARS
     validators: bool = True
     #: identifier formats this site declares (:mod:`intakeflow.recognizers.site_formats`)
     site_formats: SiteFormats = field(default_factory=SiteFormats)

@@ -8,6 +8,10 @@ from typing import Any
 
 from intakeflow.spans import Span
 
+#: the longest message text a source stages (and the pipeline's default ``max_chars``):
+#: longer input is quarantined E002 where it is read, never stored whole
+MAX_TEXT_CHARS = 200_000
+
 
 @dataclass(frozen=True)
 class InboundMessage:

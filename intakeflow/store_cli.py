@@ -314,7 +314,7 @@ def read_fhir_file(
             except UnicodeDecodeError:
                 yield quarantine(f"#line{number}", "E004", E.E004_BAD_ENCODING.format(encoding="utf-8"))
                 continue
-            except ValueError:
+            except (ValueError, RecursionError):  # not JSON, or nested past the parser's depth
                 parsed = None
             if isinstance(parsed, dict):
                 documents.append((f"#line{number}", parsed))
@@ -327,10 +327,19 @@ def read_fhir_file(
             yield quarantine("", "E004", E.E004_BAD_ENCODING.format(encoding="utf-8"))
         except ValueError:
             yield quarantine("", "E031", E.E031_FHIR_INVALID.format(resource="document", why="not valid JSON"))
+        except RecursionError:
+            yield quarantine("", "E031", E.E031_FHIR_INVALID.format(resource="document", why="nested too deep"))
 
     for where, doc in documents:
-        for at, resource in _resources(doc, where):
-            if not isinstance(resource, dict) or not isinstance(resource.get("resourceType"), str):
+        try:
+            found = list(_resources(doc, where))
+        except RecursionError:
+            yield quarantine(where, "E031", E.E031_FHIR_INVALID.format(resource="Bundle", why="nested too deep"))
+            continue
+        for at, resource in found:
+            if isinstance(resource, _NotAList):
+                yield quarantine(at, "E031", E.E031_FHIR_INVALID.format(resource="Bundle", why="entry is not a list"))
+            elif not isinstance(resource, dict) or not isinstance(resource.get("resourceType"), str):
                 why = "not a JSON object" if not isinstance(resource, dict) else "no resourceType"
                 yield quarantine(at, "E031", E.E031_FHIR_INVALID.format(resource="resource", why=why))
             elif resource["resourceType"] != "Communication":
@@ -342,13 +351,26 @@ def read_fhir_file(
             elif not resource.get("id"):
                 yield quarantine(at, "E031", E.E031_FHIR_INVALID.format(resource="Communication", why="no id"))
             else:
-                yield communication_to_inbound(resource, source=source)
+                try:
+                    yield communication_to_inbound(resource, source=source)
+                except (AttributeError, TypeError, ValueError, RecursionError) as exc:
+                    # a shape the mapping did not foresee: that one resource, coded, never the file
+                    why = f"unexpected shape ({type(exc).__name__})"
+                    yield quarantine(at, "E031", E.E031_FHIR_INVALID.format(resource="Communication", why=why))
+
+
+class _NotAList:
+    """Marks a Bundle whose ``entry`` is not a list (a string, an object)."""
 
 
 def _resources(doc: Any, where: str) -> Iterator[tuple[str, Any]]:
     """The resources of a parsed document: a Bundle's entries (recursively), else itself."""
     if isinstance(doc, dict) and doc.get("resourceType") == "Bundle":
-        for index, entry in enumerate(doc.get("entry") or []):
+        entries = doc.get("entry") or []
+        if not isinstance(entries, list):
+            yield where, _NotAList()
+            return
+        for index, entry in enumerate(entries):
             if isinstance(entry, dict) and "resource" in entry:
                 yield from _resources(entry["resource"], f"{where}#entry{index}")
             else:

@@ -9,9 +9,14 @@ retried message by message, so one bad row cannot take its neighbours' answers d
 from __future__ import annotations
 
 import asyncio
+import ctypes
 import hashlib
 import logging
 import multiprocessing
+import os
+import signal
+import threading
+import time
 from collections import Counter
 from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor
@@ -82,7 +87,10 @@ class Intake:
     async def start(self) -> None:
         if self.parse_workers and self._pool is None:
             # spawn: the listener has threads, and a forked child would inherit their locks
-            self._pool = ProcessPoolExecutor(self.parse_workers, mp_context=multiprocessing.get_context("spawn"))
+            self._pool = ProcessPoolExecutor(
+                self.parse_workers, mp_context=multiprocessing.get_context("spawn"),
+                initializer=die_with_parent, initargs=(os.getpid(),),
+            )
             loop = asyncio.get_running_loop()
             await asyncio.gather(*(loop.run_in_executor(self._pool, parse_message, b"MSH|^~\\&|", self.source)
                                    for _ in range(self.parse_workers)))  # start the workers before traffic
@@ -132,6 +140,8 @@ class Intake:
                 for p in batch:
                     await self._commit([p])
                 return
+            if not _unreachable(exc) and await self._quarantine_rejected(batch[0], type(exc).__name__):
+                return
             log.warning("store failed for %d messages (%s); answered AR", len(batch), type(exc).__name__)
             self.counts["not_stored"] += len(batch)
             for p in batch:
@@ -140,6 +150,42 @@ class Intake:
         self.counts.update(staged=counts.staged, duplicates=counts.duplicates, quarantined=counts.quarantined)
         for p in batch:
             _answer(p, _verdict_for(p.item))
+
+
+    async def _quarantine_rejected(self, pending: _Pending, kind: str) -> bool:
+        """The database is up but refused this one message: keep a quarantine record and
+        answer AE, so that one poison message never stalls an in-order sender with AR."""
+        item = pending.item
+        record = Quarantined(item.source, item.source_id, "E113", E.E113_MLLP_STORE_REJECTED.format(kind=kind))
+        try:
+            await asyncio.get_running_loop().run_in_executor(None, self.store.stage, [record], self.run_id)
+        except Exception:  # noqa: BLE001 - not even the record went in: AR, the sender resends
+            return False
+        log.warning("store rejected one message (%s); quarantined E113, answered AE", kind)
+        self.counts["quarantined"] += 1
+        _answer(pending, Verdict("AE", AckError("207", "E113", record.reason)))
+        return True
+
+
+def die_with_parent(parent_pid: int) -> None:
+    """Parse-worker initializer: the worker ends when the listener does, also when the
+    listener is SIGKILLed and never shuts its pool down (an orphan would hold memory and,
+    under a supervisor, pile up with every restart). Linux's parent-death signal where
+    available, and everywhere a watch on the parent's pid."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass  # not Linux: the watch below does it
+
+    def watch() -> None:
+        while os.getppid() == parent_pid:
+            time.sleep(1.0)
+        os._exit(0)
+
+    if os.getppid() != parent_pid:  # the parent died before the signal was armed
+        os._exit(0)
+    threading.Thread(target=watch, name="intakeflow-parent-watch", daemon=True).start()
 
 
 def parse_message(payload: bytes, source: str) -> InboundMessage | Quarantined:

@@ -112,14 +112,19 @@ class Store:
         conn.execute(q.CREATE_STAGE_TEMP)
         with conn.cursor().copy(q.COPY_STAGE_TEMP) as copy:
             for m in messages:
+                fields = {"source": m.source, "source_id": m.source_id, "text": m.text, "channel": m.channel,
+                          "patient_ref": m.patient_ref}
                 meta = dict(m.meta)
-                text = m.text
-                if "\x00" in text:  # PostgreSQL text cannot hold NUL; keep offsets stable
-                    text = text.replace("\x00", "\ufffd")
-                    meta["nul_replaced"] = True
+                replaced = sorted(k for k, v in {**fields, "meta": meta}.items() if has_nul(v))
+                if replaced:
+                    # a NUL in MSH-10, PID-3 or a FHIR id would fail the whole batch's insert:
+                    # U+FFFD takes its place (same length, the same key on every re-read)
+                    fields = {k: pg_safe(v) for k, v in fields.items()}
+                    meta = pg_safe(meta)
+                    meta["nul_replaced"] = replaced
                 copy.write_row(
-                    (m.source, m.source_id, self.pipeline_version, text, m.channel, m.patient_ref, Jsonb(meta),
-                     m.received_at, run_id, dag_id)
+                    (fields["source"], fields["source_id"], self.pipeline_version, fields["text"], fields["channel"],
+                     fields["patient_ref"], Jsonb(meta), m.received_at, run_id, dag_id)
                 )
         cur = conn.execute(self._q(q.INSERT_FROM_STAGE_TEMP))
         return cur.rowcount
@@ -340,8 +345,31 @@ def quarantine_row(
 ) -> dict[str, Any]:
     """Parameters of ``UPSERT_QUARANTINE``; ``reason`` must be catalogue text, never message text."""
     run = run or RunRef()
-    return {"source": source, "source_id": source_id, "code": code, "reason": reason, "meta": Jsonb(dict(meta)),
-            "run_id": run.run_id, "dag_id": run.dag_id}
+    return {"source": pg_safe(source), "source_id": pg_safe(source_id), "code": code, "reason": reason,
+            "meta": Jsonb(pg_safe(dict(meta))), "run_id": run.run_id, "dag_id": run.dag_id}
+
+
+def has_nul(value: Any) -> bool:
+    """A NUL anywhere in ``value`` (strings, dict keys and values, list items)."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(has_nul(k) or has_nul(v) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return any(has_nul(v) for v in value)
+    return False
+
+
+def pg_safe(value: Any) -> Any:
+    """``value`` with every NUL, which PostgreSQL text and jsonb cannot hold, replaced by
+    U+FFFD (strings keep their length), in dict keys and values and list items too."""
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd") if "\x00" in value else value
+    if isinstance(value, dict):
+        return {pg_safe(k): pg_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [pg_safe(v) for v in value]
+    return value
 
 
 def _figures(result: PipelineResult, run: RunRef) -> dict[str, Any]:

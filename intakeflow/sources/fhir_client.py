@@ -199,8 +199,14 @@ class FhirClient:
     def search(self, resource_type: str, params: QueryParams = None) -> Iterator[dict[str, Any]]:
         """Yield the ``match`` resources of every page, following Bundle ``next`` links."""
         for bundle in self.search_pages(resource_type, params):
-            for entry in bundle.get("entry", []) or []:
-                if entry.get("search", {}).get("mode", "match") != "match":
+            entries = bundle.get("entry") or []
+            if not isinstance(entries, list):
+                raise SourceError(E.E036_FHIR_BAD_RESPONSE, why="Bundle.entry is not a list")
+            for entry in entries:
+                if not isinstance(entry, dict):
+                    continue  # not an entry at all: nothing to read
+                search = entry.get("search")
+                if isinstance(search, dict) and search.get("mode", "match") != "match":
                     continue
                 resource = entry.get("resource")
                 if isinstance(resource, dict):
@@ -239,14 +245,17 @@ def _json_object(response: httpx.Response) -> dict[str, Any]:
         body = response.json()
     except ValueError:
         raise SourceError(E.E036_FHIR_BAD_RESPONSE, why="answer is not JSON") from None
+    except RecursionError:
+        raise SourceError(E.E036_FHIR_BAD_RESPONSE, why="answer nested too deep") from None
     if not isinstance(body, dict):
         raise SourceError(E.E036_FHIR_BAD_RESPONSE, why="answer is not a JSON object")
     return body
 
 
 def _next_link(bundle: dict[str, Any]) -> str | None:
-    for link in bundle.get("link", []) or []:
-        if link.get("relation") == "next" and link.get("url"):
+    links = bundle.get("link") or []
+    for link in links if isinstance(links, list) else []:
+        if isinstance(link, dict) and link.get("relation") == "next" and isinstance(link.get("url"), str) and link["url"]:
             return str(link["url"])
     return None
 

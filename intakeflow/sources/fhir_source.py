@@ -21,7 +21,7 @@ from pydantic import ValidationError
 
 from intakeflow.errors import E, IntakeflowError
 from intakeflow.fhir_systems import CHANNEL_SYSTEM, DERIVED_ID_SYSTEM
-from intakeflow.results import InboundMessage, Quarantined
+from intakeflow.results import MAX_TEXT_CHARS, InboundMessage, Quarantined
 from intakeflow.sources.fhir_client import FhirClient
 
 log = logging.getLogger(__name__)
@@ -76,7 +76,8 @@ def iter_communications(
 
 def is_derived(resource: dict[str, Any]) -> bool:
     """True for the redacted Communications that write-back creates (our identifier system)."""
-    return any(isinstance(i, dict) and i.get("system") == DERIVED_ID_SYSTEM for i in resource.get("identifier") or [])
+    ids = resource.get("identifier") or []
+    return isinstance(ids, list) and any(isinstance(i, dict) and i.get("system") == DERIVED_ID_SYSTEM for i in ids)
 
 
 def communication_to_inbound(
@@ -86,7 +87,8 @@ def communication_to_inbound(
     bad input: invalid resources and ones without text come back as Quarantined."""
     rid = str(resource.get("id") or "")
     meta: dict[str, Any] = {"resource_type": "Communication"}
-    version = (resource.get("meta") or {}).get("versionId")
+    resource_meta = resource.get("meta")
+    version = resource_meta.get("versionId") if isinstance(resource_meta, dict) else None
     if version:
         meta["version_id"] = str(version)
     if resource.get("resourceType") != "Communication" or not rid:
@@ -107,6 +109,8 @@ def communication_to_inbound(
     if not body:
         why = "no payload" if not comm.payload else "no text/plain content"
         return Quarantined(source, rid, "E032", E.E032_FHIR_NO_TEXT.format(why=why), meta)
+    if len(body) > MAX_TEXT_CHARS:
+        return Quarantined(source, rid, "E002", E.E002_TEXT_TOO_LONG.format(length=len(body), limit=MAX_TEXT_CHARS), meta)
     return InboundMessage(
         source=source,
         source_id=rid,

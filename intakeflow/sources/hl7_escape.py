@@ -30,6 +30,10 @@ class Delimiters:
         return cls(field_sep, chars[0], chars[1], chars[2], chars[3], truncation)
 
 
+#: most blank lines one ``\.spN\`` expands to: a page of them is presentation, and an
+#: unbounded N lets a 90-byte frame become a 100-million-character row
+MAX_SPACE_LINES = 50
+
 # Formatting commands of FT (\.br\, \.sp\, \.in+4\, ...); only line breaks carry meaning
 # for the text, the others are layout and are dropped.
 _FORMATTING = re.compile(r"^\.(br|sp\s*[+-]?\d*|in\s*[+-]?\d*|ti\s*[+-]?\d*|sk\s*[+-]?\d*|ce|fi|nf)$")
@@ -89,7 +93,9 @@ def _decode_sequence(seq: str, replacements: dict[str, str]) -> str | None:
             return "\n"
         if seq.startswith(".sp"):
             count = seq[3:].strip().lstrip("+")
-            return "\n" * (int(count) if count.isdigit() and int(count) > 0 else 1)
+            # a digit string too long for int() (over 4,300 digits) is simply "many"
+            n = (int(count) if len(count) <= 6 else MAX_SPACE_LINES) if count.isdigit() else 1
+            return "\n" * min(max(n, 1), MAX_SPACE_LINES)
         return ""
     if seq.startswith(("H", "N")) and len(seq) == 1:
         # Highlight on/off: presentation only.

@@ -78,6 +78,9 @@ def read_file(path: Path, root: Path | None = None) -> Iterator[InboundMessage |
         yield parse_hl7(raw, f"{origin}#{index}")
     for n, (code, reason) in enumerate(split.problems):
         yield _file_quarantine(f"{origin}#problem{n}", code, reason)
+    if not split.messages and not split.problems:
+        # a file the archive job left empty is a record too: an empty day is never silent
+        yield _file_quarantine(origin, "E026", E.E026_FILE_EMPTY.format())
 
 
 def list_archive_files(root: Path, start: datetime, end: datetime) -> list[Path]:

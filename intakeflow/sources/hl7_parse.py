@@ -10,14 +10,16 @@ from __future__ import annotations
 import hashlib
 import re
 from datetime import UTC, datetime, timedelta, timezone
+from functools import lru_cache
 from typing import Any
 
+from hl7apy import load_library
 from hl7apy.consts import VALIDATION_LEVEL
 from hl7apy.exceptions import HL7apyException, UnsupportedVersion
 from hl7apy.parser import parse_message
 
 from intakeflow.errors import E
-from intakeflow.results import InboundMessage, Quarantined
+from intakeflow.results import MAX_TEXT_CHARS, InboundMessage, Quarantined
 from intakeflow.sources.hl7_escape import Delimiters, unescape
 
 HL7_SOURCE = "hl7v2"
@@ -91,6 +93,9 @@ def parse_hl7(raw: bytes | str, origin: str) -> InboundMessage | Quarantined:
     body = "\n".join(p for p in parts if p.strip()).strip()
     if not body:
         return Quarantined(HL7_SOURCE, source_id, "E022", E.E022_HL7_NO_TEXT.format(), meta)
+    if len(body) > MAX_TEXT_CHARS:
+        too_long = E.E002_TEXT_TOO_LONG.format(length=len(body), limit=MAX_TEXT_CHARS)
+        return Quarantined(HL7_SOURCE, source_id, "E002", too_long, meta)
     return InboundMessage(
         source=HL7_SOURCE,
         source_id=source_id,
@@ -169,7 +174,17 @@ def _check_with_hl7apy(segments: list[str], meta: dict[str, Any]) -> str | None:
     because the text is read from OBX/NTE only."""
     kept = list(segments)
     dropped: list[str] = []
-    for _ in range(len(segments) + 1):
+    # names the declared version does not define go in one pass (Z-segments stay: hl7apy
+    # accepts them); one re-parse per unknown name made 1,600 of them cost seconds
+    sep = segments[0][3] if len(segments[0]) > 3 else "|"
+    fields = segments[0].split(sep)
+    known = _known_segments(fields[11].split("^")[0] if len(fields) > 11 else "") or _known_segments(_FALLBACK_VERSION)
+    if known:
+        unknown = {s[:3] for s in kept[1:] if s[:3] not in known and not s.startswith("Z")}
+        if unknown:
+            kept = [kept[0], *(s for s in kept[1:] if s[:3] not in unknown)]
+            dropped.extend(unknown)
+    for _ in range(len(kept) + 1):
         try:
             msg = parse_message("\r".join(kept), find_groups=False, validation_level=VALIDATION_LEVEL.TOLERANT)
         except UnsupportedVersion:
@@ -193,6 +208,15 @@ def _check_with_hl7apy(segments: list[str], meta: dict[str, Any]) -> str | None:
     if dropped:
         meta["unknown_segments"] = sorted(set(dropped))
     return None
+
+
+@lru_cache(maxsize=16)
+def _known_segments(version: str) -> frozenset[str] | None:
+    """The segment names hl7apy defines for ``version``; None for a version it lacks."""
+    try:
+        return frozenset(load_library(version).SEGMENTS)
+    except Exception:  # noqa: BLE001 - hl7apy raises UnsupportedVersion, or ImportError for odd strings
+        return None
 
 
 def _with_version(msh_segment: str, version: str) -> str:

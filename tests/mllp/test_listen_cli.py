@@ -7,6 +7,7 @@ import re
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -66,3 +67,45 @@ def test_parser_defaults_match_the_compose_command(monkeypatch: pytest.MonkeyPat
     assert (args.host, args.port, args.dsn) == ("0.0.0.0", 2575, "postgresql://db/x")
     assert (args.schema, args.source) == ("intakeflow", "mllp")
     assert args.max_bytes == 1024 * 1024 and args.idle_timeout == 300.0
+
+
+def _children(pid: int) -> set[int]:
+    kids = set()
+    for status in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = status.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:  # field 4 of stat: the parent pid
+            kids.add(int(status.parent.name))
+    return kids
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads the process table from /proc")
+def test_parse_workers_die_with_a_killed_listener(pg_dsn: str, store_schema: str) -> None:
+    cmd = [sys.executable, "-m", "intakeflow.cli", "mllp-listen", "--port", "0", "--dsn", pg_dsn, "--schema", store_schema,
+           "--pipeline-version", "cli-test@1", "--parse-workers", "2", "--log-level", "WARNING"]
+    proc = subprocess.Popen(cmd, cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)}, stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stderr is not None
+        assert "listening on" in proc.stderr.readline()
+        workers = _children(proc.pid)
+        assert len(workers) >= 2  # the two parse workers (and spawn's resource tracker)
+        proc.kill()  # SIGKILL: no shutdown of the pool
+        proc.wait(10)
+        deadline = time.monotonic() + 15
+        while any(_alive(w) for w in workers) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not any(_alive(w) for w in workers)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(10)

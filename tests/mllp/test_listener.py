@@ -25,6 +25,7 @@ from mllp_peer import (
     split_acks,
     wait_for,
 )
+from psycopg import sql
 
 from intakeflow.mllp.framing import frame
 from intakeflow.results import InboundMessage, Quarantined
@@ -171,12 +172,14 @@ def test_idle_connection_is_closed(store: Store) -> None:
 
 
 class FlakyStore:
-    """Stages through the real store but fails any batch holding a POISON message, and
-    can hold a commit until the test releases it."""
+    """Stages through the real store but fails any batch holding a POISON message (and,
+    with ``refuse_quarantine``, its quarantine record too), and can hold a commit until
+    the test releases it."""
 
-    def __init__(self, store: Store, failure: Exception | None = None) -> None:
+    def __init__(self, store: Store, failure: Exception | None = None, refuse_quarantine: bool = False) -> None:
         self.store = store
         self.failure = failure
+        self.refuse_quarantine = refuse_quarantine
         self.calls = 0
         self.entered = threading.Event()
         self.release = threading.Event()
@@ -189,7 +192,7 @@ class FlakyStore:
         self.release.wait(10)
         if self.failure is not None:
             raise self.failure
-        if any("POISON" in m.source_id for m in batch):
+        if any("POISON" in m.source_id and (self.refuse_quarantine or isinstance(m, InboundMessage)) for m in batch):
             raise RuntimeError("simulated database failure")
         return self.store.stage(batch, run_id)
 
@@ -221,9 +224,21 @@ def test_store_failure_is_answered_ar_and_isolated(store: Store, pg_dsn: str, st
         assert results == dict.fromkeys(("OK-1", "POISON-1", "OK-2", "OK-3"), "AR") and flaky.calls == 2
         assert rows_by_source_id(pg_dsn, store_schema) == {}
         return
-    assert results == {"OK-1": "AA", "POISON-1": "AR", "OK-2": "AA", "OK-3": "AA"}
-    assert flaky.calls == 5  # held single commit, the group of three, then each of the three alone
+    # the database is up but refuses one message: it is quarantined (E113) and answered AE, so
+    # an in-order sender moves on instead of resending it for ever
+    assert results == {"OK-1": "AA", "POISON-1": "AE", "OK-2": "AA", "OK-3": "AA"}
+    assert flaky.calls == 6  # held single commit, the group of three, each of the three alone, the quarantine
     assert rows_by_source_id(pg_dsn, store_schema) == {key(c): 1 for c in ("OK-1", "OK-2", "OK-3")}
+    with psycopg.connect(pg_dsn) as conn:
+        codes = conn.execute(sql.SQL("SELECT reason_code FROM {}.quarantine").format(sql.Identifier(store_schema))).fetchall()
+    assert codes == [("E113",)]
+
+
+def test_a_message_nothing_of_which_can_be_stored_is_answered_ar(store: Store) -> None:
+    flaky = FlakyStore(store, refuse_quarantine=True)
+    with ListenerThread(flaky) as running, Peer(running.port) as peer:
+        ack = peer.send(message("POISON-2"))
+    assert (ack.code, ack.err5) == ("AR", "E112")
 
 
 def test_unreachable_database_never_gets_aa(store_schema: str) -> None:
@@ -256,3 +271,12 @@ def test_graceful_stop_finishes_the_message_in_flight(store: Store, pg_dsn: str,
     assert rows_by_source_id(pg_dsn, store_schema) == {key("FLIGHT-1"): 1}
     with pytest.raises(ConnectionRefusedError):
         socket.create_connection(("127.0.0.1", running.port), timeout=2)
+
+
+def test_a_nul_in_the_control_id_is_stored_and_answered_aa(store: Store, pg_dsn: str, store_schema: str) -> None:
+    # a NUL in MSH-10 used to fail the insert and be answered AR for ever, stalling the feed
+    with ListenerThread(store) as running, Peer(running.port) as peer:
+        first = peer.send(message("NUL\x00-1"))
+        after = peer.send(message("AFTER-1"))
+    assert (first.code, after.code) == ("AA", "AA")
+    assert rows_by_source_id(pg_dsn, store_schema) == {key("NUL\ufffd-1"): 1, key("AFTER-1"): 1}

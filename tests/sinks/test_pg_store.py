@@ -230,4 +230,19 @@ def test_nul_characters_are_stored(store: Store) -> None:
     msg = InboundMessage("hl7v2", "FAC|NUL", "a\x00b")
     assert store.stage([msg], "r").staged == 1
     [m] = store.claim(1, "t")
-    assert m.text == "a\ufffdb" and m.meta["nul_replaced"] is True
+    assert m.text == "a\ufffdb" and m.meta["nul_replaced"] == ["text"]
+
+
+def test_a_nul_in_an_identifier_never_fails_the_batch(store: Store) -> None:
+    # MSH-10, PID-3 and MSH-9 of one message carry a NUL; the batch's other messages stage too
+    poison = InboundMessage("hl7v2", "FAC|12\x0034", "text", patient_ref="MRN\x009", meta={"type": "ORU\x00R01"})
+    batch: list[InboundMessage | Quarantined] = [
+        *_msgs(2), poison, Quarantined("hl7v2", "FAC|\x00", "E021", "E021: bad", {"k\x00": "v"})]
+    counts = store.stage(batch, "r")
+    assert (counts.staged, counts.quarantined) == (3, 1)
+    staged = {m.source_id: m for m in store.claim(10, "t")}
+    m = staged["FAC|12\ufffd34"]
+    assert m.patient_ref == "MRN\ufffd9" and m.meta["type"] == "ORU\ufffdR01"
+    assert m.meta["nul_replaced"] == ["meta", "patient_ref", "source_id"]
+    # the same input staged again is the same row: the replacement is deterministic
+    assert store.stage([poison], "r2").duplicates == 1

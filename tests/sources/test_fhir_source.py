@@ -125,3 +125,12 @@ def test_iter_communications_search_params_and_paging(stub: StubServer) -> None:
 def test_redacted_copies_written_back_are_not_read_again(identifiers: Any, derived: bool) -> None:
     resource = {"resourceType": "Communication", "id": "c1", "status": "completed", "identifier": identifiers}
     assert is_derived(resource) is derived
+
+
+def test_a_text_above_the_limit_is_quarantined_at_the_source() -> None:
+    from intakeflow.results import MAX_TEXT_CHARS
+
+    resource = {"resourceType": "Communication", "id": "big-1", "status": "completed",
+                "payload": [{"contentString": "x" * (MAX_TEXT_CHARS + 1)}]}
+    out = communication_to_inbound(resource)
+    assert isinstance(out, Quarantined) and out.reason_code == "E002"

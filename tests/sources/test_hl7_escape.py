@@ -37,3 +37,11 @@ def test_delimiters_from_msh_custom_separators() -> None:
     assert (d.field, d.component, d.repetition, d.escape, d.subcomponent) == ("#", ":", "*", "!", "@")
     assert unescape("a!F!b", d) == "a#b"
     assert unescape("a\\F\\b", d) == "a\\F\\b"
+
+
+@pytest.mark.parametrize("count", ["100000000", "9" * 5000, "51"])
+def test_space_expansion_is_bounded(count: str) -> None:
+    from intakeflow.sources.hl7_escape import MAX_SPACE_LINES
+
+    out = unescape(f"a\\.sp{count}\\b")
+    assert out == "a" + "\n" * MAX_SPACE_LINES + "b"

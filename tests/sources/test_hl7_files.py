@@ -128,3 +128,11 @@ def test_archive_layout_selects_days_overlapping_interval(tmp_path: Path) -> Non
     assert ids == ["NORTHCLINIC|D1", "NORTHCLINIC|D2"]
     origins = [m.meta["origin"] for m in iter_archive(tmp_path, start, end)]
     assert origins == ["2024/03/04/a.hl7#0", "2024/03/05/b.txt#0"]
+
+
+@pytest.mark.parametrize("content", [b"", b"\r\n\n  \r"])
+def test_an_empty_file_is_a_quarantine_record(tmp_path: Path, content: bytes) -> None:
+    path = tmp_path / "empty.hl7"
+    path.write_bytes(content)
+    (item,) = read_file(path, tmp_path)
+    assert isinstance(item, Quarantined) and item.reason_code == "E026" and item.source_id == "file:empty.hl7"

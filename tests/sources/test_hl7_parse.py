@@ -159,3 +159,38 @@ def test_every_external_sample_parses_or_quarantines_with_a_code() -> None:
             assert out.reason.startswith(out.reason_code)
     assert parsed + quarantined == len(files) == 139
     assert parsed >= 50  # OBX TX/FT/ST or NTE text is common in the set
+
+
+def test_unknown_segment_names_cost_one_parse(monkeypatch: pytest.MonkeyPatch) -> None:
+    import intakeflow.sources.hl7_parse as mod
+
+    calls = []
+    real = mod.parse_message
+
+    def counting(*args: object, **kwargs: object) -> object:
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(mod, "parse_message", counting)
+    segments = [
+        "MSH|^~\\&|A|FAC|B|C|20240301120000||ORU^R01^ORU_R01|FLOOD-1|P|2.5.1",
+        "PID|1||T1^^^M^MR||Doe^Jane",
+        "OBX|1|TX|MSG^M^L||hello there||||||F",
+        *(f"Q{chr(65 + i % 26)}{chr(65 + i // 26 % 26)}|{i}" for i in range(1600)),
+        "ZXY|kept",
+    ]
+    msg = parse_hl7("\r".join(segments), "flood.hl7")
+    assert isinstance(msg, InboundMessage) and msg.text == "hello there"
+    assert len(msg.meta["unknown_segments"]) > 600 and "ZXY" not in msg.meta["unknown_segments"]  # QAK, QPD... are known
+    assert len(calls) == 1
+
+
+def test_a_text_above_the_limit_is_quarantined_at_the_source() -> None:
+    from intakeflow.results import MAX_TEXT_CHARS
+
+    raw = "\r".join([
+        "MSH|^~\\&|A|FAC|B|C|20240301120000||ORU^R01^ORU_R01|BIG-1|P|2.5.1",
+        "OBX|1|TX|MSG^M^L||" + "x" * (MAX_TEXT_CHARS + 1) + "||||||F",
+    ])
+    out = parse_hl7(raw, "big.hl7")
+    assert isinstance(out, Quarantined) and out.reason_code == "E002"
