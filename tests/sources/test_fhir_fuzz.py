@@ -50,7 +50,7 @@ def _check(items: list[Any]) -> None:
             assert lookup(item.reason_code) is not None, item.reason_code
 
 
-@settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=1500, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 @given(DOCUMENT)
 def test_any_json_document(doc: Any) -> None:
     path = FOLDER / "doc.json"
@@ -58,7 +58,7 @@ def test_any_json_document(doc: Any) -> None:
     _check(list(read_fhir_file(path, statuses=None)))
 
 
-@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=500, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(DOCUMENT | st.text(max_size=20), min_size=1, max_size=5))
 def test_any_ndjson_lines(lines: list[Any]) -> None:
     path = FOLDER / "export.ndjson"
