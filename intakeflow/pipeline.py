@@ -25,7 +25,7 @@ import numpy as np
 
 from intakeflow.anonymizers import RedactionConfig, redact
 from intakeflow.boundary import repair
-from intakeflow.decoding import cover, decode_insurance, decode_phi
+from intakeflow.decoding import cover, decode_insurance, decode_phi, name_tails
 from intakeflow.errors import E, InputError, IntakeflowError
 from intakeflow.fallback.config import FallbackConfig
 from intakeflow.insurance import normalise
@@ -182,14 +182,15 @@ class Pipeline:
             threshold = self.model.redaction_threshold
         if threshold >= 1.0:
             return phi
+        tails = name_tails(text, phi) if self.config.decoding else phi
         widened = out.phi_at(threshold)
         if model_phi_kept and widened == out.phi:
-            return phi  # nothing below the arg-max decision, and the strict spans are the model's
+            return tails  # nothing below the arg-max decision, and the strict spans are the model's
         # the model's own spans are in it too: they cover what narrower validator spans leave out
         extra = repair(text, widened)
         if self.config.decoding:
             extra = decode_phi(text, extra, self.model.common_words)
-        return cover(phi, extra)
+        return cover(tails, extra)
 
 
 def _add_free(spans: list[Span], new: list[Span]) -> list[Span]:

@@ -15,6 +15,7 @@ from intakeflow.decoding import (
     join_addresses,
     join_names,
     join_spelled,
+    name_tails,
     propagate,
     split_plan_type,
     whole_amounts,
@@ -300,3 +301,17 @@ def test_plate_keeps_its_state_code() -> None:
 )
 def test_whole_streets(text: str, piece: str, want: str) -> None:
     assert _texts(text, whole_streets(text, [_span(text, piece, "LOC")])) == [(want, "LOC")]
+
+
+@pytest.mark.parametrize(
+    ("text", "piece", "want"),
+    [
+        ("please call Ottilie Baker tomorrow", "Ottilie", "Ottilie Baker"),
+        ("Jun Long called twice", "Jun", "Jun Long"),
+        ("ask for Ottilie Thanks", "Ottilie", "Ottilie"),  # a sign-off word is no surname
+        ("ask for Ottilie at noon", "Ottilie", "Ottilie"),  # lower case: no name
+        ("Ottilie\nBaker St", "Ottilie", "Ottilie"),  # never over a line break
+    ],
+)
+def test_name_tails_for_redaction(text: str, piece: str, want: str) -> None:
+    assert _texts(text, name_tails(text, [_span(text, piece, "NAME")])) == [(want, "NAME")]
