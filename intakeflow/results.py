@@ -32,6 +32,17 @@ class InboundMessage:
 
 
 @dataclass(frozen=True)
+class Filtered:
+    """An input that is expected and carries nothing to process (an ADT message without
+    text): recorded with the rule that matched, counted, never processed nor quarantined."""
+
+    source: str
+    source_id: str
+    rule: str
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Quarantined:
     """An input that could not become an :class:`InboundMessage`; kept, never dropped."""
 
@@ -77,3 +88,8 @@ class PipelineResult:
     @property
     def ok(self) -> bool:
         return self.error_code is None
+
+
+#: what a source yields for each input: a message to process, a broken input, or an
+#: expected one without text
+SourceItem = InboundMessage | Quarantined | Filtered

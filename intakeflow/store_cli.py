@@ -34,7 +34,7 @@ from intakeflow.errors import E, IntakeflowError
 
 if TYPE_CHECKING:
     from intakeflow.pipeline import Pipeline
-    from intakeflow.results import InboundMessage, PipelineResult, Quarantined
+    from intakeflow.results import PipelineResult, Quarantined, SourceItem
     from intakeflow.sinks import Store
     from intakeflow.sinks.fhir_writeback import FhirWriter
 
@@ -137,7 +137,7 @@ def cmd_stage_hl7(args: argparse.Namespace) -> int:
     if isinstance(files, str):
         return _usage("stage hl7", files)
 
-    def read(path: Path, root: Path | None) -> Iterator[InboundMessage | Quarantined]:
+    def read(path: Path, root: Path | None) -> Iterator[SourceItem]:
         for item in read_file(path, root):
             yield _renamed(item, args.source)
 
@@ -153,7 +153,7 @@ def cmd_stage_fhir(args: argparse.Namespace) -> int:
     source = args.source or "fhir"
     filtered: Counter[str] = Counter()
 
-    def read(path: Path, root: Path | None) -> Iterator[InboundMessage | Quarantined]:
+    def read(path: Path, root: Path | None) -> Iterator[SourceItem]:
         return read_fhir_file(path, root, source=source, statuses=wanted, filtered=filtered)
 
     return _stage(args, files, read, filtered)
@@ -212,7 +212,7 @@ def cmd_status(args: argparse.Namespace) -> int:
 def _stage(
     args: argparse.Namespace,
     files: list[tuple[Path, Path | None]],
-    read: Callable[[Path, Path | None], Iterator[InboundMessage | Quarantined]],
+    read: Callable[[Path, Path | None], Iterator[SourceItem]],
     filtered: Counter[str],
 ) -> int:
     from tqdm import tqdm
@@ -226,7 +226,7 @@ def _stage(
             store = _open_store(args, version, stack, migrate=True)
             bar = stack.enter_context(tqdm(total=len(files), unit="file", file=sys.stderr, disable=args.quiet))
 
-            def items() -> Iterator[InboundMessage | Quarantined]:
+            def items() -> Iterator[SourceItem]:
                 for path, root in files:
                     yield from read(path, root)
                     bar.update(1)
@@ -235,7 +235,7 @@ def _stage(
         except Unreachable as exc:
             print(exc.line, file=sys.stderr)
             return 1
-    print(json.dumps({**counts.as_dict(), "filtered": sum(filtered.values())}))
+    print(json.dumps({**counts.as_dict(), "filtered": counts.filtered + sum(filtered.values())}))
     return 0
 
 
@@ -255,7 +255,7 @@ def _collect(paths: Iterable[str], wanted: Callable[[str], bool]) -> list[tuple[
     return out
 
 
-def _renamed(item: InboundMessage | Quarantined, source: str | None) -> InboundMessage | Quarantined:
+def _renamed(item: SourceItem, source: str | None) -> SourceItem:
     return dataclasses.replace(item, source=source) if source else item
 
 
@@ -271,7 +271,7 @@ def read_fhir_file(
     source: str = "fhir",
     statuses: frozenset[str] | None = frozenset({"completed"}),
     filtered: Counter[str] | None = None,
-) -> Iterator[InboundMessage | Quarantined]:
+) -> Iterator[SourceItem]:
     """Communications of a FHIR file: NDJSON (``.ndjson``/``.jsonl``, one resource a line,
     as a Bulk Data export writes them) or one JSON document (a Bundle, nested Bundles
     included, or a single resource); ``.gz`` is decompressed.
@@ -436,8 +436,9 @@ def store_status(store: Store) -> dict[str, Any]:
     """Messages of the store's pipeline version by status, and quarantine entries by code.
 
     ``quarantined`` counts the quarantine table (inputs rejected at the source, and messages
-    quarantined by the pipeline or write-back); ``filtered`` inputs are not stored, so it is 0
-    here (each ``stage`` run reports its own). A schema not created yet reads as empty."""
+    quarantined by the pipeline or write-back); ``filtered`` the inputs a filter rule recorded
+    (expected traffic without text, such as ADT messages). A schema not created yet reads as
+    empty."""
     from psycopg import sql
 
     by_code: dict[str, int] = {}
@@ -463,7 +464,7 @@ def store_status(store: Store) -> dict[str, Any]:
         "delivered": counts.get("delivered", 0),
         "quarantined": sum(by_code.values()),
         "failed": counts.get("failed", 0),
-        "filtered": 0,
+        "filtered": counts.get("filtered_rows", 0),
         "quarantine_by_code": by_code,
     }
 
@@ -471,7 +472,8 @@ def store_status(store: Store) -> dict[str, Any]:
 def format_status(report: dict[str, Any]) -> str:
     lines = [f"store {report['schema']}, pipeline version {report['pipeline_version']}", ""]
     lines += [f"  {key:<12} {report[key]:>8}" for key in STATUS_KEYS]
-    lines.append("  (quarantined: every quarantine entry; filtered inputs are not stored: see each stage's summary)")
+    lines.append("  (quarantined: every quarantine entry; filtered: inputs a filter rule recorded, such as ADT "
+                 "without text; FHIR resources of other types or statuses are counted by each stage run only)")
     lines += ["", "quarantine by code"]
     by_code: dict[str, int] = report["quarantine_by_code"]
     if not by_code:

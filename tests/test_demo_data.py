@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from intakeflow.results import InboundMessage, Quarantined
+from intakeflow.results import Filtered, InboundMessage, Quarantined
 from intakeflow.sources import parse_hl7
 from intakeflow.sources.fhir_source import communication_to_inbound
 from tools.demo_data import HL7_TYPES, DemoText, communication, escape_hl7, hl7_message, write_hl7_archive
@@ -24,9 +24,12 @@ def test_hl7_round_trip_through_the_parser(kind: str) -> None:
 
 
 @pytest.mark.parametrize("kind", HL7_TYPES)
-def test_hl7_without_text_is_quarantined(kind: str) -> None:
+def test_hl7_without_text_is_quarantined_or_filtered(kind: str) -> None:
     parsed = parse_hl7(hl7_message(kind, control_id="C2", when=WHEN, patient_id="42", text=None), "x#1")
-    assert isinstance(parsed, Quarantined) and parsed.reason_code == "E022"
+    if kind.startswith("ADT"):  # expected traffic without text (sources/filters.py)
+        assert isinstance(parsed, Filtered) and parsed.rule == "adt-without-text"
+    else:
+        assert isinstance(parsed, Quarantined) and parsed.reason_code == "E022"
 
 
 def test_escape_and_unknown_type() -> None:

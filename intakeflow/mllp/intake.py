@@ -27,7 +27,7 @@ import psycopg
 
 from intakeflow.errors import E
 from intakeflow.mllp.ack import AckCode, AckError
-from intakeflow.results import InboundMessage, Quarantined
+from intakeflow.results import Filtered, InboundMessage, Quarantined, SourceItem
 from intakeflow.sinks.staged import StageCounts
 from intakeflow.sources.hl7_parse import parse_hl7
 
@@ -40,7 +40,7 @@ _QUARANTINE_HL7_CODE = {"E020": "102", "E021": "100", "E022": "101", "E024": "10
 
 
 class StagingArea(Protocol):
-    def stage(self, items: Iterable[InboundMessage | Quarantined], run_id: str) -> StageCounts: ...
+    def stage(self, items: Iterable[SourceItem], run_id: str) -> StageCounts: ...
 
 
 @dataclass(frozen=True)
@@ -53,7 +53,7 @@ class Verdict:
 
 @dataclass
 class _Pending:
-    item: InboundMessage | Quarantined
+    item: SourceItem
     answer: asyncio.Future[Verdict]
 
 
@@ -147,7 +147,8 @@ class Intake:
             for p in batch:
                 _answer(p, _not_stored(type(exc).__name__))
             return
-        self.counts.update(staged=counts.staged, duplicates=counts.duplicates, quarantined=counts.quarantined)
+        self.counts.update(staged=counts.staged, duplicates=counts.duplicates, quarantined=counts.quarantined,
+                           filtered=counts.filtered)
         for p in batch:
             _answer(p, _verdict_for(p.item))
 
@@ -188,7 +189,7 @@ def die_with_parent(parent_pid: int) -> None:
     threading.Thread(target=watch, name="intakeflow-parent-watch", daemon=True).start()
 
 
-def parse_message(payload: bytes, source: str) -> InboundMessage | Quarantined:
+def parse_message(payload: bytes, source: str) -> SourceItem:
     """:func:`parse_hl7` under the listener's source name; never raises."""
     try:
         parsed = parse_hl7(payload, source)
@@ -198,8 +199,8 @@ def parse_message(payload: bytes, source: str) -> InboundMessage | Quarantined:
     return replace(parsed, source=source)
 
 
-def _verdict_for(item: InboundMessage | Quarantined) -> Verdict:
-    if isinstance(item, InboundMessage):
+def _verdict_for(item: SourceItem) -> Verdict:
+    if isinstance(item, InboundMessage | Filtered):  # a filtered ADT is accepted: AA, not AE
         return Verdict("AA")
     hl7_code = _QUARANTINE_HL7_CODE.get(item.reason_code, "207")
     return Verdict("AE", AckError(hl7_code, item.reason_code, item.reason))

@@ -32,6 +32,15 @@ SET reason_code = EXCLUDED.reason_code, reason = EXCLUDED.reason, meta = EXCLUDE
     attempts = {s}.quarantine.attempts + 1, last_seen = now()
 """
 
+UPSERT_FILTERED = """
+INSERT INTO {s}.filtered (source, source_id, rule, meta, run_id, dag_id)
+VALUES (%(source)s, %(source_id)s, %(rule)s, %(meta)s, %(run_id)s, %(dag_id)s)
+ON CONFLICT (source, source_id) DO UPDATE
+SET rule = EXCLUDED.rule, meta = EXCLUDED.meta, seen = {s}.filtered.seen + 1, last_seen = now()
+"""
+
+COUNT_FILTERED = "SELECT count(*) AS n FROM {s}.filtered"
+
 _CLAIMABLE = """
     pipeline_version = %(pv)s
     AND status IN ('received', 'failed')

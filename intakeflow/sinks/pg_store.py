@@ -23,7 +23,7 @@ from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
 from intakeflow.errors import E
-from intakeflow.results import InboundMessage, PipelineResult, Quarantined
+from intakeflow.results import Filtered, InboundMessage, PipelineResult, Quarantined, SourceItem
 from intakeflow.sinks import pg_queries as q
 from intakeflow.sinks.pg_migrate import check_schema_name, migrate
 from intakeflow.sinks.pg_reprocess import ReprocessCounts, ReprocessSelection, requeue, stage_new_version
@@ -84,7 +84,7 @@ class Store:
     # -- staging ----------------------------------------------------------------------------
 
     def stage(
-        self, items: Iterable[InboundMessage | Quarantined], run_id: str, dag_id: str | None = None
+        self, items: Iterable[SourceItem], run_id: str, dag_id: str | None = None
     ) -> StageCounts:
         """Insert new messages as ``received`` and upsert source quarantines, one
         transaction per batch. Rows already staged are counted as duplicates, untouched.
@@ -93,6 +93,7 @@ class Store:
         for batch in _batches(items, self.batch_size):
             messages = [m for m in batch if isinstance(m, InboundMessage)]
             quarantined = _dedupe_quarantine([m for m in batch if isinstance(m, Quarantined)])
+            filtered = {(m.source, m.source_id): m for m in batch if isinstance(m, Filtered)}
             with self.connect() as conn, conn.transaction():
                 if messages:
                     inserted = self._copy_messages(conn, messages, run_id, dag_id)
@@ -103,6 +104,14 @@ class Store:
                         quarantine_row(qm.source, qm.source_id, qm.reason_code, qm.reason, dict(qm.meta), RunRef(dag_id, run_id))
                         for qm in quarantined])
                     counts.quarantined += len(quarantined)
+                if filtered:
+                    run = RunRef(dag_id, run_id)
+                    with conn.cursor() as cur:
+                        cur.executemany(self._q(q.UPSERT_FILTERED), [
+                            {"source": pg_safe(f.source), "source_id": pg_safe(f.source_id), "rule": f.rule,
+                             "meta": Jsonb(pg_safe(dict(f.meta))), "run_id": run.run_id, "dag_id": run.dag_id}
+                            for f in filtered.values()])
+                    counts.filtered += len(filtered)
         return counts
 
     def _copy_messages(
@@ -320,8 +329,10 @@ class Store:
             for row in conn.execute(self._q(q.COUNT_STATUS), {"pv": self.pipeline_version}).fetchall():
                 out[row["status"]] = int(row["n"])
             qrow = conn.execute(self._q(q.COUNT_QUARANTINE)).fetchone()
+            frow = conn.execute(self._q(q.COUNT_FILTERED)).fetchone()
         out["total"] = sum(out[s] for s in STATUSES)
         out["quarantine_rows"] = int(qrow["n"]) if qrow else 0
+        out["filtered_rows"] = int(frow["n"]) if frow else 0
         return out
 
 

@@ -54,18 +54,21 @@ class RunRef:
 
 @dataclass
 class StageCounts:
-    """Outcome of :meth:`Store.stage`: new rows, rows already there, quarantined inputs."""
+    """Outcome of :meth:`Store.stage`: new rows, rows already there, quarantined inputs,
+    inputs filtered by a rule (expected traffic without text)."""
 
     staged: int = 0
     duplicates: int = 0
     quarantined: int = 0
+    filtered: int = 0
 
     @property
     def total(self) -> int:
-        return self.staged + self.duplicates + self.quarantined
+        return self.staged + self.duplicates + self.quarantined + self.filtered
 
     def as_dict(self) -> dict[str, int]:
-        return {"staged": self.staged, "duplicates": self.duplicates, "quarantined": self.quarantined}
+        return {"staged": self.staged, "duplicates": self.duplicates, "quarantined": self.quarantined,
+                "filtered": self.filtered}
 
 
 @dataclass

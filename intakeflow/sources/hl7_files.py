@@ -22,7 +22,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from intakeflow.errors import E
-from intakeflow.results import InboundMessage, Quarantined
+from intakeflow.results import Quarantined, SourceItem
 from intakeflow.sources.hl7_parse import HL7_SOURCE, parse_hl7
 
 ARCHIVE_SUFFIXES: tuple[str, ...] = (".hl7", ".txt", ".mllp")
@@ -58,7 +58,7 @@ def split_file_bytes(data: bytes) -> SplitResult:
     return _split_plain(data)
 
 
-def read_file(path: Path, root: Path | None = None) -> Iterator[InboundMessage | Quarantined]:
+def read_file(path: Path, root: Path | None = None) -> Iterator[SourceItem]:
     """Yield one result per message in ``path`` (``.gz`` is decompressed).
 
     File-level failures (unreadable, truncated gzip or MLLP frame, unterminated batch) are
@@ -97,7 +97,7 @@ def list_archive_files(root: Path, start: datetime, end: datetime) -> list[Path]
     return sorted(files)
 
 
-def iter_archive(root: Path, start: datetime, end: datetime) -> Iterator[InboundMessage | Quarantined]:
+def iter_archive(root: Path, start: datetime, end: datetime) -> Iterator[SourceItem]:
     """Every message of the archive files for ``[start, end)``, in file order."""
     for path in list_archive_files(root, start, end):
         yield from read_file(path, root)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta, timezone
 from functools import lru_cache
 from typing import Any
@@ -19,7 +20,8 @@ from hl7apy.exceptions import HL7apyException, UnsupportedVersion
 from hl7apy.parser import parse_message
 
 from intakeflow.errors import E
-from intakeflow.results import MAX_TEXT_CHARS, InboundMessage, Quarantined
+from intakeflow.results import MAX_TEXT_CHARS, Filtered, InboundMessage, Quarantined, SourceItem
+from intakeflow.sources.filters import DEFAULT_HL7_FILTERS, FilterRule, rule_for
 from intakeflow.sources.hl7_escape import Delimiters, unescape
 
 HL7_SOURCE = "hl7v2"
@@ -56,7 +58,9 @@ def normalise_segments(text: str) -> list[str]:
     return [seg for seg in text.split("\r") if seg.strip()]
 
 
-def parse_hl7(raw: bytes | str, origin: str) -> InboundMessage | Quarantined:
+def parse_hl7(
+    raw: bytes | str, origin: str, filters: Sequence[FilterRule] = DEFAULT_HL7_FILTERS
+) -> SourceItem:
     """Parse one HL7 v2 message.
 
     ``origin`` names where the message came from (archive-relative file name and message
@@ -92,6 +96,9 @@ def parse_hl7(raw: bytes | str, origin: str) -> InboundMessage | Quarantined:
     meta["text_segments"] = len(parts)
     body = "\n".join(p for p in parts if p.strip()).strip()
     if not body:
+        rule = rule_for(meta.get("message_type"), filters)
+        if rule is not None:  # expected traffic without text (an ADT): recorded, not quarantined
+            return Filtered(HL7_SOURCE, source_id, rule.name, meta)
         return Quarantined(HL7_SOURCE, source_id, "E022", E.E022_HL7_NO_TEXT.format(), meta)
     if len(body) > MAX_TEXT_CHARS:
         too_long = E.E002_TEXT_TOO_LONG.format(length=len(body), limit=MAX_TEXT_CHARS)

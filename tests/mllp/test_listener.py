@@ -280,3 +280,14 @@ def test_a_nul_in_the_control_id_is_stored_and_answered_aa(store: Store, pg_dsn:
         after = peer.send(message("AFTER-1"))
     assert (first.code, after.code) == ("AA", "AA")
     assert rows_by_source_id(pg_dsn, store_schema) == {key("NUL\ufffd-1"): 1, key("AFTER-1"): 1}
+
+
+def test_an_adt_without_text_is_filtered_and_answered_aa(store: Store, pg_dsn: str, store_schema: str) -> None:
+    adt = message("ADT-1", text=None, trigger="A08").replace("ORU^A08^ORU_R01", "ADT^A08^ADT_A01")
+    with ListenerThread(store) as running, Peer(running.port) as peer:
+        ack = peer.send(adt)
+    assert (ack.code, ack.ack_of) == ("AA", "ADT-1")
+    assert rows_by_source_id(pg_dsn, store_schema) == {}  # nothing to process
+    with psycopg.connect(pg_dsn) as conn:
+        rows = conn.execute(sql.SQL("SELECT source_id, rule FROM {}.filtered").format(sql.Identifier(store_schema))).fetchall()
+    assert rows == [(key("ADT-1"), "adt-without-text")]

@@ -70,9 +70,9 @@ def test_schema_name_is_checked(pg_dsn: str, bad: str) -> None:
 def test_stage_twice_does_not_duplicate(store: Store) -> None:
     quarantined = [Quarantined("hl7v2", "file:x.hl7", "E024", "E024: HL7 v2 input is truncated (t)")]
     first = store.stage([*_msgs(7), *quarantined], run_id="r1")
-    assert first.as_dict() == {"staged": 7, "duplicates": 0, "quarantined": 1}
+    assert first.as_dict() == {"staged": 7, "duplicates": 0, "quarantined": 1, "filtered": 0}
     second = store.stage([*_msgs(7), *quarantined], run_id="r2")
-    assert second.as_dict() == {"staged": 0, "duplicates": 7, "quarantined": 1}
+    assert second.as_dict() == {"staged": 0, "duplicates": 7, "quarantined": 1, "filtered": 0}
     assert _rows(store, "messages") == 7
     assert _rows(store, "quarantine") == 1
     assert store.counts()["received"] == 7
@@ -246,3 +246,14 @@ def test_a_nul_in_an_identifier_never_fails_the_batch(store: Store) -> None:
     assert m.meta["nul_replaced"] == ["meta", "patient_ref", "source_id"]
     # the same input staged again is the same row: the replacement is deterministic
     assert store.stage([poison], "r2").duplicates == 1
+
+
+def test_filtered_inputs_are_recorded_once_and_counted(store: Store) -> None:
+    from intakeflow.results import Filtered
+
+    adt = Filtered("hl7v2", "FAC|ADT-1", "adt-without-text", {"message_type": "ADT^A08"})
+    counts = store.stage([*_msgs(1), adt], "r")
+    assert (counts.staged, counts.filtered) == (1, 1)
+    assert store.stage([adt], "r2").filtered == 1  # a re-read day or a resend: the same row
+    assert _rows(store, "filtered") == 1 and store.counts()["filtered_rows"] == 1
+    assert store.counts()["received"] == 1  # never claimed for processing

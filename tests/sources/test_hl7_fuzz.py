@@ -1,6 +1,6 @@
 """HL7 v2 input mutated every way a sender or a disk can (bit flips, truncation, delimiter
-and escape abuse, encodings, segment floods) ends staged or quarantined with a catalogue
-code, never in an uncaught exception, and in bounded time. Seeds: the public HL7 v2
+and escape abuse, encodings, segment floods) ends staged, filtered or quarantined with a
+catalogue code, never in an uncaught exception, and in bounded time. Seeds: the public HL7 v2
 samples beside the project when present (``../shared/external/hl7v2``, test input only),
 else this suite's synthetic messages; hypothesis draws the mutations."""
 
@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from intakeflow.errors import lookup
-from intakeflow.results import InboundMessage, Quarantined
+from intakeflow.results import Filtered, InboundMessage, Quarantined
 from intakeflow.sources.hl7_files import read_file
 
 EXTERNAL = Path(__file__).resolve().parents[3] / "shared" / "external" / "hl7v2"
@@ -64,8 +64,10 @@ def test_every_mutant_is_staged_or_quarantined(raw: bytes) -> None:
     TIMES.append((time.perf_counter() - started) / max(1, len(items)))
     assert items, "a file always leaves a record"
     for item in items:
-        assert isinstance(item, InboundMessage | Quarantined)
-        if isinstance(item, Quarantined):
+        assert isinstance(item, InboundMessage | Quarantined | Filtered)
+        if isinstance(item, Filtered):
+            assert item.rule
+        elif isinstance(item, Quarantined):
             assert lookup(item.reason_code) is not None, item.reason_code
 
 

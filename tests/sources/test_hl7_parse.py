@@ -7,7 +7,7 @@ import pytest
 from hl7_samples import NTE, OBX_NM, PID, message, message_without_text
 
 from intakeflow.errors import E
-from intakeflow.results import InboundMessage, Quarantined
+from intakeflow.results import Filtered, InboundMessage, Quarantined
 from intakeflow.sources.hl7_files import read_file
 from intakeflow.sources.hl7_parse import HL7_SOURCE, parse_hl7, parse_hl7_datetime
 
@@ -144,7 +144,7 @@ def _external_files() -> list[Path]:
 @pytest.mark.skipif(not _external_files(), reason="external HL7 samples not present")
 def test_every_external_sample_parses_or_quarantines_with_a_code() -> None:
     files = _external_files()
-    parsed = quarantined = 0
+    parsed = quarantined = filtered = 0
     for path in files:
         results = list(read_file(path))
         assert len(results) == 1, path.name  # one MSH per sample file
@@ -153,11 +153,15 @@ def test_every_external_sample_parses_or_quarantines_with_a_code() -> None:
             parsed += 1
             assert out.text.strip()
             assert "|" in out.source_id
+        elif isinstance(out, Filtered):  # an ADT, SIU, ACK or MFN without text
+            filtered += 1
+            assert out.rule.endswith("-without-text") and out.meta["message_type"].split("^")[0] in {"ADT", "SIU", "ACK", "MFN"}
         else:
             quarantined += 1
             assert out.reason_code in CODES
             assert out.reason.startswith(out.reason_code)
-    assert parsed + quarantined == len(files) == 139
+    assert parsed + quarantined + filtered == len(files) == 139
+    assert filtered >= 20  # the samples hold many ADT messages, which carry no text
     assert parsed >= 50  # OBX TX/FT/ST or NTE text is common in the set
 
 
@@ -194,3 +198,25 @@ def test_a_text_above_the_limit_is_quarantined_at_the_source() -> None:
     ])
     out = parse_hl7(raw, "big.hl7")
     assert isinstance(out, Quarantined) and out.reason_code == "E002"
+
+
+
+@pytest.mark.parametrize(
+    ("msh9", "text", "kind"),
+    [
+        ("ADT^A08^ADT_A01", None, "filtered"),  # expected traffic without text
+        ("SIU^S12^SIU_S12", None, "filtered"),
+        ("ORU^R01^ORU_R01", None, "quarantined"),  # a result without text is broken
+        ("ADT^A08^ADT_A01", "please update my address", "message"),  # text is never filtered
+    ],
+)
+def test_filters_take_expected_traffic_without_text(msh9: str, text: str | None, kind: str) -> None:
+    segments = [f"MSH|^~\\&|A|FAC|B|C|20240301120000||{msh9}|F-1|P|2.5.1", "PID|1||T1^^^M^MR||Doe^Jane"]
+    if text:
+        segments.append(f"NTE|1||{text}")
+    out = parse_hl7("\r".join(segments), "f.hl7")
+    got = {InboundMessage: "message", Quarantined: "quarantined", Filtered: "filtered"}[type(out)]
+    assert got == kind
+    if isinstance(out, Filtered):
+        assert out.rule == f"{msh9[:3].lower()}-without-text" and out.source_id == "FAC|F-1"
+    assert isinstance(parse_hl7("\r".join(segments), "f.hl7", filters=()), InboundMessage | Quarantined)

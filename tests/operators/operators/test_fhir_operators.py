@@ -40,10 +40,10 @@ def test_stage_process_and_write_back(
     stage = StageFhirCommunicationsOperator(
         task_id="s", fhir_conn_id=fhir_conn_id, model_path=fake_model, **store_args
     )
-    assert stage.execute(ctx) == {"staged": 3, "duplicates": 0, "quarantined": 1}
-    assert stage.execute(ctx) == {"staged": 0, "duplicates": 3, "quarantined": 1}
+    assert stage.execute(ctx) == {"staged": 3, "duplicates": 0, "quarantined": 1, "filtered": 0}
+    assert stage.execute(ctx) == {"staged": 0, "duplicates": 3, "quarantined": 1, "filtered": 0}
     earlier = make_context(start - timedelta(hours=2), start - timedelta(hours=1))
-    assert stage.execute(earlier) == {"staged": 0, "duplicates": 0, "quarantined": 0}
+    assert stage.execute(earlier) == {"staged": 0, "duplicates": 0, "quarantined": 0, "filtered": 0}
 
     process = _Process(task_id="p", sources=["fhir"], **store_args)
     process.pipeline = fake_pipeline

@@ -56,7 +56,7 @@ def test_list_shards_reads_only_the_interval(archive: Path, make_context: Any) -
     assert empty == []
 
 
-def test_stage_is_idempotent_and_quarantines(
+def test_stage_is_idempotent_and_filters_adt_without_text(
     archive: Path, make_context: Any, pg_conn_id: str, store_schema: str, fake_model: str
 ) -> None:
     from intakeflow.operators.operators.store import MigrateStoreOperator
@@ -68,10 +68,10 @@ def test_stage_is_idempotent_and_quarantines(
         postgres_conn_id=pg_conn_id, store_schema=store_schema, model_path=fake_model,
     )
     first = op.execute(make_context())
-    # day one holds messages 0-2 and 6-8; message 7 has no text -> quarantined at the source
-    assert first == {"files": 3, "staged": 5, "duplicates": 0, "quarantined": 1}
+    # day one holds messages 0-2 and 6-8; message 7, an ADT^A08, has no text -> filtered at the source
+    assert first == {"files": 3, "staged": 5, "duplicates": 0, "quarantined": 0, "filtered": 1}
     again = op.execute(make_context(run_id="retry"))
-    assert again == {"files": 3, "staged": 0, "duplicates": 5, "quarantined": 1}
+    assert again == {"files": 3, "staged": 0, "duplicates": 5, "quarantined": 0, "filtered": 1}
 
 
 def test_stage_refuses_paths_outside_the_root(archive: Path, make_context: Any, pg_conn_id: str, fake_model: str) -> None:
