@@ -306,6 +306,7 @@ def summarise(
     ``status`` is :func:`intakeflow.store_cli.store_status` of the demo's store."""
     staged: Counter[str] = Counter()
     at_source: Counter[str] = Counter()
+    filtered: Counter[str] = Counter()
     intents: Counter[str] = Counter()
     queues: Counter[str] = Counter()
     phi: Counter[str] = Counter()
@@ -316,6 +317,7 @@ def summarise(
         stage = r.stats.get("stage", {})
         staged[source] += int(stage.get("staged", 0))
         at_source[source] += int(stage.get("quarantined", 0))
+        filtered[source] += int(stage.get("filtered", 0))
         process = r.stats.get("process", {})
         intents.update(process.get("intents", {}))
         queues.update(process.get("queues", {}))
@@ -325,9 +327,10 @@ def summarise(
 
     lines = ["", "== intakeflow demo summary ".ljust(TABLE_WIDTH - 1, "=")]
     sources = [("HL7 v2 archive", "hl7", archive.messages), ("FHIR Communications", "fhir", fhir_posted)]
-    table = [f"{'':<20}{'in':>8}{'staged':>9}{'quarantined':>13}"]
-    table += [f"{name:<20}{n:>8,}{staged[key]:>9,}{at_source[key]:>13,}" for name, key, n in sources]
-    table.append(f"{'all':<20}{archive.messages + fhir_posted:>8,}{sum(staged.values()):>9,}{sum(at_source.values()):>13,}")
+    table = [f"{'':<20}{'in':>8}{'staged':>9}{'quarantined':>13}{'filtered':>10}"]
+    table += [f"{name:<20}{n:>8,}{staged[key]:>9,}{at_source[key]:>13,}{filtered[key]:>10,}" for name, key, n in sources]
+    table.append(f"{'all':<20}{archive.messages + fhir_posted:>8,}{sum(staged.values()):>9,}{sum(at_source.values()):>13,}"
+                 f"{sum(filtered.values()):>10,}")
     lines += _rows("messages in", table)
     lines += _rows("  HL7 v2 by type", _cells(archive.by_type, sort=True))
     by_status = (f"{key} {int(status.get(key, 0)):,}" for key in ("staged", "processed", "delivered", "failed"))

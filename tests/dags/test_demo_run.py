@@ -82,7 +82,7 @@ def test_summary_table_shows_counts_titles_and_runs() -> None:
     row = next(line for line in lines if line.startswith("quarantined by code"))
     assert "E022" in row and title_of("E022") in row
     assert any(line.startswith("PHI spans") and "10 in 3 types" in line for line in lines)
-    assert re.search(r"HL7 v2 archive\s+5\s+4\s+1$", text, re.M)  # in, staged, quarantined at the source
+    assert re.search(r"HL7 v2 archive\s+5\s+4\s+1\s+0$", text, re.M)  # in, staged, quarantined, filtered at the source
     assert "billing 4" in text and "delivered 3" in text
     assert re.search(r"fhir_communication_intake\s+2024-05-02 11:00\s+failed", text)
     assert "process:failed" in text and "(task logs: logs/airflow.log)" in text
