@@ -462,21 +462,11 @@ def decode_insurance(text: str, spans: list[Span], common_words: frozenset[str])
     return non_overlapping(propagate(text, spans, frozenset({"CARRIER"})))
 
 
-_NAME_TAIL = re.compile(r"[ ]([A-Z][a-z][\w'\u2019-]*)(?![\w'\u2019-])")
-
-
 def name_tails(text: str, spans: list[Span]) -> list[Span]:
     """For the redacted text only: a NAME runs on over the capitalised word right after it
     even when that word is also a common word ("Ottilie Baker", "Jun Long"), which
-    :func:`continue_names` leaves to the model; redaction leans to recall."""
-    out = []
-    for i, sp in enumerate(spans):
-        if sp.label in NAME_TYPES and (m := _NAME_TAIL.match(text, sp.end)) is not None:
-            nxt = spans[i + 1].start if i + 1 < len(spans) else len(text)
-            if m.end() <= nxt and m.group(1) not in _NOT_NAME:
-                sp = _with(sp, end=m.end())
-        out.append(sp)
-    return out
+    :func:`continue_names` otherwise leaves to the model; redaction leans to recall."""
+    return continue_names(text, spans, frozenset())
 
 
 def cover(strict: list[Span], extra: list[Span]) -> list[Span]:

@@ -98,7 +98,8 @@ class CueAnchoredRecognizer(Recognizer):
 
     def analyze(self, text: str) -> list[Detection]:
         # the built-in phrases share one scan of the message; a deployment's own set scans alone
-        hits = find_cues(text) if self.context == self.CONTEXT else find_phrases(text, self.context, self.CUE_LABEL)
+        # (an identity test: this runs for every message, and only an override replaces the tuple)
+        hits = find_cues(text) if self.context is self.CONTEXT else find_phrases(text, self.context, self.CUE_LABEL)
         out: list[Detection] = []
         for k, hit in enumerate(hits):
             if self.CUE_LABEL not in hit.labels or hit.labels & self.DEFER_TO:

@@ -183,9 +183,7 @@ def _check_with_hl7apy(segments: list[str], meta: dict[str, Any]) -> str | None:
     dropped: list[str] = []
     # names the declared version does not define go in one pass (Z-segments stay: hl7apy
     # accepts them); one re-parse per unknown name made 1,600 of them cost seconds
-    sep = segments[0][3] if len(segments[0]) > 3 else "|"
-    fields = segments[0].split(sep)
-    known = _known_segments(fields[11].split("^")[0] if len(fields) > 11 else "") or _known_segments(_FALLBACK_VERSION)
+    known = _known_segments(meta.get("version") or "") or _known_segments(_FALLBACK_VERSION)
     if known:
         unknown = {s[:3] for s in kept[1:] if s[:3] not in known and not s.startswith("Z")}
         if unknown:
