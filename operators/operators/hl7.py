@@ -10,7 +10,7 @@ from typing import Any
 from airflow.sdk import BaseOperator, Context
 
 from intakeflow.errors import E, IntakeflowError
-from intakeflow.operators.operators._common import interval, open_store, pipeline_version
+from intakeflow.operators.operators._common import interval, open_store, pipeline_version, store_outage_coded
 from intakeflow.operators.operators._metrics import publish, with_default_outlets
 from intakeflow.sources import list_archive_files, read_file
 
@@ -121,6 +121,7 @@ class StageHl7ArchiveOperator(BaseOperator):
         self.store_schema = store_schema
         self.model_path = model_path
 
+    @store_outage_coded
     def execute(self, context: Context) -> dict[str, int]:
         root = Path(self.archive_root)
         paths = [resolve_inside(root, f) for f in self.files]
