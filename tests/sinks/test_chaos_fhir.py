@@ -189,5 +189,5 @@ def test_writeback_storm_loses_and_duplicates_nothing(sekmet: str, store: Store)
     with psycopg.connect(store.dsn) as conn:
         rows = conn.execute(sql.SQL("SELECT status, count(*) FROM {}.fhir_writes GROUP BY 1").format(
             sql.Identifier(store.schema))).fetchall()
-    statuses = dict(rows)
+    statuses: dict[str, int] = {str(k): int(n) for k, n in rows}
     assert "failed" not in statuses and sum(statuses.values()) >= 4 * COUNT, statuses
