@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -213,3 +214,46 @@ def test_fhir_server_lost_during_write_back(tmp_path: Path, pg_dsn: str, store_s
     assert (rc, counts) == (1, {"processed": 4, "quarantined": 0, "failed": 0, "delivered": 0})
     assert err.strip().splitlines() == ["E034: FHIR server unreachable for POST Bundle after 4 attempts (ConnectError)"]
     assert _run(capsys, "status", *store, "--json")[1]["processed"] == 4  # still pending write-back
+
+
+def test_bad_inputs_end_in_records_and_never_stop_the_batch(tmp_path: Path, pg_dsn: str, store_schema: str,
+                                                            capsys: pytest.CaptureFixture[str]) -> None:
+    """Issue 11's cases through the CLI, between good messages: every input ends staged,
+    filtered or quarantined with a code, the good ones are processed, nothing raises."""
+    store = ["--dsn", pg_dsn, "--schema", store_schema]
+    hl7 = tmp_path / "hl7"
+    hl7.mkdir()
+    adt = "MSH|^~\\&|ADT|NORTHCLINIC|INTAKE|NORTHCLINIC|20240305143000||ADT^A08|A1|P|2.5.1\rPID|1||MR-1\r"
+    (hl7 / "01-good.hl7").write_text(_hl7("G1", TEXTS[0]))
+    (hl7 / "02-nul-control-id.hl7").write_text(_hl7("N\x001", TEXTS[1]))  # A: NUL in MSH-10
+    (hl7 / "03-nul-pid.hl7").write_text(_hl7("N2", TEXTS[2]).replace("MR-000123", "MR-0\x0000123"))  # A: in PID-3
+    (hl7 / "04-escape-bomb.hl7").write_text(_hl7("S1", "line one\\.sp99999999\\line two"))  # B
+    (hl7 / "05-unknown-segments.hl7").write_text(_hl7("U1", TEXTS[3]) + "\r".join(
+        f"Z{chr(65 + i % 26)}{i % 10}|{i}" for i in range(1_600)) + "\r")  # D
+    (hl7 / "06-empty.hl7").write_bytes(b"")  # minor: an empty file leaves a record
+    (hl7 / "07-adt-no-text.hl7").write_text(adt)  # expected traffic without text: filtered
+    (hl7 / "08-good.hl7").write_text(_hl7("G2", TEXTS[4]))
+    started = time.monotonic()
+    rc, counts, _ = _run(capsys, "stage", "hl7", str(hl7), *store, "--quiet")
+    # the NUL ones are stored with the NUL replaced, the escape bomb capped, the flood in linear time
+    assert (rc, counts) == (0, {"staged": 6, "duplicates": 0, "quarantined": 1, "filtered": 1})
+    assert time.monotonic() - started < 30
+    fhir = tmp_path / "fhir"
+    fhir.mkdir()
+    shapes = [{"resourceType": "Bundle", "entry": "not a list"}, {"resourceType": "Bundle", "entry": {"resource": 1}},
+              {"resourceType": "Bundle", "link": ["x"], "entry": [1, "two", {"resource": "three"}]}]
+    for i, shape in enumerate(shapes):
+        (fhir / f"shape-{i}.json").write_text(json.dumps(shape))  # C: odd Bundle shapes
+    (fhir / "deep.json").write_text("[" * 100_000 + "]" * 100_000)  # C: nesting past any recursion limit
+    (fhir / "huge.json").write_text(json.dumps(_comm("h1", "x" * 5_000_000)))  # minor: size limit at the source
+    (fhir / "good.json").write_text(json.dumps(_comm("f1", TEXTS[5])))
+    rc, counts, _ = _run(capsys, "stage", "fhir", str(fhir), *store, "--quiet")
+    assert (rc, counts) == (0, {"staged": 1, "duplicates": 0, "quarantined": 7, "filtered": 0})
+    rc, counts, _ = _run(capsys, "process", *store)
+    assert (rc, counts) == (0, {"processed": 7, "quarantined": 0, "failed": 0, "delivered": 0})
+    rc, report, _ = _run(capsys, "status", *store, "--json")
+    assert rc == 0
+    assert {k: report[k] for k in ("staged", "processed", "quarantined", "filtered", "failed")} == {
+        "staged": 0, "processed": 7, "quarantined": 8, "filtered": 1, "failed": 0}
+    # E031 the Bundle shapes and the nesting, E002 the over-long text, E026 the empty file
+    assert report["quarantine_by_code"] == {"E002": 1, "E026": 1, "E031": 6}
