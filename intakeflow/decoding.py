@@ -42,7 +42,7 @@ from intakeflow.merge import non_overlapping
 from intakeflow.recognizers.cue_anchor import FILLER
 from intakeflow.recognizers.cue_index import find_cues
 from intakeflow.spans import Span
-from intakeflow.spec import COUNTRIES, US_STATE_CODES, US_STATES
+from intakeflow.spec import COUNTRIES, INSURANCE_PHI_TYPE, US_STATE_CODES, US_STATES
 
 AMOUNT_TYPES = frozenset({"COPAY", "DEDUCTIBLE", "BILLED_AMOUNT"})
 #: labels whose spans are words of running text (identifier types are grown by boundary repair)
@@ -541,6 +541,24 @@ def decode_insurance(text: str, spans: list[Span], common_words: frozenset[str])
     spans = trim_carriers(text, split_plan_type(text, spans), common_words)
     # only the carrier is "every mention"; a subscriber is a subscriber where named as one
     return non_overlapping(propagate(text, spans, frozenset({"CARRIER"})))
+
+
+def pair_with_phi(ins: list[Span], phi: list[Span]) -> list[Span]:
+    """An insurance identifier is PHI too, over the same characters (spec §3: a member ID is
+    HEALTH_PLAN and MEMBER_ID): an insurance span lying inside a longer PHI span of its paired
+    type takes that span's edges ("771 302 445" of "771 302 445 X", "Lionel" of "Lionel
+    Baptiste-Ward"). The PHI answer, decoded over whole names and spelled values, has the
+    better edges; two pieces of one value become one span."""
+    out = []
+    for sp in ins:
+        paired = INSURANCE_PHI_TYPE.get(sp.label)
+        if paired is not None:
+            for p in phi:
+                if p.label == paired and p.start <= sp.start and sp.end <= p.end:
+                    sp = _with(sp, start=p.start, end=p.end)
+                    break
+        out.append(sp)
+    return non_overlapping(out)
 
 
 def name_tails(text: str, spans: list[Span]) -> list[Span]:

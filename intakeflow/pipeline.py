@@ -25,7 +25,7 @@ import numpy as np
 
 from intakeflow.anonymizers import RedactionConfig, redact
 from intakeflow.boundary import repair
-from intakeflow.decoding import cover, decode_insurance, decode_phi, name_tails
+from intakeflow.decoding import cover, decode_insurance, decode_phi, name_tails, pair_with_phi
 from intakeflow.errors import E, InputError, IntakeflowError
 from intakeflow.fallback.config import FallbackConfig
 from intakeflow.insurance import normalise
@@ -150,6 +150,7 @@ class Pipeline:
         if self.config.decoding:
             words = self.model.common_words
             phi, ins = decode_phi(text, phi, words), decode_insurance(text, ins, words)
+            ins = pair_with_phi(ins, phi)
         res.timings_ms["validate"] = (time.perf_counter() - t) * 1000
         if self.fallback is not None:
             t = time.perf_counter()

@@ -18,6 +18,7 @@ from intakeflow.decoding import (
     join_plates,
     join_spelled,
     name_tails,
+    pair_with_phi,
     place_names,
     propagate,
     split_plan_type,
@@ -374,3 +375,23 @@ def test_place_names(text: str, piece: str, want: list[tuple[str, str]]) -> None
 def test_drop_fragments(text: str, piece: str, label: str, kept: bool) -> None:
     sp = _span(text, piece, label)
     assert drop_fragments(text, [sp]) == ([sp] if kept else [])
+
+
+@pytest.mark.parametrize(
+    ("text", "ins", "phi", "want"),
+    [
+        ("its 771 302 445 X, u had", [("771 302 445", "MEMBER_ID")], [("771 302 445 X", "HEALTH_PLAN")],
+         [("771 302 445 X", "MEMBER_ID")]),
+        ("His name is Lionel Baptiste-Ward, and", [("Lionel", "SUBSCRIBER_NAME")], [("Lionel Baptiste-Ward", "NAME")],
+         [("Lionel Baptiste-Ward", "SUBSCRIBER_NAME")]),
+        # two pieces of one value are one span
+        ("card number is SHP 0071 4420 9.", [("SHP", "MEMBER_ID"), ("0071", "MEMBER_ID")],
+         [("SHP 0071 4420 9", "HEALTH_PLAN")], [("SHP 0071 4420 9", "MEMBER_ID")]),
+        # another PHI type is no pair; a field without a PHI type keeps its edges
+        ("ID W123 for Ann Lee", [("W123", "MEMBER_ID")], [("W123 for", "ACCOUNT")], [("W123", "MEMBER_ID")]),
+        ("copay $35.00 today", [("$35", "COPAY")], [("$35.00", "ACCOUNT")], [("$35", "COPAY")]),
+    ],
+)
+def test_pair_with_phi(text: str, ins: list[tuple[str, str]], phi: list[tuple[str, str]], want: list[tuple[str, str]]) -> None:
+    got = pair_with_phi([_span(text, v, lab) for v, lab in ins], [_span(text, v, lab) for v, lab in phi])
+    assert _texts(text, got) == want
