@@ -497,10 +497,19 @@ def drop_fragments(text: str, spans: list[Span]) -> list[Span]:
     return out
 
 
+_SPOKEN_NUMBER = re.compile(rf"\b(?:{_NUMBER_WORDS})\b", re.IGNORECASE)
+
+
 def join_plates(text: str, spans: list[Span]) -> list[Span]:
-    """A plate written with a space ("8HTR 442") and tagged as two VEHICLE pieces is one plate."""
+    """A plate written with a space ("8HTR 442") and tagged as two VEHICLE pieces is one plate;
+    a VEHICLE span with no digit, no spoken number and not in capitals is a car's make or model
+    ("the maroon Buick", "Kia Soul"), which identifies no vehicle (spec §2: plates and VINs)."""
     out: list[Span] = []
     for sp in _sorted(spans):
+        if sp.label == "VEHICLE":
+            value = text[sp.start : sp.end]
+            if not value.isupper() and not any(c.isdigit() for c in value) and not _SPOKEN_NUMBER.search(value):
+                continue
         prev = out[-1] if out else None
         if (
             prev is not None

@@ -302,6 +302,10 @@ def test_plate_state_code_stays_outside() -> None:
         ("plates 8HTR442, 7TK441", ["8HTR442", "7TK441"], [("8HTR442", "VEHICLE"), ("7TK441", "VEHICLE")]),
         # a word is no plate piece
         ("the Plate 8HTR442", ["8HTR442"], [("8HTR442", "VEHICLE")]),
+        # a make or model is no vehicle identifier; a spoken or all-capitals plate is
+        ("the maroon Buick, plate RBS 4410", ["Buick", "RBS", "4410"], [("RBS 4410", "VEHICLE")]),
+        ("plate is seven K L M", ["seven K L M"], [("seven K L M", "VEHICLE")]),
+        ("vanity plate GRANDMA ok", ["GRANDMA"], [("GRANDMA", "VEHICLE")]),
     ],
 )
 def test_join_plates(text: str, pieces: list[str], want: list[tuple[str, str]]) -> None:
