@@ -31,7 +31,7 @@ lint: setup
 	$(VENV)/bin/ruff check .
 
 typecheck: setup
-	$(VENV)/bin/mypy intakeflow tools tests
+	$(VENV)/bin/mypy intakeflow models dags tools tests
 
 unit: setup setup-browser
 	$(VENV)/bin/pytest

@@ -1,7 +1,8 @@
 """intakeflow: route, redact and extract inbound patient messages.
 
-The Airflow-free core lives in this package (parsing, pipeline, sinks); the Airflow
-provider lives in ``intakeflow.operators`` and ``intakeflow.plugins``.
+The Airflow-free core lives in this package (parsing, pipeline, model runtime, sinks); the
+Airflow provider (hooks, operators, sensors, triggers, the plugin) lives in
+``intakeflow.provider`` and is the only part that imports Airflow.
 """
 
 __version__ = "0.1.0"

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from tqdm import tqdm
 
 from intakeflow.errors import E, IntakeflowError
-from intakeflow.models.runtime import DEFAULT_ARTIFACT
+from intakeflow.model.runtime import DEFAULT_ARTIFACT
 
 if TYPE_CHECKING:
     from intakeflow.pipeline import Pipeline
@@ -161,28 +161,35 @@ def cmd_eval_pii(args: argparse.Namespace) -> int:
     return 0
 
 
-def checkout_tools() -> bool:
-    """Make the developer tools of a source checkout (``tools/`` beside the package, outside
-    the wheel) importable; False where there are none (an installed wheel)."""
+def checkout_tools(folder: str = "tools") -> bool:
+    """Make a package of a source checkout that stays outside the wheel importable: the
+    developer tools (``tools/``) or the generator and training code (``models/``), both beside
+    the ``intakeflow`` package. False where there is none (an installed wheel)."""
     root = Path(__file__).resolve().parents[1]
-    if not (root / "tools" / "__init__.py").is_file():
+    if not (root / folder / "__init__.py").is_file():
         return False
     if str(root) not in sys.path:
         sys.path.insert(0, str(root))
     return True
 
 
+def not_in_wheel(name: str) -> int:
+    print(IntakeflowError(E.E052_NOT_IN_WHEEL, name=name), file=sys.stderr)
+    return 1
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
     if not checkout_tools():
-        print(IntakeflowError(E.E052_NOT_IN_WHEEL, name="intakeflow bench"), file=sys.stderr)
-        return 1
+        return not_in_wheel("intakeflow bench")
     from tools.bench import run_bench
 
     return run_bench(args)
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
-    from intakeflow.models.generator import write_jsonl
+    if not checkout_tools("models"):
+        return not_in_wheel("intakeflow generate")
+    from models.generator import write_jsonl
 
     n = write_jsonl(Path(args.output), args.n, seed=args.seed, progress=not args.quiet)
     print(f"wrote {n} messages to {args.output}", file=sys.stderr)
@@ -190,14 +197,18 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from intakeflow.models.train import train
+    if not checkout_tools("models"):
+        return not_in_wheel("intakeflow train")
+    from models.train import train
 
     train(args)
     return 0
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from intakeflow.models.export import export
+    if not checkout_tools("models"):
+        return not_in_wheel("intakeflow export")
+    from models.export import export
 
     print(export(Path(args.checkpoint), Path(args.out), quantize=not args.no_quantize))
     return 0
@@ -268,10 +279,11 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--quiet", action="store_true")
     sp.set_defaults(func=cmd_generate)
 
-    from intakeflow.models.train_args import add_train_args
-
     sp = sub.add_parser("train", help="fine-tune the multi-task model (GPU; --tiny runs on CPU)")
-    add_train_args(sp)
+    if checkout_tools("models"):  # training code: models/ of a source checkout, not in the wheel
+        from models.train_args import add_train_args
+
+        add_train_args(sp)
     sp.set_defaults(func=cmd_train)
 
     sp = sub.add_parser("export", help="checkpoint -> int8 ONNX artifact folder")

@@ -203,7 +203,7 @@ class E(StrEnum):
         "E052: {name} runs from a source checkout; the installed package does not include it",
         "Developer tool not installed",
         "Run it from a clone of the intakeflow repository after `make setup`: the benchmarks, the demo and the "
-        "dev stack live in its tools/ folder, outside the runtime wheel.",
+        "dev stack live in its tools/ folder, the generator, training and export in models/, outside the runtime wheel.",
     )
     E060_GENERATOR_INVALID = (
         "E060: generator produced record {rid} with {count} span-rule violations",

@@ -30,7 +30,7 @@ from intakeflow.errors import E, InputError, IntakeflowError
 from intakeflow.fallback.config import FallbackConfig
 from intakeflow.insurance import normalise
 from intakeflow.merge import merge
-from intakeflow.models.runtime import DEFAULT_ARTIFACT, ModelOutput, OnnxModel
+from intakeflow.model.runtime import DEFAULT_ARTIFACT, ModelOutput, OnnxModel
 from intakeflow.recognizers import run_recognizers
 from intakeflow.recognizers.site_formats import SiteFormats
 from intakeflow.results import MAX_TEXT_CHARS, PipelineInput, PipelineResult

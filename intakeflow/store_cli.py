@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     from intakeflow.sinks import Store
     from intakeflow.sinks.fhir_writeback import FhirWriter
 
-#: the schema the example DAGs default to (``dags/_defaults.py`` DEFAULT_SCHEMA; that module imports Airflow)
+#: the schema the example DAGs default to (``intakeflow/provider/dag_defaults.py`` DEFAULT_SCHEMA; that module imports Airflow)
 DEFAULT_SCHEMA = "intakeflow"
 DSN_ENV = "INTAKEFLOW_POSTGRES_DSN"
 #: bearer token for ``--write-back`` (optional)
@@ -383,7 +383,7 @@ def _resources(doc: Any, where: str) -> Iterator[tuple[str, Any]]:
 
 
 def _build_pipeline(model: str | None) -> Pipeline:
-    from intakeflow.models.runtime import DEFAULT_ARTIFACT
+    from intakeflow.model.runtime import DEFAULT_ARTIFACT
     from intakeflow.pipeline import Pipeline, PipelineConfig
     from intakeflow.recognizers.site_formats import load_site_formats
 
@@ -495,7 +495,7 @@ def _catalogue_name(code: str) -> str:
 
 
 def _version(model: str | None) -> str:
-    from intakeflow.models.runtime import DEFAULT_ARTIFACT, artifact_version
+    from intakeflow.model.runtime import DEFAULT_ARTIFACT, artifact_version
 
     return artifact_version(model or DEFAULT_ARTIFACT)
 

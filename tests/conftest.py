@@ -57,7 +57,7 @@ class FakePipeline:
 @pytest.fixture
 def fake_pipeline(monkeypatch: pytest.MonkeyPatch) -> FakePipeline:
     """Also what ProcessMessagesOperator builds, so DAG runs use it without a real model."""
-    from intakeflow.operators.operators.process import ProcessMessagesOperator
+    from intakeflow.provider.operators.process import ProcessMessagesOperator
 
     pipeline = FakePipeline()
     monkeypatch.setattr(ProcessMessagesOperator, "build_pipeline", lambda self: pipeline)

@@ -46,9 +46,21 @@ def test_eval_scores_predictions_file(tmp_path: Path, capsys: pytest.CaptureFixt
 def test_bench_outside_a_checkout_is_a_coded_error(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     from intakeflow import cli
 
-    monkeypatch.setattr(cli, "checkout_tools", lambda: False)
+    monkeypatch.setattr(cli, "checkout_tools", lambda folder="tools": False)
     assert cli.main(["bench", "--no-presidio"]) == 1
     assert capsys.readouterr().err.startswith("E052:")
+
+
+@pytest.mark.parametrize("command", [["generate", "-o", "x.jsonl"], ["train"], ["export", "ckpt", "--out", "x"]])
+def test_training_outside_a_checkout_is_a_coded_error(
+    command: list[str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The generator, training and export live in models/ of a checkout, not in the wheel."""
+    from intakeflow import cli
+
+    monkeypatch.setattr(cli, "checkout_tools", lambda folder="tools": False)
+    assert cli.main(command) == 1
+    assert capsys.readouterr().err.startswith(f"E052: intakeflow {command[0]} ")
 
 
 def test_checkout_tools_finds_the_tools_folder() -> None:
@@ -58,3 +70,7 @@ def test_checkout_tools_finds_the_tools_folder() -> None:
     import tools.bench
 
     assert callable(tools.bench.run_bench)
+    assert cli.checkout_tools("models")
+    import models.train
+
+    assert callable(models.train.train)

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from intakeflow.models.runtime import ModelOutput
+from intakeflow.model.runtime import ModelOutput
 from intakeflow.pipeline import Pipeline, PipelineConfig
 from intakeflow.results import PipelineInput
 

@@ -34,13 +34,44 @@ def test_wheel_holds_the_runtime(wheel: zipfile.ZipFile) -> None:
     for needed in (
         "intakeflow/pipeline.py",
         "intakeflow/cli.py",
-        "intakeflow/models/runtime.py",
-        "intakeflow/models/artifacts/intakeflow-minilm/model.onnx",
-        "intakeflow/operators/provider_info.py",
-        "intakeflow/plugins/plugin.py",
+        "intakeflow/model/runtime.py",
+        "intakeflow/model/artifacts/intakeflow-minilm/model.onnx",
+        "intakeflow/model/artifacts/intakeflow-minilm/tokenizer.json",
+        "intakeflow/provider/get_provider_info.py",
+        "intakeflow/provider/plugin.py",
         "intakeflow/sinks/migrations/0001_init.sql",
     ):
         assert needed in names, needed
+
+
+def test_wheel_holds_every_module_of_the_package(wheel: zipfile.ZipFile) -> None:
+    """What mypy, ruff and the tests see under intakeflow/ is what gets installed, file for file."""
+    tracked = subprocess.run(["git", "ls-files", "intakeflow"], cwd=ROOT, check=True, capture_output=True, text=True)
+    modules = {n for n in tracked.stdout.splitlines() if n.endswith(".py")}
+    assert modules and modules <= set(wheel.namelist())
+
+
+def test_wheel_entry_points_name_modules_in_it(wheel: zipfile.ZipFile) -> None:
+    """The provider, plugin and console-script entry points resolve to modules the wheel holds."""
+    (ep_file,) = [n for n in wheel.namelist() if n.endswith(".dist-info/entry_points.txt")]
+    targets = [line.split("=", 1)[1].strip() for line in wheel.read(ep_file).decode().splitlines() if "=" in line]
+    assert len(targets) >= 3
+    names = set(wheel.namelist())
+    for target in targets:
+        module = target.split(":", 1)[0]
+        assert module.replace(".", "/") + ".py" in names, target
+
+
+def test_wheel_holds_no_training_code_and_no_link(wheel: zipfile.ZipFile) -> None:
+    """Training, export, the generator and the writer corpus stay in models/ of the checkout;
+    the repository tracks no symbolic link (what once put them in the package)."""
+    names = wheel.namelist()
+    assert not [n for n in names if n.endswith(".py") and not n.startswith(("intakeflow/", "intakeflow-"))]
+    training = ("train", "train_args", "dataset", "network", "export", "base_encoder", "generator", "corpus")
+    assert not [n for n in names if set(Path(n).parts) & set(training) or Path(n).stem in training]
+    assert not [n for n in names if "/lowo/" in n]
+    staged = subprocess.run(["git", "ls-files", "-s"], cwd=ROOT, check=True, capture_output=True, text=True)
+    assert [line for line in staged.stdout.splitlines() if line.startswith("120000")] == []
 
 
 def test_wheel_holds_no_developer_tool(wheel: zipfile.ZipFile) -> None:

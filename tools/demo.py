@@ -529,7 +529,7 @@ def run_demo(
             for end, conf in windows:
                 reports.append(run_dag(bag.dags[dag_id], end, conf, schema, store))
                 bar.update()
-    from intakeflow.operators.operators._common import pipeline_version
+    from intakeflow.provider.operators._common import pipeline_version
     from intakeflow.store_cli import store_status
 
     status = store_status(Store(dsn, schema=schema, pipeline_version=pipeline_version(model_path)))

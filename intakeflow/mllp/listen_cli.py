@@ -90,6 +90,6 @@ def _check(args: argparse.Namespace) -> str | None:
 
 
 def _model_version(model: str | None) -> str:
-    from intakeflow.models.runtime import DEFAULT_ARTIFACT, artifact_version
+    from intakeflow.model.runtime import DEFAULT_ARTIFACT, artifact_version
 
     return artifact_version(model or DEFAULT_ARTIFACT)

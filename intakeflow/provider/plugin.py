@@ -1,0 +1,84 @@
+"""The intakeflow Airflow plugin, registered through the ``airflow.plugins`` entry point.
+
+It adds the monitoring page (``intakeflow.monitoring``) to the API server under
+``/intakeflow/``, with two UI entries: "intakeflow" in the Browse menu (the dashboard) and
+an "intakeflow" tab on every DAG run (that run's counts and quarantine list). Every route
+requires an Airflow login and read access to DAG runs (of the DAG in ``dag_id`` when one
+is given): a logged-out browser gets 401. Operators, hooks and triggers reach Airflow
+through the provider entry point instead.
+
+Settings, in ``airflow.cfg`` or as ``AIRFLOW__INTAKEFLOW__*`` variables:
+``[intakeflow] monitor_postgres_conn_id`` (default ``intakeflow_postgres``) and
+``monitor_schemas`` (comma-separated store schemas; the first is the default).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+from airflow.sdk.plugins_manager import AirflowPlugin
+
+URL_PREFIX = "/intakeflow"
+#: the defaults of the provider's ``[intakeflow]`` config section (intakeflow/provider/get_provider_info.py)
+DEFAULT_CONN_ID = "intakeflow_postgres"
+DEFAULT_SCHEMAS = "intakeflow"
+
+
+def monitor_settings() -> tuple[str, list[str]]:
+    from airflow.configuration import conf
+
+    conn_id = conf.get("intakeflow", "monitor_postgres_conn_id", fallback=DEFAULT_CONN_ID)
+    raw = conf.get("intakeflow", "monitor_schemas", fallback=DEFAULT_SCHEMAS)
+    schemas = [s.strip() for s in raw.split(",") if s.strip()]
+    return conn_id, schemas or [DEFAULT_SCHEMAS]
+
+
+def store_dsn(conn_id: str) -> str:
+    """The store's DSN from an Airflow connection, looked up with the API server's own
+    secrets backends (environment, metadata database, configured backends)."""
+    from airflow.models.connection import Connection
+
+    from intakeflow.provider.hooks.store import dsn_from_connection
+
+    return dsn_from_connection(Connection.get_connection_from_secrets(conn_id))
+
+
+@lru_cache(maxsize=1)
+def monitoring_app() -> Any:
+    # imported here: workers and the scheduler load plugins too, and need none of this
+    from airflow.api_fastapi.auth.managers.models.resource_details import DagAccessEntity
+    from airflow.api_fastapi.core_api.security import requires_access_dag
+
+    from intakeflow.monitoring.app import create_app
+
+    conn_id, schemas = monitor_settings()
+    return create_app(lambda: store_dsn(conn_id), schemas,
+                      dependencies=[requires_access_dag("GET", DagAccessEntity.RUN)])
+
+
+class _MonitoringApps:
+    """``fastapi_apps`` built on first read, so that only the API server builds the app."""
+
+    def __get__(self, obj: object, owner: type | None = None) -> list[dict[str, Any]]:
+        return [{"app": monitoring_app(), "url_prefix": URL_PREFIX, "name": "intakeflow monitoring"}]
+
+
+class IntakeflowPlugin(AirflowPlugin):
+    name = "intakeflow"
+    fastapi_apps = _MonitoringApps()
+    external_views = [  # noqa: RUF012 (Airflow declares it a plain list attribute)
+        {
+            "name": "intakeflow",
+            "href": f"{URL_PREFIX}/",
+            "url_route": "intakeflow",
+            "destination": "nav",
+            "category": "browse",
+        },
+        {
+            "name": "intakeflow",
+            "href": f"{URL_PREFIX}/run?dag_id={{DAG_ID}}&run_id={{RUN_ID}}",
+            "url_route": "intakeflow-run",
+            "destination": "dag_run",
+        },
+    ]
