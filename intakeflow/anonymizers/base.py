@@ -3,12 +3,23 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar, Protocol
 
 from intakeflow.errors import RedactionError as RedactionError  # defined in the catalogue; re-exported
 
-if TYPE_CHECKING:
-    from intakeflow.anonymizers.config import RedactionConfig
+
+class OperatorSettings(Protocol):
+    """What operators read of the redaction settings (:class:`~intakeflow.anonymizers.config.RedactionConfig`,
+    which imports the operators to validate itself: operators depend on this contract, not on it)."""
+
+    date_shift_days: int
+    mask_char: str
+    hash_chars: int
+    hash_scoped: bool
+
+    def require_secret(self) -> bytes: ...
+
+    def require_key(self) -> bytes: ...
 
 
 @dataclass(frozen=True)
@@ -24,7 +35,7 @@ class SpanContext:
     end: int
     label: str
     scope: str
-    config: RedactionConfig
+    config: OperatorSettings
 
     @property
     def value(self) -> str:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from intakeflow.anonymizers.base import RedactionError
-from intakeflow.errors import E
+from intakeflow.anonymizers.encrypt import AES_KEY_SIZES
+from intakeflow.anonymizers.registry import OPERATORS
+from intakeflow.errors import E, RedactionError
 from intakeflow.spec import INSURANCE_TYPES, PHI_TYPES
 
 #: A shorter secret would make keyed outputs guessable by brute force over the secret.
 MIN_SECRET_BYTES = 16
-AES_KEY_SIZES = (16, 24, 32)
 KNOWN_LABELS = frozenset(PHI_TYPES) | frozenset(INSURANCE_TYPES)
 
 
@@ -43,8 +43,6 @@ class RedactionConfig:
 
     def validate(self) -> None:
         """Raise :class:`RedactionError` on any setting the operators cannot work with."""
-        from intakeflow.anonymizers.registry import OPERATORS
-
         for label in self.operators:
             if label not in KNOWN_LABELS:
                 raise RedactionError(E.E050_CONFIG, why="operators has a key that is not a spec label")

@@ -13,10 +13,11 @@ import os
 import re
 
 from intakeflow.anonymizers.base import Operator, RedactionError, SpanContext
-from intakeflow.anonymizers.config import AES_KEY_SIZES
 from intakeflow.errors import E
 
 _NONCE_BYTES = 12
+#: AES-128/192/256 key lengths in bytes (``RedactionConfig.encryption_key`` is checked against them)
+AES_KEY_SIZES = (16, 24, 32)
 TOKEN = re.compile(r"\[ENC:([A-Z][A-Z0-9_]*):([A-Za-z0-9_-]+)\]")
 
 

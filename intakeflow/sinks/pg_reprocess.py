@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import psycopg
 from psycopg import sql
@@ -30,8 +30,7 @@ from psycopg import sql
 from intakeflow.errors import E, IntakeflowError
 from intakeflow.sinks import pg_reprocess_queries as rq
 
-if TYPE_CHECKING:
-    from intakeflow.sinks.pg_store import Store
+Conn = psycopg.Connection[dict[str, Any]]
 
 #: period name -> column: when the source received the message, or when it was staged
 PERIOD_FIELDS: dict[str, str] = {"received": "received_at", "staged": "created_at"}
@@ -103,45 +102,48 @@ class ReprocessCounts:
         return {**flat, "not_requeueable": dict(self.not_requeueable), "source_quarantine": dict(self.source_quarantine)}
 
 
-def requeue(store: Store, selection: ReprocessSelection) -> ReprocessCounts:
-    """Reset the selected failed / quarantined messages to ``received`` (one transaction).
-    Failed rows a running task holds (claimed within the lease) are left to it: ``in_flight``."""
+def check_request(selection: ReprocessSelection, new_version: str | None) -> None:
+    """Raise E093 on a selection (or a new version) that cannot be run, before any query."""
     selection.check()
+    if new_version is not None and (not new_version or new_version == selection.pipeline_version):
+        raise IntakeflowError(E.E093_REPROCESS_SELECTION, why="the new version must differ from the version copied")
+
+
+def requeue(conn: Conn, schema: str, selection: ReprocessSelection, *, lease_s: float) -> ReprocessCounts:
+    """Reset the selected failed / quarantined messages of ``schema`` to ``received``, in the
+    caller's transaction (``Store.reprocess`` opens it; ``check_request`` went first). Failed
+    rows a running task holds (claimed within the lease) are left to it: ``in_flight``."""
     counts = ReprocessCounts()
-    params = {**selection.params(), "lease": store.claim_lease_s}
-    with store.connect() as conn, conn.transaction():
-        _count_selection(conn, store, selection, params, counts)
-        rows = conn.execute(_q(store, rq.REQUEUE_CANDIDATES, selection), params).fetchall()
-        counts.not_eligible = counts.selected - len(rows)
-        counts.in_flight = sum(1 for r in rows if r["busy"])
-        counts.add(E.E090_REPROCESS_NO_TEXT, sum(1 for r in rows if not r["has_text"] and not r["busy"]))
-        ids = [int(r["id"]) for r in rows if r["has_text"] and not r["busy"]]
-        if ids:
-            counts.requeued = conn.execute(_q(store, rq.REQUEUE, selection), {"ids": ids}).rowcount
-            conn.execute(_q(store, rq.DELETE_MESSAGE_QUARANTINE, selection), {"keys": [str(i) for i in ids]})
+    params = {**selection.params(), "lease": lease_s}
+    _count_selection(conn, schema, selection, params, counts)
+    rows = conn.execute(_q(schema, rq.REQUEUE_CANDIDATES, selection), params).fetchall()
+    counts.not_eligible = counts.selected - len(rows)
+    counts.in_flight = sum(1 for r in rows if r["busy"])
+    counts.add(E.E090_REPROCESS_NO_TEXT, sum(1 for r in rows if not r["has_text"] and not r["busy"]))
+    ids = [int(r["id"]) for r in rows if r["has_text"] and not r["busy"]]
+    if ids:
+        counts.requeued = conn.execute(_q(schema, rq.REQUEUE, selection), {"ids": ids}).rowcount
+        conn.execute(_q(schema, rq.DELETE_MESSAGE_QUARANTINE, selection), {"keys": [str(i) for i in ids]})
     return counts
 
 
-def stage_new_version(store: Store, selection: ReprocessSelection, new_version: str) -> ReprocessCounts:
+def stage_new_version(conn: Conn, schema: str, selection: ReprocessSelection, new_version: str) -> ReprocessCounts:
     """Stage copies of the selected messages of other versions under ``new_version``
-    (status ``received``, same source key, new row id). Keys the new version already has
-    count as ``already_staged``; rows without their text count under E090."""
-    selection.check()
-    if not new_version or new_version == selection.pipeline_version:
-        raise IntakeflowError(E.E093_REPROCESS_SELECTION, why="the new version must differ from the version copied")
+    (status ``received``, same source key, new row id), in the caller's transaction. Keys
+    the new version already has count as ``already_staged``; rows without their text count
+    under E090."""
     counts = ReprocessCounts()
     params = {**selection.params(exclude=new_version), "new": new_version}
-    with store.connect() as conn, conn.transaction():
-        _count_selection(conn, store, selection, params, counts)
-        rows = conn.execute(_q(store, rq.COPY_CANDIDATES, selection), params).fetchall()
-        counts.not_eligible = counts.selected - len(rows)
-        counts.already_staged = sum(1 for r in rows if r["present"])
-        counts.add(E.E090_REPROCESS_NO_TEXT, sum(1 for r in rows if not r["present"] and not r["has_text"]))
-        ids = [int(r["id"]) for r in rows if r["has_text"] and not r["present"]]
-        if ids:
-            counts.staged = conn.execute(_q(store, rq.COPY_TO_VERSION, selection), {"ids": ids, "new": new_version}).rowcount
-            # a copy staged meanwhile by a concurrent run conflicts and is not inserted
-            counts.already_staged += len(ids) - counts.staged
+    _count_selection(conn, schema, selection, params, counts)
+    rows = conn.execute(_q(schema, rq.COPY_CANDIDATES, selection), params).fetchall()
+    counts.not_eligible = counts.selected - len(rows)
+    counts.already_staged = sum(1 for r in rows if r["present"])
+    counts.add(E.E090_REPROCESS_NO_TEXT, sum(1 for r in rows if not r["present"] and not r["has_text"]))
+    ids = [int(r["id"]) for r in rows if r["has_text"] and not r["present"]]
+    if ids:
+        counts.staged = conn.execute(_q(schema, rq.COPY_TO_VERSION, selection), {"ids": ids, "new": new_version}).rowcount
+        # a copy staged meanwhile by a concurrent run conflicts and is not inserted
+        counts.already_staged += len(ids) - counts.staged
     return counts
 
 
@@ -149,23 +151,22 @@ def stage_new_version(store: Store, selection: ReprocessSelection, new_version: 
 
 
 def _count_selection(
-    conn: psycopg.Connection[dict[str, Any]], store: Store, selection: ReprocessSelection,
-    params: dict[str, Any], counts: ReprocessCounts,
+    conn: Conn, schema: str, selection: ReprocessSelection, params: dict[str, Any], counts: ReprocessCounts,
 ) -> None:
-    row = conn.execute(_q(store, rq.COUNT_SELECTED, selection), params).fetchone()
+    row = conn.execute(_q(schema, rq.COUNT_SELECTED, selection), params).fetchone()
     counts.selected = int(row["n"]) if row else 0
     if selection.ids:
-        found = conn.execute(_q(store, rq.COUNT_IDS, selection), params).fetchone()
+        found = conn.execute(_q(schema, rq.COUNT_IDS, selection), params).fetchone()
         counts.add(E.E092_REPROCESS_UNKNOWN_ID, len(set(selection.ids)) - (int(found["n"]) if found else 0))
         return  # source quarantines have no message id to select them by
-    for r in conn.execute(_q(store, rq.SOURCE_QUARANTINE, selection), params).fetchall():
+    for r in conn.execute(_q(schema, rq.SOURCE_QUARANTINE, selection), params).fetchall():
         counts.source_quarantine[str(r["reason_code"])] = int(r["n"])
     counts.add(E.E091_REPROCESS_SOURCE_QUARANTINE, sum(counts.source_quarantine.values()))
 
 
-def _q(store: Store, template: str, selection: ReprocessSelection) -> sql.Composed:
+def _q(schema: str, template: str, selection: ReprocessSelection) -> sql.Composed:
     column = PERIOD_FIELDS[selection.period_field]
-    return sql.SQL(template).format(s=sql.Identifier(store.schema), field=sql.Identifier(column))
+    return sql.SQL(template).format(s=sql.Identifier(schema), field=sql.Identifier(column))
 
 
 def _utc(value: datetime) -> datetime:

@@ -26,7 +26,7 @@ from intakeflow.errors import E
 from intakeflow.results import Filtered, InboundMessage, PipelineResult, Quarantined, SourceItem
 from intakeflow.sinks import pg_queries as q
 from intakeflow.sinks.pg_migrate import check_schema_name, migrate
-from intakeflow.sinks.pg_reprocess import ReprocessCounts, ReprocessSelection, requeue, stage_new_version
+from intakeflow.sinks.pg_reprocess import ReprocessCounts, ReprocessSelection, check_request, requeue, stage_new_version
 from intakeflow.sinks.staged import (
     QUARANTINE_CODES,
     FhirWriteRecord,
@@ -302,9 +302,11 @@ class Store:
         """Re-run failed or quarantined messages (same rows, same ids) or, with
         ``new_version``, stage copies of the selected messages under that version beside
         the old results. Needs the raw text (``store_raw``); see ``pg_reprocess``."""
-        if new_version is None:
-            return requeue(self, selection)
-        return stage_new_version(self, selection, new_version)
+        check_request(selection, new_version)
+        with self.connect() as conn, conn.transaction():
+            if new_version is None:
+                return requeue(conn, self.schema, selection, lease_s=self.claim_lease_s)
+            return stage_new_version(conn, self.schema, selection, new_version)
 
     # -- reporting --------------------------------------------------------------------------
 
