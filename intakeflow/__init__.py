@@ -1,6 +1,6 @@
 """intakeflow: route, redact and extract inbound patient messages.
 
-The Airflow-free core lives in this package (parsing, pipeline, model runtime, sinks); the
+The Airflow-free core lives in this package (sources, store, pipeline, write-back, CLI); the
 Airflow provider (hooks, operators, sensors, triggers, the plugin) lives in
 ``intakeflow.provider`` and is the only part that imports Airflow.
 """

@@ -359,19 +359,19 @@ class SinkError(IntakeflowError):
 
 
 class RoutingError(IntakeflowError):
-    """Routing or calibration got unusable input (codes only, never text). Re-exported by ``intakeflow.routing``."""
+    """Routing or calibration got unusable input (codes only, never text). Re-exported by ``intakeflow.pipeline.routing``."""
 
 
 class FallbackError(IntakeflowError):
     """The fallback is misconfigured (raised at construction, never per message).
-    Re-exported by ``intakeflow.fallback.config`` and ``intakeflow.fallback``."""
+    Re-exported by ``intakeflow.pipeline.fallback.config`` and ``intakeflow.pipeline.fallback``."""
 
 
 class RedactionError(IntakeflowError):
     """Redaction could not run (bad spans, missing secret or key, undecryptable token).
-    Re-exported by ``intakeflow.anonymizers.base`` and ``intakeflow.anonymizers``."""
+    Re-exported by ``intakeflow.pipeline.anonymizers.base`` and ``intakeflow.pipeline.anonymizers``."""
 
 
 class SiteFormatError(IntakeflowError):
     """A site-format file that cannot be used (codes and field names only). Re-exported by
-    ``intakeflow.recognizers.site_formats``."""
+    ``intakeflow.pipeline.recognizers.site_formats``."""

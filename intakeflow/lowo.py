@@ -26,7 +26,7 @@ import numpy as np
 
 from intakeflow.evaluation import Report, score
 from intakeflow.jsonl import read_gold
-from intakeflow.routing import RoutingConfig, calibrate, fit_temperature, route
+from intakeflow.pipeline.routing import RoutingConfig, calibrate, fit_temperature, route
 from intakeflow.spec import INTENTS
 
 #: redaction thresholds tried on every fold (1.0 = strict spans only)

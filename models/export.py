@@ -83,8 +83,8 @@ def export(ckpt: Path, out: Path, quantize: bool = True, encoder: Path | None = 
 
 def parity(ckpt: Path, artifact: Path, texts: list[str]) -> dict[str, float]:
     """Largest absolute logit difference between torch and ONNX on the given texts."""
-    from intakeflow.model.encoding import encode, load_tokenizer, pack, windows
-    from intakeflow.model.runtime import OnnxModel
+    from intakeflow.pipeline.model.encoding import encode, load_tokenizer, pack, windows
+    from intakeflow.pipeline.model.runtime import OnnxModel
 
     model, meta = load_checkpoint(ckpt)
     onnx_model = OnnxModel(artifact)

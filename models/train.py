@@ -20,8 +20,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from intakeflow.model.encoding import N_SHAPES, load_tokenizer
-from intakeflow.routing import fit_temperature
+from intakeflow.pipeline.model.encoding import N_SHAPES, load_tokenizer
+from intakeflow.pipeline.routing import fit_temperature
 from intakeflow.spec import INSURANCE_BIO, INTENTS, PHI_BIO
 from models.base_encoder import base_encoder_dir
 from models.dataset import IGNORE, Window, build_windows, collate

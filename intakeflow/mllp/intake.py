@@ -28,8 +28,8 @@ import psycopg
 from intakeflow.errors import E
 from intakeflow.mllp.ack import AckCode, AckError
 from intakeflow.results import Filtered, InboundMessage, Quarantined, SourceItem
-from intakeflow.sinks.staged import StageCounts
 from intakeflow.sources.hl7_parse import parse_hl7
+from intakeflow.store.staged import StageCounts
 
 log = logging.getLogger("intakeflow.mllp")
 

@@ -158,9 +158,9 @@ def test_pip_install_problems_accepts_known_extras() -> None:
 
 def test_the_artifact_is_package_data() -> None:
     """The wheel carries the model: every file of a model folder under models/artifacts/
-    (mapped to ``intakeflow.model.artifacts`` by setup.py) matches a package-data pattern,
+    (mapped to ``intakeflow.pipeline.model.artifacts`` by setup.py) matches a package-data pattern,
     and nothing else there does (evaluation outputs such as lowo/ stay in the repository)."""
-    patterns = PYPROJECT["tool"]["setuptools"]["package-data"]["intakeflow.model.artifacts"]
+    patterns = PYPROJECT["tool"]["setuptools"]["package-data"]["intakeflow.pipeline.model.artifacts"]
     folder = ROOT / "models" / "artifacts"
     files = [p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()]
     model_dirs = {p.parent.relative_to(folder).as_posix() for p in folder.rglob("model.onnx")}
@@ -178,9 +178,9 @@ def test_the_wheel_stage_copies_what_setup_maps(steps: list[tuple[str, str]]) ->
 
 
 def test_build_time_checks_name_real_modules(steps: list[tuple[str, str]]) -> None:
-    from intakeflow.model.runtime import DEFAULT_ARTIFACT
+    from intakeflow.pipeline.model.runtime import DEFAULT_ARTIFACT
 
     checks = " ".join(a for op, a in steps if op == "RUN" and "DEFAULT_ARTIFACT" in a)
-    assert "intakeflow.model.runtime import DEFAULT_ARTIFACT" in checks
+    assert "intakeflow.pipeline.model.runtime import DEFAULT_ARTIFACT" in checks
     assert (DEFAULT_ARTIFACT / "model.onnx").is_file()
     assert "intakeflow.provider.get_provider_info" in checks

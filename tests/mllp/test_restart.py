@@ -8,7 +8,7 @@ import time
 
 from mllp_peer import FACILITY, ListenerThread, Peer, message, rows_by_source_id, wait_for
 
-from intakeflow.sinks import Store
+from intakeflow.store import Store
 
 
 class ResendingSender(threading.Thread):

@@ -10,7 +10,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from intakeflow.model.runtime import OnnxModel  # noqa: E402
+from intakeflow.pipeline.model.runtime import OnnxModel  # noqa: E402
 from intakeflow.spec import INTENTS  # noqa: E402
 from models.export import export, parity  # noqa: E402
 from models.generator import write_jsonl  # noqa: E402

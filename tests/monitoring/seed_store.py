@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from intakeflow.results import InboundMessage, PipelineResult, Quarantined
-from intakeflow.sinks.pg_store import Store
-from intakeflow.sinks.staged import RunRef, StagedMessage
 from intakeflow.spans import Span
+from intakeflow.store.pg_store import Store
+from intakeflow.store.staged import RunRef, StagedMessage
 
 DAG_A, RUN_A = "hl7_archive_intake", "scheduled__2024-03-01T00:00:00+00:00"
 DAG_B, RUN_B = "fhir_communication_intake", "scheduled__2024-03-01T00:00:00+00:00"  # same run id, other DAG

@@ -14,7 +14,7 @@ from intakeflow.provider.hooks._extras import extra_float
 if TYPE_CHECKING:
     from airflow.sdk import Connection
 
-    from intakeflow.fallback import FallbackConfig
+    from intakeflow.pipeline.fallback import FallbackConfig
 
 DEFAULT_TIMEOUT_S = 60.0
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from intakeflow.errors import E, IntakeflowError
 from intakeflow.provider.hooks.store import StoreHook
-from intakeflow.sinks import Store
+from intakeflow.store import Store
 
 #: for store calls that touch no message rows (schema migration, run statistics)
 ANY_VERSION = "any"
@@ -16,7 +16,7 @@ ANY_VERSION = "any"
 
 def pipeline_version(model_path: str | Path | None = None) -> str:
     """The version the pipeline will report, read without loading the model."""
-    from intakeflow.model.runtime import DEFAULT_ARTIFACT, artifact_version  # onnxruntime: only when run
+    from intakeflow.pipeline.model.runtime import DEFAULT_ARTIFACT, artifact_version  # onnxruntime: only when run
 
     return artifact_version(model_path if model_path is not None else DEFAULT_ARTIFACT)
 

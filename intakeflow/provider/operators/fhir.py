@@ -12,8 +12,8 @@ from airflow.sdk import BaseOperator, Context
 from intakeflow.provider.hooks.fhir import FhirHook
 from intakeflow.provider.operators._common import interval, open_store, pipeline_version
 from intakeflow.provider.operators._metrics import publish, with_default_outlets
-from intakeflow.sinks.fhir_writeback import FhirWriter, deliver_pending
 from intakeflow.sources import iter_communications
+from intakeflow.writeback.writer import FhirWriter, deliver_pending
 
 
 class StageFhirCommunicationsOperator(BaseOperator):

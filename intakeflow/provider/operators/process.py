@@ -7,10 +7,10 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseOperator, Context
 
-from intakeflow.processing import PipelineLike, process_pending
 from intakeflow.provider.operators._common import claim_token, open_store
 from intakeflow.provider.operators._metrics import publish, with_default_outlets
-from intakeflow.sinks.staged import RunRef
+from intakeflow.store.processing import PipelineLike, process_pending
+from intakeflow.store.staged import RunRef
 
 if TYPE_CHECKING:
     from intakeflow.pipeline import PipelineConfig
@@ -91,7 +91,7 @@ class ProcessMessagesOperator(BaseOperator):
         config = PipelineConfig()
         if self.model_path:
             config.model_path = type(config.model_path)(self.model_path)
-        from intakeflow.recognizers.site_formats import load_site_formats
+        from intakeflow.pipeline.recognizers.site_formats import load_site_formats
 
         config.site_formats = load_site_formats(self.site_formats)
         if self.anthropic_conn_id:
@@ -102,8 +102,8 @@ class ProcessMessagesOperator(BaseOperator):
 
     def build_pipeline(self) -> PipelineLike:
         # imported here: DAG parsing must not load onnxruntime and the model code
-        from intakeflow.model.runtime import shared_model
         from intakeflow.pipeline import Pipeline
+        from intakeflow.pipeline.model.runtime import shared_model
 
         config = self.pipeline_config()
         # the model is loaded once per worker process; the pipeline (fallback budget) per task

@@ -83,7 +83,7 @@ def test_test_connection_failures(
 
 
 def test_fallback_config_is_switched_on_with_the_connection(monkeypatch: pytest.MonkeyPatch) -> None:
-    from intakeflow.fallback import FallbackConfig
+    from intakeflow.pipeline.fallback import FallbackConfig
 
     base = FallbackConfig(max_calls=7)
     assert base.enabled is False

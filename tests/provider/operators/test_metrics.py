@@ -25,7 +25,7 @@ from intakeflow.provider.operators.hl7 import StageHl7ArchiveOperator
 from intakeflow.provider.operators.process import ProcessMessagesOperator
 from intakeflow.provider.operators.store import MigrateStoreOperator
 from intakeflow.results import InboundMessage
-from intakeflow.sinks import Store
+from intakeflow.store import Store
 from tools.demo_data import DemoText, write_hl7_archive
 
 SECRET = "Zebediah Quillfeather"  # a made-up name that must never reach a metric or an extra

@@ -4,11 +4,11 @@ from typing import Any
 
 import pytest
 
-from intakeflow.processing import PipelineLike, RunTally
 from intakeflow.provider.operators.process import ProcessMessagesOperator
 from intakeflow.results import InboundMessage, PipelineResult
-from intakeflow.sinks import Store
 from intakeflow.spans import Span
+from intakeflow.store import Store
+from intakeflow.store.processing import PipelineLike, RunTally
 
 
 def test_tally_counts_labels_and_errors() -> None:
@@ -74,7 +74,7 @@ def test_process_respects_sources_and_max_batches(
 def test_store_raw_decides_whether_quarantined_text_can_be_reprocessed(
     store_raw: bool, pg_dsn: str, pg_conn_id: str, store_schema: str, fake_pipeline: Any, make_context: Any
 ) -> None:
-    from intakeflow.sinks import ReprocessSelection
+    from intakeflow.store import ReprocessSelection
 
     store = _stage(pg_dsn, store_schema, fake_pipeline.version, ["FAIL-ME please", "a bill"])
     op = _Op(task_id="p", postgres_conn_id=pg_conn_id, store_schema=store_schema, batch_size=5, store_raw=store_raw)

@@ -12,7 +12,7 @@ from intakeflow.errors import IntakeflowError
 from intakeflow.provider.operators.process import PipelineLike, ProcessMessagesOperator
 from intakeflow.provider.operators.reprocess import ReprocessMessagesOperator, parse_ids
 from intakeflow.results import InboundMessage, PipelineInput, PipelineResult
-from intakeflow.sinks import Store
+from intakeflow.store import Store
 
 TEXTS = ["my bill, chart 1234567", "FAIL-ME now", "book tuesday", "FAIL-ME again"]
 

@@ -5,7 +5,7 @@ from typing import Any
 from airflow.sdk import DAG
 
 from intakeflow.provider.operators.store import MigrateStoreOperator, RecordRunOperator, merge_counts
-from intakeflow.sinks import Store
+from intakeflow.store import Store
 
 
 def test_merge_counts_sums_flat_and_nested_and_skips_none() -> None:
