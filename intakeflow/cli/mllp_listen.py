@@ -34,6 +34,8 @@ def add_mllp_listen_parser(sub: argparse._SubParsersAction[argparse.ArgumentPars
     sp.add_argument("--idle-timeout", type=float, default=300.0, help="seconds before an idle connection is closed")
     sp.add_argument("--grace", type=float, default=30.0, help="seconds in-flight messages get at shutdown")
     sp.add_argument("--parse-workers", type=int, default=2, help="processes parsing HL7 (0: a thread of the listener)")
+    sp.add_argument("--filters", default=None, metavar="FILE",
+                    help="JSON filter rules for messages without text (default: $INTAKEFLOW_FILTERS, else built-in)")
     sp.add_argument("--log-level", default="INFO")
     sp.set_defaults(func=cmd_mllp_listen)
 
@@ -42,6 +44,7 @@ def cmd_mllp_listen(args: argparse.Namespace) -> int:
     from intakeflow.errors import IntakeflowError
     from intakeflow.mllp.intake import Intake
     from intakeflow.mllp.server import ListenerConfig, MllpServer, tls_context
+    from intakeflow.sources.filters import load_filters
     from intakeflow.store import Store
 
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -54,12 +57,13 @@ def cmd_mllp_listen(args: argparse.Namespace) -> int:
         store = Store(args.dsn, args.schema, version)
         store.migrate()
         ssl_ctx = tls_context(args.tls_cert, args.tls_key) if args.tls_cert else None
+        filters = load_filters(args.filters)
     except (IntakeflowError, OSError) as exc:
         print(f"mllp-listen: {exc}", file=sys.stderr)
         return 2
     started = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     intake = Intake(store, source=args.source, run_id=f"mllp-listen:{args.port}:{started}",
-                    parse_workers=args.parse_workers)
+                    parse_workers=args.parse_workers, filters=filters)
     config = ListenerConfig(host=args.host, port=args.port, max_bytes=args.max_bytes,
                             idle_timeout=args.idle_timeout or None, grace=args.grace, ssl=ssl_ctx)
     asyncio.run(_serve(MllpServer(intake, config), version))

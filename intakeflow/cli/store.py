@@ -101,6 +101,8 @@ def add_store_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
     sp.add_argument("paths", nargs="+", metavar="PATH")
     _store_args(sp)
     sp.add_argument("--source", type=_source_name, default=None, help="staging source name (default: hl7v2)")
+    sp.add_argument("--filters", default=None, metavar="FILE",
+                    help="JSON filter rules for messages without text (default: $INTAKEFLOW_FILTERS, else built-in)")
     sp.add_argument("--quiet", action="store_true", help="no progress bar")
     sp.set_defaults(func=cmd_stage_hl7)
 
@@ -131,14 +133,19 @@ def add_store_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
 
 
 def cmd_stage_hl7(args: argparse.Namespace) -> int:
+    from intakeflow.sources.filters import load_filters
     from intakeflow.sources.hl7_files import is_archive_name, read_file
 
     files = _collect(args.paths, is_archive_name)
     if isinstance(files, str):
         return _usage("stage hl7", files)
+    try:
+        filters = load_filters(args.filters)
+    except IntakeflowError as exc:
+        return _usage("stage hl7", str(exc))
 
     def read(path: Path, root: Path | None) -> Iterator[SourceItem]:
-        for item in read_file(path, root):
+        for item in read_file(path, root, filters):
             yield _renamed(item, args.source)
 
     return _stage(args, files, read, Counter())

@@ -18,7 +18,7 @@ import signal
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Protocol
@@ -28,6 +28,7 @@ import psycopg
 from intakeflow.errors import E
 from intakeflow.mllp.ack import AckCode, AckError
 from intakeflow.results import Filtered, InboundMessage, Quarantined, SourceItem
+from intakeflow.sources.filters import DEFAULT_HL7_FILTERS, FilterRule
 from intakeflow.sources.hl7_parse import parse_hl7
 from intakeflow.store.staged import StageCounts
 
@@ -68,8 +69,11 @@ class Intake:
     """
 
     def __init__(self, store: StagingArea, *, source: str = MLLP_SOURCE, run_id: str = "mllp-listen",
-                 max_batch: int = 200, parse_workers: int = 0) -> None:
+                 max_batch: int = 200, parse_workers: int = 0,
+                 filters: Sequence[FilterRule] = DEFAULT_HL7_FILTERS) -> None:
         self.store = store
+        #: which messages without text are filtered (answered AA, recorded as filtered)
+        self.filters = tuple(filters)
         self.parse_workers = max(0, parse_workers)
         self._pool: ProcessPoolExecutor | None = None
         self.source = source
@@ -92,7 +96,8 @@ class Intake:
                 initializer=die_with_parent, initargs=(os.getpid(),),
             )
             loop = asyncio.get_running_loop()
-            await asyncio.gather(*(loop.run_in_executor(self._pool, parse_message, b"MSH|^~\\&|", self.source)
+            warm = (b"MSH|^~\\&|", self.source, self.filters)
+            await asyncio.gather(*(loop.run_in_executor(self._pool, parse_message, *warm)
                                    for _ in range(self.parse_workers)))  # start the workers before traffic
         if self._writer is None:
             self._writer = asyncio.create_task(self._write_loop(), name="mllp-intake-writer")
@@ -111,7 +116,7 @@ class Intake:
         if self._writer is None or self._writer.done():
             return _not_stored("listener stopping")
         loop = asyncio.get_running_loop()
-        item = await loop.run_in_executor(self._pool, parse_message, payload, self.source)
+        item = await loop.run_in_executor(self._pool, parse_message, payload, self.source, self.filters)
         pending = _Pending(item, loop.create_future())
         self._queue.put_nowait(pending)
         return await pending.answer
@@ -189,10 +194,12 @@ def die_with_parent(parent_pid: int) -> None:
     threading.Thread(target=watch, name="intakeflow-parent-watch", daemon=True).start()
 
 
-def parse_message(payload: bytes, source: str) -> SourceItem:
+def parse_message(
+    payload: bytes, source: str, filters: Sequence[FilterRule] = DEFAULT_HL7_FILTERS
+) -> SourceItem:
     """:func:`parse_hl7` under the listener's source name; never raises."""
     try:
-        parsed = parse_hl7(payload, source)
+        parsed = parse_hl7(payload, source, filters)
     except Exception as exc:  # noqa: BLE001 - a parser bug must not cost the message its answer
         digest = hashlib.sha256(payload).hexdigest()[:16]
         parsed = Quarantined(source, f"{source}|sha256:{digest}", "E007", E.E007_INTERNAL.format(kind=type(exc).__name__))

@@ -189,7 +189,7 @@ class Pipeline:
         # the model's own spans are in it too: they cover what narrower validator spans leave out
         extra = repair(text, widened)
         if self.config.decoding:
-            extra = decode_phi(text, extra, self.model.common_words)
+            extra = decode_phi(text, extra, self.model.common_words, redaction=True)
         return cover(tails, extra)
 
 

@@ -42,7 +42,7 @@ from intakeflow.pipeline.merge import non_overlapping
 from intakeflow.pipeline.recognizers.cue_anchor import FILLER
 from intakeflow.pipeline.recognizers.cue_index import find_cues
 from intakeflow.spans import Span
-from intakeflow.spec import US_STATE_CODES, US_STATES
+from intakeflow.spec import COUNTRIES, US_STATE_CODES, US_STATES
 
 AMOUNT_TYPES = frozenset({"COPAY", "DEDUCTIBLE", "BILLED_AMOUNT"})
 #: labels whose spans are words of running text (identifier types are grown by boundary repair)
@@ -113,8 +113,8 @@ _CUE_GAP = re.compile(rf"{FILLER}{{0,6}}\Z")
 #: digit a person mistyped
 _VIN_SHAPE = re.compile(r"(?=[A-HJ-NPR-Z0-9]*[A-Z])(?=[A-HJ-NPR-Z0-9]*\d)[A-HJ-NPR-Z0-9]{17}")
 _VIN_WORD = re.compile(r"\bVIN\b", re.IGNORECASE)
-#: a two-letter state code in front of a plate number belongs to the plate ("WI 4KD-229")
-_PLATE_STATE = re.compile(r"(?<![A-Za-z0-9])[A-Z]{2}[ ]\Z")
+#: one piece of a plate written with a space ("8HTR 442", "MC 4T8J2")
+_PLATE_PIECE = re.compile(r"[A-Z0-9]{1,5}")
 _ACRONYM_PLURAL = re.compile(r"[A-Z]{2,}s")
 
 
@@ -418,9 +418,9 @@ def join_spelled(text: str, spans: list[Span]) -> list[Span]:
 def cue_types(text: str, spans: list[Span]) -> list[Span]:
     """An identifier announced by a specific cue phrase takes the cue's identifier type."""
     hits = [h for h in find_cues(text) if h.phrase not in _WEAK_CUES]
-    if not hits and all(s.label != "VEHICLE" for s in spans):
-        return spans
     vin_said = _VIN_WORD.search(text) is not None
+    if not hits and not vin_said:
+        return spans
     out = []
     for sp in spans:
         if sp.label in _ID_TYPES and vin_said and _VIN_SHAPE.fullmatch(text, sp.start, sp.end):
@@ -431,21 +431,102 @@ def cue_types(text: str, spans: list[Span]) -> list[Span]:
                 types = before[-1].labels & _ID_TYPES
                 if len(types) == 1 and sp.label not in types:
                     sp = _with(sp, label=next(iter(types)))
-        if sp.label == "VEHICLE" and (m := _PLATE_STATE.search(text, max(0, sp.start - 3), sp.start)) is not None:
-            if text[m.start() : m.start() + 2] in US_STATE_CODES:
-                sp = _with(sp, start=m.start())
         out.append(sp)
     return out
 
 
-def decode_phi(text: str, spans: list[Span], common_words: frozenset[str]) -> list[Span]:
-    """All PHI rules, in the order that lets each see the previous one's spans."""
+#: words that make a place name with the name beside them ("Fort" "Leonard Wood", "Scott" "AFB")
+_PLACE_BEFORE = re.compile(
+    r"(?<![\w.])(Fort|Ft\.|Camp|Mount|Mt\.|Port|Lake|North|South|East|West|New|San|Santa|Los|Las|El|La|Le|St\.|"
+    r"Saint|Point|Cape|Glen|Little|Big|Upper|Lower|Old|Grand|Broken|Bone|Rough|Red|White|Black|Green|Elk|Bear|"
+    r"Cedar|Pine|Oak|Rock|Sandy|Twin|Sioux|Council)[ ]\Z"
+)
+_PLACE_AFTER = re.compile(
+    r"[ ](AFB|Air Force Base|Base|Bay|Beach|City|Falls|Heights|Hills|Springs|Village|Valley|Junction|Creek|Harbor|"
+    r"Harbour|Island|Lake|County|Parish|Township|Borough|Station|Ridge|Crossing|Bluff|Gap|Rapids|Landing|Mills?|"
+    r"Grove|Hollow|Flats)\b"
+)
+#: a capitalised word that makes the place before it part of a practice, hospital or company
+#: name ("Fairhaven Regional Medical Center", "Lakefront Legal Group"): not LOC (spec §2, NAME)
+_FACILITY_AFTER = re.compile(
+    r"[ ](?:Medical|Regional|Hospital|Health|Clinic|Family|Orthopa?edics?|Ortho|Legal|Law|Church|Community|"
+    r"General|Memorial|Pediatrics|Dental|Urgent|Imaging|Women's|Children's|Surgical|Surgery|Specialty|Physicians|"
+    r"Primary|Internal|Cardiology|Dermatology|Rheumatology|Behavioral|Cancer|Eye|Foot|Physical|"
+    r"Rehab(?:ilitation)?|Center|Centre|Labs?|Laboratory|Pharmacy|Neurology|Oncology|Vision|Wellness|ENT|"
+    r"Associates|Group|Partners|Institute|University|College|School|Academy|Insurance|Logistics|Landscaping|"
+    r"Storage|Foods?|Supply|Manufacturing|Construction|Bank)\b"
+)
+_STATE_NAMES = frozenset(s.lower() for s in US_STATES)
+
+
+def place_names(text: str, spans: list[Span]) -> list[Span]:
+    """A place runs over the words that make its name ("Camp" + "Ripley", "Mountain Home" +
+    "AFB"); then a place that starts a facility's name is no LOC, and neither is a state or a
+    country on its own (spec §2, LOC)."""
+    out = []
+    for sp in spans:
+        if sp.label == "LOC":
+            s, e = sp.start, sp.end
+            while (m := _PLACE_BEFORE.search(text, max(0, s - 12), s)) is not None:
+                s = m.start(1)
+            while (m := _PLACE_AFTER.match(text, e)) is not None:
+                e = m.end()
+            if _FACILITY_AFTER.match(text, e):
+                continue
+            value = text[s:e]
+            if value.lower() in _STATE_NAMES or value in US_STATE_CODES or value.lower() in COUNTRIES:
+                continue
+            if (s, e) != (sp.start, sp.end):
+                sp = _with(sp, start=s, end=e)
+        out.append(sp)
+    return non_overlapping(out)
+
+
+def drop_fragments(text: str, spans: list[Span]) -> list[Span]:
+    """An identifier span without a digit that starts or ends inside a run of letters
+    ("tology" of "rheumatology", "habdo/AK") is a piece of a word, not an identifier."""
+    out = []
+    for sp in spans:
+        if sp.label not in WORD_TYPES:
+            cut = (sp.start > 0 and text[sp.start - 1].isalpha() and text[sp.start].isalpha()) or (
+                sp.end < len(text) and text[sp.end - 1].isalpha() and text[sp.end].isalpha()
+            )
+            if cut and not any(c.isdigit() for c in text[sp.start : sp.end]):
+                continue
+        out.append(sp)
+    return out
+
+
+def join_plates(text: str, spans: list[Span]) -> list[Span]:
+    """A plate written with a space ("8HTR 442") and tagged as two VEHICLE pieces is one plate."""
+    out: list[Span] = []
+    for sp in _sorted(spans):
+        prev = out[-1] if out else None
+        if (
+            prev is not None
+            and prev.label == sp.label == "VEHICLE"
+            and text[prev.end : sp.start] == " "
+            and _PLATE_PIECE.fullmatch(text, prev.start, prev.end)
+            and _PLATE_PIECE.fullmatch(text, sp.start, sp.end)
+        ):
+            out[-1] = _with(prev, end=sp.end, score=max(prev.score, sp.score))
+        else:
+            out.append(sp)
+    return out
+
+
+def decode_phi(text: str, spans: list[Span], common_words: frozenset[str], redaction: bool = False) -> list[Span]:
+    """All PHI rules, in the order that lets each see the previous one's spans. For the
+    recall-leaning redaction spans a word fragment stays: redacting a piece of a word costs
+    little, leaving an identifier's piece costs recall (presidio-research street addresses)."""
     spans = drop_salutations(text, split_lines(text, spans))
     spans = join_touching(text, whole_words(text, spans))
-    spans = cue_types(text, join_spelled(text, spans))
+    if not redaction:
+        spans = drop_fragments(text, spans)
+    spans = join_plates(text, cue_types(text, join_spelled(text, spans)))
     spans = join_names(text, spans)
     spans = address_prefixes(text, join_addresses(text, spans))
-    spans = whole_streets(text, spans)
+    spans = place_names(text, whole_streets(text, spans))
     spans = continue_names(text, spans, common_words)
     spans = non_overlapping(propagate(text, spans, PROPAGATED_PHI, common_words))
     # a repeat found by propagation may sit beside a piece of the same place ("Pago" "Pago")

@@ -16,13 +16,14 @@ from __future__ import annotations
 import gzip
 import re
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from intakeflow.errors import E
 from intakeflow.results import Quarantined, SourceItem
+from intakeflow.sources.filters import DEFAULT_HL7_FILTERS, FilterRule
 from intakeflow.sources.hl7_parse import HL7_SOURCE, parse_hl7
 
 ARCHIVE_SUFFIXES: tuple[str, ...] = (".hl7", ".txt", ".mllp")
@@ -58,8 +59,11 @@ def split_file_bytes(data: bytes) -> SplitResult:
     return _split_plain(data)
 
 
-def read_file(path: Path, root: Path | None = None) -> Iterator[SourceItem]:
-    """Yield one result per message in ``path`` (``.gz`` is decompressed).
+def read_file(
+    path: Path, root: Path | None = None, filters: Sequence[FilterRule] = DEFAULT_HL7_FILTERS
+) -> Iterator[SourceItem]:
+    """Yield one result per message in ``path`` (``.gz`` is decompressed); ``filters``
+    decide which messages without text are filtered (:mod:`intakeflow.sources.filters`).
 
     File-level failures (unreadable, truncated gzip or MLLP frame, unterminated batch) are
     yielded as Quarantined with ``source_id`` ``file:<origin>`` and never raised.
@@ -75,7 +79,7 @@ def read_file(path: Path, root: Path | None = None) -> Iterator[SourceItem]:
         return
     split = split_file_bytes(data)
     for index, raw in enumerate(split.messages):
-        yield parse_hl7(raw, f"{origin}#{index}")
+        yield parse_hl7(raw, f"{origin}#{index}", filters)
     for n, (code, reason) in enumerate(split.problems):
         yield _file_quarantine(f"{origin}#problem{n}", code, reason)
     if not split.messages and not split.problems:
@@ -97,10 +101,12 @@ def list_archive_files(root: Path, start: datetime, end: datetime) -> list[Path]
     return sorted(files)
 
 
-def iter_archive(root: Path, start: datetime, end: datetime) -> Iterator[SourceItem]:
+def iter_archive(
+    root: Path, start: datetime, end: datetime, filters: Sequence[FilterRule] = DEFAULT_HL7_FILTERS
+) -> Iterator[SourceItem]:
     """Every message of the archive files for ``[start, end)``, in file order."""
     for path in list_archive_files(root, start, end):
-        yield from read_file(path, root)
+        yield from read_file(path, root, filters)
 
 
 def is_archive_name(name: str) -> bool:

@@ -152,6 +152,13 @@ SET resource_type = EXCLUDED.resource_type,
     status = EXCLUDED.status, reason_code = EXCLUDED.reason_code, updated_at = now()
 """
 
+# a write that succeeded supersedes the failed attempts before it: their rows (role
+# ``bundle``, status ``failed``) would otherwise report a failure that no longer holds
+CLEAR_FAILED_WRITES = """
+DELETE FROM {s}.fhir_writes
+WHERE message_id = %(id)s AND status = 'failed' AND NOT (role = ANY(%(roles)s))
+"""
+
 MARK_DELIVERED = """
 UPDATE {s}.messages SET status = 'delivered', delivered_at = now(), updated_at = now()
 WHERE id = ANY(%(ids)s) AND status = 'processed'

@@ -1,6 +1,7 @@
 """Build the committed writer corpus from the writers' markup files, and its datasheet.
 
     python3 -m models.corpus.build --raw /path/to/raw   # raw/wNN/part-*.txt
+    python3 -m models.corpus.build                      # re-apply conformance and adjudication only
 
 Writes ``models/corpus/data/wNN.jsonl`` (gold format of the spec, plus ``writer``) and
 ``models/corpus/DATASHEET.md``. A message the checker rejects is left out and counted in the
@@ -19,6 +20,7 @@ from typing import Any
 from intakeflow.jsonl import read_gold
 from intakeflow.spec import CHANNELS, INSURANCE_TYPES, INTENTS, PHI_TYPES
 
+from . import adjudicate
 from .check import load
 from .conform import npi_not_phi, relationship_by_spec
 
@@ -71,7 +73,9 @@ def _brief_title(writer: str) -> str:
     return first.split(":", 1)[-1].strip()
 
 
-def datasheet(corpus: dict[str, list[dict[str, Any]]], left_out: dict[str, Counter[str]], conformed: int = 0) -> str:
+def datasheet(
+    corpus: dict[str, list[dict[str, Any]]], left_out: dict[str, Counter[str]], conformed: int = 0, adjudicated: int = 0
+) -> str:
     """The datasheet: who wrote what, counts per intent, channel and label type."""
     total = sum(len(v) for v in corpus.values())
     lines = [
@@ -86,7 +90,11 @@ def datasheet(corpus: dict[str, list[dict[str, Any]]], left_out: dict[str, Count
         "Built by `python3 -m models.corpus.build` from the writers' markup files. One spec-conformance "
         f"pass (`conform.py`) added {conformed} RELATIONSHIP spans of the spec's own example form "
         "(`my husband's plan` -> `husband`) that writers had left untagged, and removes PHI spans over "
-        "clinicians' NPI numbers (w19's brief wrongly called them licence numbers; the spec has no type for them).",
+        "clinicians' NPI numbers (w19's brief wrongly called them licence numbers; the spec has no type for them). "
+        "Adjudication (`adjudicate.py`, `adjudication/`) re-read RELATIONSHIP and SUBSCRIBER_NAME in the 1,227 "
+        "messages about coverage and relatives, and the nine rarer identifier types in the 1,236 messages that "
+        f"carry or name one, each against one written reading of the spec; {adjudicated} spans in the corpus "
+        "are its additions or new edges.",
         "",
         "## Writers",
         "",
@@ -120,13 +128,14 @@ def datasheet(corpus: dict[str, list[dict[str, Any]]], left_out: dict[str, Count
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument(
-        "--raw", type=Path, required=True, help="folder holding one wNN/ folder per writer (others stay as committed)"
+        "--raw", type=Path, help="folder holding one wNN/ folder per writer (others stay as committed)"
     )
     args = ap.parse_args(argv)
     DATA.mkdir(parents=True, exist_ok=True)
     corpus = load_corpus()
     left = {w: Counter(c) for w, c in json.loads(LEFT_OUT.read_text()).items()} if LEFT_OUT.is_file() else {}
-    for raw_dir in sorted(p for p in args.raw.iterdir() if p.is_dir() and p.name.startswith("w")):
+    raw_dirs = sorted(p for p in args.raw.iterdir() if p.is_dir() and p.name.startswith("w")) if args.raw else []
+    for raw_dir in raw_dirs:
         recs, left_out = build_writer(raw_dir)
         if not recs:
             continue
@@ -134,16 +143,20 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{raw_dir.name}: {len(recs)} messages, left out {dict(left_out)}")
     corpus = dict(sorted(corpus.items()))
     conformed = npi = 0
-    for w, recs in corpus.items():
+    for recs in corpus.values():
         conformed += sum(relationship_by_spec(r) for r in recs)
         npi += sum(npi_not_phi(r) for r in recs)
+    adjudicated = adjudicate.apply_all(corpus, adjudicate.load())
+    for w, recs in corpus.items():
         with open(DATA / f"{w}.jsonl", "w", encoding="utf-8") as fh:
             for r in recs:
                 fh.write(json.dumps(r, ensure_ascii=False) + "\n")
     LEFT_OUT.write_text(json.dumps({w: dict(left.get(w, Counter())) for w in corpus}, indent=1) + "\n")
     total = sum(1 for recs in corpus.values() for r in recs for s in r["insurance"] if s.get("conformed"))
     print(f"conformance: {conformed} spans added this build, {total} in all; {npi} NPI spans removed")
-    (HERE / "DATASHEET.md").write_text(datasheet(corpus, left, total), encoding="utf-8")
+    added = sum(1 for recs in corpus.values() for r in recs for s in r["phi"] + r["insurance"] if s.get("adjudicated"))
+    print(f"adjudication: {dict(adjudicated)}; {added} adjudicated spans in all")
+    (HERE / "DATASHEET.md").write_text(datasheet(corpus, left, total, added), encoding="utf-8")
     return 0
 
 

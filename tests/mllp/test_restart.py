@@ -1,14 +1,24 @@
-"""A listener stopped and restarted while senders keep sending: senders resend what was
-not ACKed, and every ACKed message ends up in the database exactly once."""
+"""A listener stopped (gracefully, or SIGKILLed as a process) and restarted while senders
+keep sending: senders resend what was not ACKed, and every ACKed message ends up in the
+database exactly once."""
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 
+import pytest
 from mllp_peer import FACILITY, ListenerThread, Peer, message, rows_by_source_id, wait_for
 
+from intakeflow.embedded.fhir_server import free_port
 from intakeflow.store import Store
+
+REPO = Path(__file__).parents[2]
 
 
 class ResendingSender(threading.Thread):
@@ -71,3 +81,51 @@ def test_restart_under_load_keeps_every_acked_message_once(store: Store, pg_dsn:
     assert len(acked) == len(set(acked)) == 400
     rows = rows_by_source_id(pg_dsn, store_schema)
     assert rows == {f"{FACILITY}|{cid}": 1 for cid in acked}
+
+
+def _listener_process(port: int, dsn: str, schema: str) -> subprocess.Popen[str]:
+    cmd = [sys.executable, "-m", "intakeflow.cli", "mllp-listen", "--port", str(port), "--dsn", dsn, "--schema", schema,
+           "--pipeline-version", "test-1", "--parse-workers", "0", "--log-level", "WARNING"]
+    proc = subprocess.Popen(cmd, cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)}, stderr=subprocess.PIPE, text=True)
+    assert proc.stderr is not None
+    line = proc.stderr.readline()
+    assert f"listening on 127.0.0.1:{port}" in line, line
+    return proc
+
+
+@pytest.mark.slow
+def test_sigkill_under_load_loses_and_duplicates_nothing(store: Store, pg_dsn: str, store_schema: str) -> None:
+    """The listener process is SIGKILLed (no shutdown, no flush) while four senders send;
+    a new process on the same port takes over. Every message ACKed before the kill is in
+    the store, every message ends up ACKed, and each is stored exactly once."""
+    port = free_port()
+    first = _listener_process(port, pg_dsn, store_schema)
+    second: subprocess.Popen[str] | None = None
+    senders = [ResendingSender(f"K{n}", port, 100, time.monotonic() + 120) for n in range(4)]
+    try:
+        for s in senders:
+            s.start()
+        wait_for(lambda: sum(len(s.acked) for s in senders) >= 80, timeout=60)
+        first.kill()
+        first.wait(10)
+        acked_before_kill = [cid for s in senders for cid in list(s.acked)]
+        stored_at_kill = rows_by_source_id(pg_dsn, store_schema)
+        time.sleep(0.3)  # senders meet a refused port meanwhile
+        second = _listener_process(port, pg_dsn, store_schema)
+        for s in senders:
+            s.join(120)
+        second.send_signal(signal.SIGTERM)
+        assert second.wait(timeout=30) == 0
+    finally:
+        for proc in (first, second):
+            if proc is not None and proc.poll() is None:
+                proc.kill()
+                proc.wait(10)
+
+    assert [s.error for s in senders] == [None] * 4
+    assert len(acked_before_kill) < 400, "the kill did not happen under load"
+    assert all(stored_at_kill.get(f"{FACILITY}|{cid}") == 1 for cid in acked_before_kill)  # an AA means stored
+    acked = [cid for s in senders for cid in s.acked]
+    assert len(acked) == len(set(acked)) == 400
+    rows = rows_by_source_id(pg_dsn, store_schema)
+    assert rows == {f"{FACILITY}|{cid}": 1 for cid in acked}  # 0 lost, 0 duplicated

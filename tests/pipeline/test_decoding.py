@@ -12,10 +12,13 @@ from intakeflow.pipeline.decoding import (
     cue_types,
     decode_insurance,
     decode_phi,
+    drop_fragments,
     join_addresses,
     join_names,
+    join_plates,
     join_spelled,
     name_tails,
+    place_names,
     propagate,
     split_plan_type,
     whole_amounts,
@@ -283,11 +286,25 @@ def test_cue_types_keeps_model_type(text: str, piece: str, label: str) -> None:
     assert _texts(text, cue_types(text, [_span(text, piece, label)])) == [(piece, label)]
 
 
-def test_plate_keeps_its_state_code() -> None:
+def test_plate_state_code_stays_outside() -> None:
+    # the adjudicated corpus reads a state code before a plate as its qualifier, like "TX plate"
     text = "plate on the van is OR 7TK-441 thanks"
-    assert _texts(text, cue_types(text, [_span(text, "7TK-441", "VEHICLE")])) == [("OR 7TK-441", "VEHICLE")]
-    text = "plate is XQ 7TK-441"  # no state of the union
-    assert _texts(text, cue_types(text, [_span(text, "7TK-441", "VEHICLE")])) == [("7TK-441", "VEHICLE")]
+    assert _texts(text, decode_phi(text, [_span(text, "7TK-441", "VEHICLE")], frozenset())) == [("7TK-441", "VEHICLE")]
+
+
+@pytest.mark.parametrize(
+    ("text", "pieces", "want"),
+    [
+        ("plate 8HTR 442. refund", ["8HTR", "442"], [("8HTR 442", "VEHICLE")]),
+        ("plate MC 4T8J2.", ["MC", "4T8J2"], [("MC 4T8J2", "VEHICLE")]),
+        # two plates in a list stay two
+        ("plates 8HTR442, 7TK441", ["8HTR442", "7TK441"], [("8HTR442", "VEHICLE"), ("7TK441", "VEHICLE")]),
+        # a word is no plate piece
+        ("the Plate 8HTR442", ["8HTR442"], [("8HTR442", "VEHICLE")]),
+    ],
+)
+def test_join_plates(text: str, pieces: list[str], want: list[tuple[str, str]]) -> None:
+    assert _texts(text, join_plates(text, [_span(text, p, "VEHICLE") for p in pieces])) == want
 
 
 @pytest.mark.parametrize(
@@ -315,3 +332,45 @@ def test_whole_streets(text: str, piece: str, want: str) -> None:
 )
 def test_name_tails_for_redaction(text: str, piece: str, want: str) -> None:
     assert _texts(text, name_tails(text, [_span(text, piece, "NAME")])) == [(want, "NAME")]
+
+
+@pytest.mark.parametrize(
+    ("text", "piece", "want"),
+    [
+        ("drill this weekend at Camp Ripley. note", "Ripley", [("Camp Ripley", "LOC")]),
+        ("we're at Mountain Home AFB and", "Mountain Home", [("Mountain Home AFB", "LOC")]),
+        ("call from Fort Leonard Wood TRICARE", "Leonard Wood", [("Fort Leonard Wood", "LOC")]),
+        ("stationed at Minot Air Force Base and", "Minot", [("Minot Air Force Base", "LOC")]),
+        # a place word that starts a sentence is still a place word; one that is not beside the place is not
+        ("Lives in Toksook Bay.", "Toksook", [("Toksook Bay", "LOC")]),
+        ("in Dayton Tuesday", "Dayton", [("Dayton", "LOC")]),
+        # a town that starts a facility's name is part of that name, not LOC
+        ("Thank you for calling Fairhaven Regional Medical Center.", "Fairhaven", []),
+        ("Send to: Lakefront Legal Group LLP", "Lakefront", []),
+        ("at the Roxbury office", "Roxbury", [("Roxbury", "LOC")]),
+        # a state or a country on its own is not LOC (spec §2)
+        ("visit my sister in Portugal this spring", "Portugal", []),
+        ("we moved from Ohio", "Ohio", []),
+        ("moved from Dayton, Ohio", "Dayton, Ohio", [("Dayton, Ohio", "LOC")]),
+    ],
+)
+def test_place_names(text: str, piece: str, want: list[tuple[str, str]]) -> None:
+    assert _texts(text, place_names(text, [_span(text, piece, "LOC")])) == want
+
+
+@pytest.mark.parametrize(
+    ("text", "piece", "label", "kept"),
+    [
+        ("my rheumatology appointment link", "tology", "URL", False),
+        ("admitted (rhabdo/AKI, consult)", "habdo/AK", "URL", False),
+        ("email frontdesk at ironhouse fitness", "iron", "EMAIL", False),
+        # a piece with a digit may be an identifier glued to its cue ("MRN12345")
+        ("chart MRN12345 please", "12345", "MRN", True),
+        ("see pay.example.com/bill now", "pay.example.com/bill", "URL", True),
+        # word types are grown to whole words by whole_words, not dropped here
+        ("Adeleke called", "Adelek", "NAME", True),
+    ],
+)
+def test_drop_fragments(text: str, piece: str, label: str, kept: bool) -> None:
+    sp = _span(text, piece, label)
+    assert drop_fragments(text, [sp]) == ([sp] if kept else [])

@@ -11,7 +11,7 @@ from intakeflow.results import InboundMessage, PipelineResult, Quarantined
 from intakeflow.spans import Span
 from intakeflow.store.pg_migrate import load_migrations
 from intakeflow.store.pg_store import Store
-from intakeflow.store.staged import StagedMessage
+from intakeflow.store.staged import FhirWriteRecord, StagedMessage
 
 pytestmark = pytest.mark.integration
 
@@ -257,3 +257,20 @@ def test_filtered_inputs_are_recorded_once_and_counted(store: Store) -> None:
     assert store.stage([adt], "r2").filtered == 1  # a re-read day or a resend: the same row
     assert _rows(store, "filtered") == 1 and store.counts()["filtered_rows"] == 1
     assert store.counts()["received"] == 1  # never claimed for processing
+
+
+def test_a_later_success_clears_the_failed_write_rows(store: Store) -> None:
+    store.stage(_msgs(2), "r")
+    first, second = store.claim(10, "r:t")
+    store.save_results([(first, _ok(first)), (second, _ok(second))])
+    failed = FhirWriteRecord("bundle", "Bundle", "failed", reason_code="E034")
+    for m in (first, second):
+        store.record_fhir_writes(m.id, [failed])
+        store.record_fhir_writes(m.id, [failed])  # a second failed attempt: still one row
+    store.record_fhir_writes(first.id, [FhirWriteRecord("derived", "Communication", "created", "c1", "1"),
+                                        FhirWriteRecord("task", "Task", "created", "t1", "1")])
+    with psycopg.connect(store.dsn) as conn:
+        rows = conn.execute(sql.SQL("SELECT message_id, role, status FROM {}.fhir_writes ORDER BY 1, 2").format(
+            sql.Identifier(store.schema))).fetchall()
+    # the first message's failure is resolved; the second one's still stands
+    assert rows == [(first.id, "derived", "created"), (first.id, "task", "created"), (second.id, "bundle", "failed")]

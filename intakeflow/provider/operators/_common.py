@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
-from intakeflow.errors import E, IntakeflowError
+import psycopg
+
+from intakeflow.errors import E, IntakeflowError, SinkError
 from intakeflow.provider.hooks.store import StoreHook
 from intakeflow.store import Store
 
@@ -19,6 +23,27 @@ def pipeline_version(model_path: str | Path | None = None) -> str:
     from intakeflow.pipeline.model.runtime import DEFAULT_ARTIFACT, artifact_version  # onnxruntime: only when run
 
     return artifact_version(model_path if model_path is not None else DEFAULT_ARTIFACT)
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def store_outage_coded(execute: Callable[P, R]) -> Callable[P, R]:
+    """Wrap an operator's ``execute``: a lost or refused PostgreSQL connection becomes one
+    coded line (SinkError E051 with the exception's type only: libpq messages name hosts,
+    users and sometimes values) instead of a psycopg traceback. It is still an ordinary
+    exception, so Airflow retries the task (``retries``); claims are keyed by a token that is
+    stable across retries, so the retry resumes what the failed try had claimed."""
+
+    @functools.wraps(execute)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return execute(*args, **kwargs)
+        except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
+            raise SinkError(E.E051_STORE_UNREACHABLE, kind=type(exc).__name__) from None
+
+    return wrapper
 
 
 def open_store(postgres_conn_id: str, schema: str, version: str, **options: Any) -> Store:

@@ -10,7 +10,7 @@ from typing import Any
 from airflow.sdk import BaseOperator, Context
 
 from intakeflow.provider.hooks.fhir import FhirHook
-from intakeflow.provider.operators._common import interval, open_store, pipeline_version
+from intakeflow.provider.operators._common import interval, open_store, pipeline_version, store_outage_coded
 from intakeflow.provider.operators._metrics import publish, with_default_outlets
 from intakeflow.sources import iter_communications
 from intakeflow.writeback.writer import FhirWriter, deliver_pending
@@ -78,6 +78,7 @@ class StageFhirCommunicationsOperator(BaseOperator):
         self.categories = categories
         self.page_size = page_size
 
+    @store_outage_coded
     def execute(self, context: Context) -> dict[str, int]:
         lo, hi = interval(context, self.start, self.end)
         store = open_store(self.postgres_conn_id, self.store_schema, pipeline_version(self.model_path))
@@ -140,6 +141,7 @@ class FhirWriteBackOperator(BaseOperator):
         self.batch_size = batch_size
         self.max_batches = max_batches
 
+    @store_outage_coded
     def execute(self, context: Context) -> dict[str, int]:
         store = open_store(self.postgres_conn_id, self.store_schema, pipeline_version(self.model_path))
         totals: Counter[str] = Counter({"delivered": 0, "quarantined": 0, "failed": 0})

@@ -10,9 +10,10 @@ from typing import Any
 from airflow.sdk import BaseOperator, Context
 
 from intakeflow.errors import E, IntakeflowError
-from intakeflow.provider.operators._common import interval, open_store, pipeline_version
+from intakeflow.provider.operators._common import interval, open_store, pipeline_version, store_outage_coded
 from intakeflow.provider.operators._metrics import publish, with_default_outlets
 from intakeflow.sources import list_archive_files, read_file
+from intakeflow.sources.filters import load_filters
 
 
 def shard(items: Sequence[str], per_shard: int, max_shards: int) -> list[list[str]]:
@@ -100,9 +101,15 @@ class StageHl7ArchiveOperator(BaseOperator):
     :param model_path: Model artifact folder whose ``name@version`` becomes the pipeline
         version the messages are staged under; use the same value as the process task.
         Default: the bundled model. (templated)
+    :param filters: Path of a JSON file of filter rules for this source: which message types
+        without text are recorded as filtered instead of quarantined (see
+        ``intakeflow.sources.filters``). Default ``None``: the file ``$INTAKEFLOW_FILTERS``
+        names, else the built-in rules (ADT, SIU, ACK, MFN). (templated)
     """
 
-    template_fields: Sequence[str] = ("archive_root", "files", "postgres_conn_id", "store_schema", "model_path")
+    template_fields: Sequence[str] = (
+        "archive_root", "files", "postgres_conn_id", "store_schema", "model_path", "filters",
+    )
 
     def __init__(
         self,
@@ -112,6 +119,7 @@ class StageHl7ArchiveOperator(BaseOperator):
         postgres_conn_id: str = "postgres_default",
         store_schema: str = "intakeflow",
         model_path: str | None = None,
+        filters: str | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**with_default_outlets(kwargs, store_schema, "staged"))
@@ -120,12 +128,15 @@ class StageHl7ArchiveOperator(BaseOperator):
         self.postgres_conn_id = postgres_conn_id
         self.store_schema = store_schema
         self.model_path = model_path
+        self.filters = filters
 
+    @store_outage_coded
     def execute(self, context: Context) -> dict[str, int]:
         root = Path(self.archive_root)
         paths = [resolve_inside(root, f) for f in self.files]
+        rules = load_filters(self.filters)  # a bad file fails here (E050), before anything is staged
         store = open_store(self.postgres_conn_id, self.store_schema, pipeline_version(self.model_path))
-        items = (item for path in paths for item in read_file(path, root))
+        items = (item for path in paths for item in read_file(path, root, rules))
         counts = store.stage(items, str(context["run_id"]), self.dag_id)
         result = {"files": len(paths), **counts.as_dict()}
         self.log.info("staged %(staged)d, duplicates %(duplicates)d, quarantined %(quarantined)d", result)

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseOperator, Context
 
-from intakeflow.provider.operators._common import claim_token, open_store
+from intakeflow.provider.operators._common import claim_token, open_store, store_outage_coded
 from intakeflow.provider.operators._metrics import publish, with_default_outlets
 from intakeflow.store.processing import PipelineLike, process_pending
 from intakeflow.store.staged import RunRef
@@ -109,6 +109,7 @@ class ProcessMessagesOperator(BaseOperator):
         # the model is loaded once per worker process; the pipeline (fallback budget) per task
         return Pipeline(config, model=shared_model(str(config.model_path), config.threads))
 
+    @store_outage_coded
     def execute(self, context: Context) -> dict[str, Any]:
         pipeline = self.build_pipeline()
         # the pipeline's own version keys the claim, so a changed model never re-reads old rows

@@ -11,7 +11,7 @@ from typing import Any
 from airflow.sdk import BaseOperator, Context
 
 from intakeflow.errors import E, IntakeflowError
-from intakeflow.provider.operators._common import ANY_VERSION, open_store
+from intakeflow.provider.operators._common import ANY_VERSION, open_store, store_outage_coded
 from intakeflow.provider.operators._metrics import publish
 from intakeflow.store import ReprocessSelection
 
@@ -110,6 +110,7 @@ class ReprocessMessagesOperator(BaseOperator):
             pipeline_version=self.pipeline_version or None,
         )
 
+    @store_outage_coded
     def execute(self, context: Context) -> dict[str, Any]:
         store = open_store(self.postgres_conn_id, self.store_schema, self.new_version or ANY_VERSION)
         counts = store.reprocess(self.selection(), self.new_version or None).as_dict()

@@ -8,7 +8,7 @@ from typing import Any
 
 from airflow.sdk import BaseOperator, Context
 
-from intakeflow.provider.operators._common import ANY_VERSION, open_store
+from intakeflow.provider.operators._common import ANY_VERSION, open_store, store_outage_coded
 
 
 def merge_counts(parts: Iterable[Mapping[str, Any] | None]) -> dict[str, Any]:
@@ -46,6 +46,7 @@ class MigrateStoreOperator(BaseOperator):
         self.postgres_conn_id = postgres_conn_id
         self.store_schema = store_schema
 
+    @store_outage_coded
     def execute(self, context: Context) -> list[int]:
         applied = open_store(self.postgres_conn_id, self.store_schema, ANY_VERSION).migrate()
         self.log.info("store schema: %d migrations applied", len(applied))
@@ -83,6 +84,7 @@ class RecordRunOperator(BaseOperator):
         self.postgres_conn_id = postgres_conn_id
         self.store_schema = store_schema
 
+    @store_outage_coded
     def execute(self, context: Context) -> dict[str, Any]:
         stats: dict[str, Any] = {}
         timings: dict[str, float] = {}
