@@ -11,7 +11,8 @@
 # everything. Brings back: lowo-predictions.jsonl (out-of-fold), train.log, and the shipped
 # checkpoint (state.pt, model.json). `intakeflow eval --lowo` scores the predictions here.
 set -euo pipefail
-export PYTHONPATH=. PYTHONUNBUFFERED=1 INTAKEFLOW_BASE_ENCODER=${INTAKEFLOW_BASE_ENCODER:-.carry/encoder}
+# a plain copy of the repository, nothing installed: models.* from the root, the core intakeflow.* from src/
+export PYTHONPATH=.:src PYTHONUNBUFFERED=1 INTAKEFLOW_BASE_ENCODER=${INTAKEFLOW_BASE_ENCODER:-.carry/encoder}
 OUT=${OUT:-out}
 N=${N:-30000}             # generator messages
 REPEAT=${REPEAT:-3}       # writer messages are few beside the generator's: seen REPEAT times an epoch

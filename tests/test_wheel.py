@@ -14,6 +14,8 @@ import pytest
 from tools.devstack import AirflowStack
 
 ROOT = Path(__file__).resolve().parents[1]
+#: where setup.py takes each part of the package from (package_dir): folder -> path in the wheel
+FOLDERS = {"src/intakeflow": "intakeflow", "operators": "intakeflow/provider", "plugins": "intakeflow/plugins"}
 TOOL_MODULES = ("bench", "bench_archive", "bench_celery", "devstack", "presidio_baseline", "demo", "demo_data")
 
 
@@ -38,16 +40,35 @@ def test_wheel_holds_the_runtime(wheel: zipfile.ZipFile) -> None:
         "intakeflow/pipeline/model/artifacts/intakeflow-minilm/model.onnx",
         "intakeflow/pipeline/model/artifacts/intakeflow-minilm/tokenizer.json",
         "intakeflow/provider/get_provider_info.py",
-        "intakeflow/provider/plugin.py",
+        "intakeflow/provider/operators/process.py",
+        "intakeflow/provider/hooks/store.py",
+        "intakeflow/plugins/plugin.py",
+        "intakeflow/plugins/monitoring/app.py",
         "intakeflow/store/migrations/0001_init.sql",
     ):
         assert needed in names, needed
 
 
 def test_wheel_holds_every_module_of_the_package(wheel: zipfile.ZipFile) -> None:
-    """What mypy, ruff and the tests see under intakeflow/ is what gets installed, file for file."""
-    modules = {p.relative_to(ROOT).as_posix() for p in (ROOT / "intakeflow").rglob("*.py") if "__pycache__" not in p.parts}
-    assert modules and modules <= set(wheel.namelist())
+    """What mypy, ruff and the tests see under src/intakeflow/, operators/ and plugins/ is what
+    gets installed, file for file, under the names setup.py maps those folders to; and the wheel
+    holds no other module of the package."""
+    modules = {
+        f"{target}/{p.relative_to(ROOT / folder).as_posix()}"
+        for folder, target in FOLDERS.items()
+        for p in (ROOT / folder).rglob("*.py")
+        if "__pycache__" not in p.parts
+    }
+    assert {"intakeflow/provider/__init__.py", "intakeflow/plugins/__init__.py"} <= modules
+    assert modules == {n for n in wheel.namelist() if n.endswith(".py")}
+
+
+def test_the_package_has_one_home_in_the_checkout() -> None:
+    """No intakeflow/ folder at the root to shadow the installed package, and the mapped
+    folders are plain folders of the card's layout."""
+    assert not (ROOT / "intakeflow").exists()
+    for folder in ("dags", "plugins", "operators", "models", "tests", "docker", "src/intakeflow"):
+        assert (ROOT / folder).is_dir() and not (ROOT / folder).is_symlink(), folder
 
 
 def test_wheel_entry_points_name_modules_in_it(wheel: zipfile.ZipFile) -> None:

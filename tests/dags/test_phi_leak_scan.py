@@ -182,7 +182,7 @@ def _xcom_values() -> str:
 def _monitoring_pages(dsn: str, schema: str, runs: int) -> dict[str, str]:
     from fastapi.testclient import TestClient
 
-    from intakeflow.monitoring.app import create_app
+    from intakeflow.plugins.monitoring.app import create_app
 
     client = TestClient(create_app(lambda: dsn, [schema]))
     pages = {}

@@ -170,11 +170,16 @@ def test_the_artifact_is_package_data() -> None:
 
 
 def test_the_wheel_stage_copies_what_setup_maps(steps: list[tuple[str, str]]) -> None:
-    """setup.py maps models/artifacts/ into the package: the wheel stage copies it, and
-    setup.py, without the training code or any Airflow folder."""
+    """setup.py assembles the package from src/intakeflow, operators/, plugins/ and
+    models/artifacts/: the wheel stage copies those folders, and setup.py, without the
+    training code, dags/ or tools/."""
     copied = {w for op, a in steps if op == "COPY" and "--from=" not in a for w in a.split()[:-1]}
-    assert {"pyproject.toml", "setup.py", "intakeflow", "models/artifacts"} <= copied
-    assert '"models/artifacts"' in (ROOT / "setup.py").read_text()
+    folders = {"src", "operators", "plugins", "models/artifacts"}
+    assert {"pyproject.toml", "setup.py", *folders} <= copied
+    assert not {"models", "tools", "."} & copied
+    setup_py = (ROOT / "setup.py").read_text()
+    for folder in ("src/intakeflow", "operators", "plugins", "models/artifacts"):
+        assert f'"{folder}"' in setup_py, folder
 
 
 def test_build_time_checks_name_real_modules(steps: list[tuple[str, str]]) -> None:

@@ -38,7 +38,7 @@ def test_connection_types_point_at_their_hooks(conn: dict[str, object]) -> None:
 
 
 def test_config_section_defaults_are_the_plugins() -> None:
-    from intakeflow.provider import plugin
+    from intakeflow.plugins import plugin
 
     options = INFO["config"]["intakeflow"]["options"]
     assert options["monitor_postgres_conn_id"]["default"] == plugin.DEFAULT_CONN_ID

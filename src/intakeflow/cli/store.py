@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     from intakeflow.store import Store
     from intakeflow.writeback.writer import FhirWriter
 
-#: the schema the example DAGs default to (``intakeflow/provider/dag_defaults.py`` DEFAULT_SCHEMA; that module imports Airflow)
+#: the schema the example DAGs default to (``operators/dag_defaults.py`` DEFAULT_SCHEMA; that module imports Airflow)
 DEFAULT_SCHEMA = "intakeflow"
 DSN_ENV = "INTAKEFLOW_POSTGRES_DSN"
 #: bearer token for ``--write-back`` (optional)

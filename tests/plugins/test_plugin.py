@@ -11,8 +11,8 @@ from airflow.sdk._shared.plugins_manager import AirflowPluginException, is_valid
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from intakeflow.provider import plugin
-from intakeflow.provider.plugin import IntakeflowPlugin
+from intakeflow.plugins import plugin
+from intakeflow.plugins.plugin import IntakeflowPlugin
 
 
 def test_plugin_is_valid_and_named() -> None:

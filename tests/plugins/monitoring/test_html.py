@@ -4,8 +4,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from intakeflow.monitoring.html import _bucket_name
-from intakeflow.monitoring.queries import Dashboard, Filters
+from intakeflow.plugins.monitoring.html import _bucket_name
+from intakeflow.plugins.monitoring.queries import Dashboard, Filters
 
 
 @pytest.mark.parametrize(("hours", "name"), [
@@ -19,8 +19,8 @@ def test_timeline_bucket_names_read_as_english(hours: float, name: str) -> None:
 
 def test_run_page_shows_each_quarantine_code_with_its_title() -> None:
     from intakeflow.errors import E
-    from intakeflow.monitoring.html import run_page
-    from intakeflow.monitoring.queries import RunDetail
+    from intakeflow.plugins.monitoring.html import run_page
+    from intakeflow.plugins.monitoring.queries import RunDetail
 
     rows = [{"id": 1, "source": "hl7v2", "source_id": "file:a.hl7", "message_id": None, "stage": None,
              "reason_code": "E022", "reason": E.E022_HL7_NO_TEXT.format(), "attempts": 1, "last_seen": None},

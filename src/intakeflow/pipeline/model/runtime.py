@@ -29,10 +29,11 @@ from intakeflow.spans import Span
 
 def _bundled_artifact(name: str = "intakeflow-minilm") -> Path:
     """The committed artifact: package data beside this module in the wheel
-    (``intakeflow/pipeline/model/artifacts/``), ``models/artifacts/`` in a source checkout."""
+    (``intakeflow/pipeline/model/artifacts/``), ``models/artifacts/`` in a source checkout
+    (this module is ``src/intakeflow/pipeline/model/runtime.py`` there)."""
     here = Path(__file__).resolve().parent
     installed = here / "artifacts" / name
-    return installed if installed.is_dir() else here.parents[2] / "models" / "artifacts" / name
+    return installed if installed.is_dir() else here.parents[3] / "models" / "artifacts" / name
 
 
 DEFAULT_ARTIFACT = _bundled_artifact()

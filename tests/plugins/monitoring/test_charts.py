@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from intakeflow.monitoring.charts import columns, hbar
+from intakeflow.plugins.monitoring.charts import columns, hbar
 
 
 def _widths(svg: str) -> list[float]:

@@ -6,7 +6,7 @@ import psycopg
 import pytest
 from seed_store import DAG_A, DAG_B, DAG_LIVE, RUN_A, Seeded
 
-from intakeflow.monitoring.queries import BUCKETS, Dashboard, Filters, dag_ids, dashboard, run_detail
+from intakeflow.plugins.monitoring.queries import BUCKETS, Dashboard, Filters, dag_ids, dashboard, run_detail
 
 pytestmark = pytest.mark.integration
 

@@ -170,8 +170,8 @@ def cmd_eval_pii(args: argparse.Namespace) -> int:
 def checkout_tools(folder: str = "tools") -> bool:
     """Make a package of a source checkout that stays outside the wheel importable: the
     developer tools (``tools/``) or the generator and training code (``models/``), both beside
-    the ``intakeflow`` package. False where there is none (an installed wheel)."""
-    root = Path(__file__).resolve().parents[2]
+    ``src/``. False where there is none (an installed wheel)."""
+    root = Path(__file__).resolve().parents[3]  # <root>/src/intakeflow/cli/__init__.py
     if not (root / folder / "__init__.py").is_file():
         return False
     if str(root) not in sys.path:
@@ -274,7 +274,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.set_defaults(func=cmd_eval_pii)
 
     sp = sub.add_parser("bench", help="latency, throughput, load time, memory; Presidio side by side")
-    sp.add_argument("--gold", default=str(Path(__file__).resolve().parents[2].parent / "shared" / "data" / "dev-sample.jsonl"))
+    sp.add_argument("--gold", default=str(Path(__file__).resolve().parents[4] / "shared" / "data" / "dev-sample.jsonl"))
     sp.add_argument("--n", type=int, default=500, help="single-message timings")
     sp.add_argument("--no-presidio", action="store_true")
     model_args(sp)

@@ -22,7 +22,7 @@ from fastapi import Depends, FastAPI, HTTPException, Query
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import HTMLResponse, JSONResponse
 
-from intakeflow.monitoring import html, queries
+from intakeflow.plugins.monitoring import html, queries
 
 DEFAULT_HOURS = 24
 MAX_PERIOD = timedelta(days=400)

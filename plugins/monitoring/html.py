@@ -10,8 +10,8 @@ from typing import Any
 from urllib.parse import urlencode
 
 from intakeflow.errors import title_of
-from intakeflow.monitoring.charts import columns, hbar
-from intakeflow.monitoring.queries import Dashboard, RunDetail
+from intakeflow.plugins.monitoring.charts import columns, hbar
+from intakeflow.plugins.monitoring.queries import Dashboard, RunDetail
 
 QUICK_PERIODS: tuple[tuple[str, int], ...] = (("1 h", 1), ("24 h", 24), ("7 days", 168), ("30 days", 720))
 

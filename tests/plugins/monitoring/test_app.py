@@ -7,7 +7,7 @@ from fastapi import HTTPException, Request
 from fastapi.testclient import TestClient
 from seed_store import DAG_A, RUN_A, TEXT_MARK, Seeded
 
-from intakeflow.monitoring.app import create_app, parse_period
+from intakeflow.plugins.monitoring.app import create_app, parse_period
 
 pytestmark = pytest.mark.integration
 
