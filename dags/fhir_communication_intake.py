@@ -20,7 +20,7 @@ from datetime import timedelta
 
 from airflow.sdk import DAG, CronDataIntervalTimetable, Param
 
-from intakeflow.example_dags._defaults import (
+from intakeflow.provider.dag_defaults import (
     DEFAULT_ARGS,
     START_DATE,
     STORE_ARGS,
@@ -29,9 +29,9 @@ from intakeflow.example_dags._defaults import (
     write_back_enabled,
     write_back_params,
 )
-from intakeflow.operators.operators.fhir import FhirWriteBackOperator, StageFhirCommunicationsOperator
-from intakeflow.operators.operators.process import ProcessMessagesOperator
-from intakeflow.operators.operators.store import MigrateStoreOperator, RecordRunOperator
+from intakeflow.provider.operators.fhir import FhirWriteBackOperator, StageFhirCommunicationsOperator
+from intakeflow.provider.operators.process import ProcessMessagesOperator
+from intakeflow.provider.operators.store import MigrateStoreOperator, RecordRunOperator
 
 with DAG(
     dag_id="fhir_communication_intake",

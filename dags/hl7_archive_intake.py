@@ -21,7 +21,7 @@ from datetime import timedelta
 
 from airflow.sdk import DAG, CronDataIntervalTimetable, Param
 
-from intakeflow.example_dags._defaults import (
+from intakeflow.provider.dag_defaults import (
     DEFAULT_ARGS,
     START_DATE,
     STORE_ARGS,
@@ -30,11 +30,11 @@ from intakeflow.example_dags._defaults import (
     write_back_enabled,
     write_back_params,
 )
-from intakeflow.operators.operators.fhir import FhirWriteBackOperator
-from intakeflow.operators.operators.hl7 import ListHl7ShardsOperator, StageHl7ArchiveOperator
-from intakeflow.operators.operators.process import ProcessMessagesOperator
-from intakeflow.operators.operators.store import MigrateStoreOperator, RecordRunOperator
-from intakeflow.operators.sensors.hl7 import Hl7ArchiveSensor
+from intakeflow.provider.operators.fhir import FhirWriteBackOperator
+from intakeflow.provider.operators.hl7 import ListHl7ShardsOperator, StageHl7ArchiveOperator
+from intakeflow.provider.operators.process import ProcessMessagesOperator
+from intakeflow.provider.operators.store import MigrateStoreOperator, RecordRunOperator
+from intakeflow.provider.sensors.hl7 import Hl7ArchiveSensor
 from intakeflow.sources import HL7_SOURCE
 
 with DAG(

@@ -22,9 +22,9 @@ from datetime import timedelta
 
 from airflow.sdk import DAG, CronDataIntervalTimetable, Param
 
-from intakeflow.example_dags._defaults import DEFAULT_ARGS, START_DATE, STORE_ARGS, default_store_outlets, store_params
-from intakeflow.operators.operators.process import ProcessMessagesOperator
-from intakeflow.operators.operators.store import MigrateStoreOperator, RecordRunOperator
+from intakeflow.provider.dag_defaults import DEFAULT_ARGS, START_DATE, STORE_ARGS, default_store_outlets, store_params
+from intakeflow.provider.operators.process import ProcessMessagesOperator
+from intakeflow.provider.operators.store import MigrateStoreOperator, RecordRunOperator
 
 with DAG(
     dag_id="hl7_live_intake",

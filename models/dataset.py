@@ -10,7 +10,7 @@ import numpy as np
 import torch
 from tokenizers import Tokenizer
 
-from intakeflow.models.encoding import CLS_ID, PAD_ID, SEP_ID, SPECIAL_SHAPE, bio_targets, encode, windows
+from intakeflow.pipeline.model.encoding import CLS_ID, PAD_ID, SEP_ID, SPECIAL_SHAPE, bio_targets, encode, windows
 from intakeflow.spans import Span
 from intakeflow.spec import INSURANCE_BIO, INTENTS, PHI_BIO
 

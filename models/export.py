@@ -16,8 +16,8 @@ import numpy as np
 import torch
 from transformers import BertConfig
 
-from intakeflow.models.base_encoder import base_encoder_dir
-from intakeflow.models.network import MultiTaskModel
+from models.base_encoder import base_encoder_dir
+from models.network import MultiTaskModel
 
 OUTPUT_NAMES = ["intent_logits", "phi_logits", "insurance_logits"]
 
@@ -83,8 +83,8 @@ def export(ckpt: Path, out: Path, quantize: bool = True, encoder: Path | None = 
 
 def parity(ckpt: Path, artifact: Path, texts: list[str]) -> dict[str, float]:
     """Largest absolute logit difference between torch and ONNX on the given texts."""
-    from intakeflow.models.encoding import encode, load_tokenizer, pack, windows
-    from intakeflow.models.runtime import OnnxModel
+    from intakeflow.pipeline.model.encoding import encode, load_tokenizer, pack, windows
+    from intakeflow.pipeline.model.runtime import OnnxModel
 
     model, meta = load_checkpoint(ckpt)
     onnx_model = OnnxModel(artifact)

@@ -11,7 +11,8 @@
 # everything. Brings back: lowo-predictions.jsonl (out-of-fold), train.log, and the shipped
 # checkpoint (state.pt, model.json). `intakeflow eval --lowo` scores the predictions here.
 set -euo pipefail
-export PYTHONPATH=. PYTHONUNBUFFERED=1 INTAKEFLOW_BASE_ENCODER=${INTAKEFLOW_BASE_ENCODER:-.carry/encoder}
+# a plain copy of the repository, nothing installed: models.* from the root, the core intakeflow.* from src/
+export PYTHONPATH=.:src PYTHONUNBUFFERED=1 INTAKEFLOW_BASE_ENCODER=${INTAKEFLOW_BASE_ENCODER:-.carry/encoder}
 OUT=${OUT:-out}
 N=${N:-30000}             # generator messages
 REPEAT=${REPEAT:-3}       # writer messages are few beside the generator's: seen REPEAT times an epoch
@@ -47,7 +48,7 @@ train_teacher() {  # $1: a group g<i> (trained without that group's writers) or 
   local g=$1 data=("$DATA/gen-$N.jsonl") w
   for w in $writers; do [ "$g" != all ] && [ "$(group_of "$w")" = "$g" ] || data+=("models/corpus/data/$w.jsonl:x$REPEAT"); done
   [ -f "$WORK/teacher-$g/state.pt" ] && return
-  python3 -m intakeflow.models.train --data "${data[@]}" --out "$WORK/teacher-$g" --layers "$TEACHER_LAYERS" \
+  python3 -m models.train --data "${data[@]}" --out "$WORK/teacher-$g" --layers "$TEACHER_LAYERS" \
     --epochs "$EPOCHS" --batch-size "$BATCH" --held-out 1000 > "$WORK/teacher-$g.log" 2>&1
   echo "teacher $g done at $(( $(date +%s) - t0 ))s"
 }
@@ -59,10 +60,10 @@ run_fold() {  # $1: writer held out, or "all" for the shipped model
   local kd=()
   # distil from the teacher that never saw writer k
   [ -n "$TEACHER_LAYERS" ] && kd=(--teacher "$WORK/teacher-$(group_of "$k")")
-  python3 -m intakeflow.models.train --data "${data[@]}" --out "$WORK/$k" --layers "$LAYERS" "${kd[@]}" \
+  python3 -m models.train --data "${data[@]}" --out "$WORK/$k" --layers "$LAYERS" "${kd[@]}" \
     --epochs "$EPOCHS" --batch-size "$BATCH" --held-out 1000 > "$WORK/$k.log" 2>&1
   if [ "$k" != all ]; then
-    python3 -m intakeflow.models.export "$WORK/$k" --out "$WORK/$k/onnx" >> "$WORK/$k.log" 2>&1
+    python3 -m models.export "$WORK/$k" --out "$WORK/$k/onnx" >> "$WORK/$k.log" 2>&1
     python3 -m intakeflow.lowo predict --model "$WORK/$k/onnx" --gold "models/corpus/data/$k.jsonl" \
       --out "$WORK/$k.pred.jsonl" >> "$WORK/$k.log" 2>&1
   fi

@@ -9,7 +9,7 @@ import torch
 from torch import nn
 from transformers import BertConfig, BertModel
 
-from intakeflow.models.encoding import N_SHAPES
+from intakeflow.pipeline.model.encoding import N_SHAPES
 from intakeflow.spec import INSURANCE_BIO, INTENTS, PHI_BIO
 
 

@@ -20,13 +20,13 @@ import numpy as np
 import torch
 from torch import nn
 
-from intakeflow.models.base_encoder import base_encoder_dir
-from intakeflow.models.dataset import IGNORE, Window, build_windows, collate
-from intakeflow.models.encoding import N_SHAPES, load_tokenizer
-from intakeflow.models.network import MultiTaskModel, load_base
-from intakeflow.models.train_args import add_train_args
-from intakeflow.routing import fit_temperature
+from intakeflow.pipeline.model.encoding import N_SHAPES, load_tokenizer
+from intakeflow.pipeline.routing import fit_temperature
 from intakeflow.spec import INSURANCE_BIO, INTENTS, PHI_BIO
+from models.base_encoder import base_encoder_dir
+from models.dataset import IGNORE, Window, build_windows, collate
+from models.network import MultiTaskModel, load_base
+from models.train_args import add_train_args
 
 WINDOW = 254
 STRIDE = 192
@@ -58,7 +58,7 @@ def _load_records(args: argparse.Namespace, seed: int, n: int) -> list[dict[str,
                 part = [json.loads(line) for line in fh if line.strip()]
             recs += part * repeats
         return recs
-    from intakeflow.models.generator import generate
+    from models.generator import generate
 
     return list(generate(n, seed=seed))
 
@@ -215,7 +215,7 @@ def _load_teacher(args: argparse.Namespace, device: torch.device) -> nn.Module |
     """The frozen teacher of ``--teacher`` (any depth; same tokenizer and label sets)."""
     if not args.teacher:
         return None
-    from intakeflow.models.export import load_checkpoint
+    from models.export import load_checkpoint
 
     teacher, meta = load_checkpoint(Path(args.teacher), Path(args.encoder) if args.encoder else None)
     if meta["phi_labels"] != list(PHI_BIO) or meta["insurance_labels"] != list(INSURANCE_BIO):
@@ -236,7 +236,7 @@ def _kd(student: torch.Tensor, teacher: torch.Tensor, valid: torch.Tensor | None
 
 
 def _held_out(args: argparse.Namespace) -> Iterator[dict[str, Any]]:
-    from intakeflow.models.generator import generate
+    from models.generator import generate
 
     yield from generate(args.held_out, seed=args.seed + 10_007)
 

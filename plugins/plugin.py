@@ -1,6 +1,6 @@
 """The intakeflow Airflow plugin, registered through the ``airflow.plugins`` entry point.
 
-It adds the monitoring page (``intakeflow.monitoring``) to the API server under
+It adds the monitoring page (``intakeflow.plugins.monitoring``) to the API server under
 ``/intakeflow/``, with two UI entries: "intakeflow" in the Browse menu (the dashboard) and
 an "intakeflow" tab on every DAG run (that run's counts and quarantine list). Every route
 requires an Airflow login and read access to DAG runs (of the DAG in ``dag_id`` when one
@@ -20,7 +20,7 @@ from typing import Any
 from airflow.sdk.plugins_manager import AirflowPlugin
 
 URL_PREFIX = "/intakeflow"
-#: the defaults of the provider's ``[intakeflow]`` config section (operators/provider_info.py)
+#: the defaults of the provider's ``[intakeflow]`` config section (operators/get_provider_info.py)
 DEFAULT_CONN_ID = "intakeflow_postgres"
 DEFAULT_SCHEMAS = "intakeflow"
 
@@ -39,7 +39,7 @@ def store_dsn(conn_id: str) -> str:
     secrets backends (environment, metadata database, configured backends)."""
     from airflow.models.connection import Connection
 
-    from intakeflow.operators.hooks.store import dsn_from_connection
+    from intakeflow.provider.hooks.store import dsn_from_connection
 
     return dsn_from_connection(Connection.get_connection_from_secrets(conn_id))
 
@@ -50,7 +50,7 @@ def monitoring_app() -> Any:
     from airflow.api_fastapi.auth.managers.models.resource_details import DagAccessEntity
     from airflow.api_fastapi.core_api.security import requires_access_dag
 
-    from intakeflow.monitoring.app import create_app
+    from intakeflow.plugins.monitoring.app import create_app
 
     conn_id, schemas = monitor_settings()
     return create_app(lambda: store_dsn(conn_id), schemas,

@@ -1,5 +1,5 @@
 """Fixtures shared by every test folder: a throw-away Airflow home, the PostgreSQL at
-127.0.0.1:5432 (override with INTAKEFLOW_TEST_DSN), the embedded FHIR server, a fake model
+127.0.0.1:5432 (override with INTAKEFLOW_TEST_DSN) and a store in it, the embedded FHIR server, a fake model
 and a fake pipeline. Folder conftests add only what is specific to them."""
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from psycopg import sql  # noqa: E402
 
 from intakeflow.results import PipelineInput, PipelineResult  # noqa: E402
 from intakeflow.spans import Span  # noqa: E402
+from intakeflow.store.pg_store import Store  # noqa: E402
 
 _PG_DSN = os.environ.get("INTAKEFLOW_TEST_DSN", "postgresql://postgres@127.0.0.1:5432/test")
 
@@ -57,7 +58,7 @@ class FakePipeline:
 @pytest.fixture
 def fake_pipeline(monkeypatch: pytest.MonkeyPatch) -> FakePipeline:
     """Also what ProcessMessagesOperator builds, so DAG runs use it without a real model."""
-    from intakeflow.operators.operators.process import ProcessMessagesOperator
+    from intakeflow.provider.operators.process import ProcessMessagesOperator
 
     pipeline = FakePipeline()
     monkeypatch.setattr(ProcessMessagesOperator, "build_pipeline", lambda self: pipeline)
@@ -90,6 +91,14 @@ def store_schema(pg_dsn: str) -> Iterator[str]:
     finally:
         with psycopg.connect(pg_dsn, autocommit=True) as conn:
             conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
+
+
+@pytest.fixture
+def store(pg_dsn: str, store_schema: str) -> Store:
+    """A migrated store in a fresh schema (small batches, three attempts)."""
+    s = Store(pg_dsn, schema=store_schema, pipeline_version="test-1", batch_size=3, max_attempts=3, claim_lease_s=600)
+    s.migrate()
+    return s
 
 
 @pytest.fixture

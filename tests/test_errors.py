@@ -76,12 +76,12 @@ def test_renumbered_codes_are_distinct() -> None:
 
 
 def test_exception_classes_live_in_the_catalogue_and_keep_their_old_homes() -> None:
-    from intakeflow.anonymizers import RedactionError as redaction_pkg
-    from intakeflow.anonymizers.base import RedactionError as redaction_base
-    from intakeflow.fallback import FallbackError as fallback_pkg
-    from intakeflow.fallback.config import FallbackError as fallback_config
-    from intakeflow.recognizers.site_formats import SiteFormatError
-    from intakeflow.routing import RoutingError
+    from intakeflow.pipeline.anonymizers import RedactionError as redaction_pkg
+    from intakeflow.pipeline.anonymizers.base import RedactionError as redaction_base
+    from intakeflow.pipeline.fallback import FallbackError as fallback_pkg
+    from intakeflow.pipeline.fallback.config import FallbackError as fallback_config
+    from intakeflow.pipeline.recognizers.site_formats import SiteFormatError
+    from intakeflow.pipeline.routing import RoutingError
 
     assert redaction_pkg is redaction_base is errors.RedactionError
     assert fallback_pkg is fallback_config is errors.FallbackError
@@ -130,7 +130,7 @@ def test_cli_unknown_code_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_errors_cli_is_import_light() -> None:
-    code = ("import sys, intakeflow.errors_cli; "
+    code = ("import sys, intakeflow.cli.errors; "
             "heavy = [m for m in sys.modules if m.split('.')[0] in ('onnxruntime', 'airflow', 'numpy', 'tqdm')]; "
             "print(heavy); sys.exit(1 if heavy else 0)")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)

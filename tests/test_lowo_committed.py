@@ -10,7 +10,7 @@ import pytest
 
 from intakeflow.jsonl import read_gold
 from intakeflow.lowo import apply, by_writer, tune
-from intakeflow.models.runtime import DEFAULT_ARTIFACT
+from intakeflow.pipeline.model.runtime import DEFAULT_ARTIFACT
 
 ROOT = Path(__file__).resolve().parents[1]
 PRED = ROOT / "models" / "artifacts" / "lowo" / "lowo-predictions.jsonl.gz"

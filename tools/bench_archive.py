@@ -31,11 +31,12 @@ import psycopg
 from psycopg import sql
 
 from intakeflow.pipeline import Pipeline, PipelineConfig
-from intakeflow.processing import process_pending
 from intakeflow.results import InboundMessage, PipelineResult, Quarantined
-from intakeflow.sinks import FhirWriter, Store, WriteOutcome, deliver_pending
-from intakeflow.sinks.staged import StagedMessage
 from intakeflow.sources import FhirClient, iter_archive
+from intakeflow.store import Store
+from intakeflow.store.processing import process_pending
+from intakeflow.store.staged import StagedMessage
+from intakeflow.writeback import FhirWriter, WriteOutcome, deliver_pending
 from tools.demo_data import ArchiveSummary, demo_texts, write_hl7_archive
 
 LOCAL_DSN = "postgresql://postgres@127.0.0.1:5432/test"

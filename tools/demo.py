@@ -303,7 +303,7 @@ def summarise(
     task_logs: str = "the Airflow log",
 ) -> str:
     """The closing table: counts, labels, codes and timings only (never message text).
-    ``status`` is :func:`intakeflow.store_cli.store_status` of the demo's store."""
+    ``status`` is :func:`intakeflow.cli.store.store_status` of the demo's store."""
     staged: Counter[str] = Counter()
     at_source: Counter[str] = Counter()
     filtered: Counter[str] = Counter()
@@ -483,7 +483,7 @@ def run_demo(
     logs: DemoLogs | None = None,
 ) -> tuple[list[RunReport], ArchiveSummary, dict[str, Any]]:
     """Write and post the inputs, run the DAGs; the reports, what was written and the
-    store's status (:func:`intakeflow.store_cli.store_status`)."""
+    store's status (:func:`intakeflow.cli.store.store_status`)."""
     archive_root = state / "archive"
     first_day = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=2)
     with _bar(len(hl7_texts), "HL7 v2 archive", "msg") as bar:
@@ -505,7 +505,7 @@ def run_demo(
         from airflow.dag_processing.dagbag import DagBag
         from airflow.utils.db import initdb
 
-        from intakeflow.sinks import Store
+        from intakeflow.store import Store
 
         bar.update()
         initdb()
@@ -529,8 +529,8 @@ def run_demo(
             for end, conf in windows:
                 reports.append(run_dag(bag.dags[dag_id], end, conf, schema, store))
                 bar.update()
-    from intakeflow.operators.operators._common import pipeline_version
-    from intakeflow.store_cli import store_status
+    from intakeflow.cli.store import store_status
+    from intakeflow.provider.operators._common import pipeline_version
 
     status = store_status(Store(dsn, schema=schema, pipeline_version=pipeline_version(model_path)))
     return reports, archive, status

@@ -45,7 +45,7 @@ class ArchiveSummary:
 
 def demo_texts(n: int, seed: int) -> list[DemoText]:
     """``n`` synthetic messages from the generator (``generate(n, seed)``)."""
-    from intakeflow.models.generator import generate
+    from models.generator import generate
 
     return [
         DemoText(id=str(r["id"]), text=str(r["text"]), channel=r.get("channel"), intent=r.get("intent"))

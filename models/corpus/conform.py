@@ -12,7 +12,7 @@ insurance span is already there. Each addition is counted in the datasheet.
 A second pass undoes a mistake of our own: the brief of w19 called NPI numbers "licence
 numbers", so that writer tagged a referring clinician's NPI as LICENSE. The project reads
 the spec otherwise (an NPI identifies a clinician, not the patient, and the spec has no type
-for it: ``intakeflow/recognizers/npi.py``), so the pass removes PHI spans over a ten-digit
+for it: ``src/intakeflow/pipeline/recognizers/npi.py``), so the pass removes PHI spans over a ten-digit
 number right after an "NPI" cue.
 """
 

@@ -9,12 +9,12 @@ from typing import TYPE_CHECKING, Any
 from airflow.sdk import BaseHook
 
 from intakeflow.errors import E, IntakeflowError
-from intakeflow.operators.hooks._extras import extra_float
+from intakeflow.provider.hooks._extras import extra_float
 
 if TYPE_CHECKING:
     from airflow.sdk import Connection
 
-    from intakeflow.fallback import FallbackConfig
+    from intakeflow.pipeline.fallback import FallbackConfig
 
 DEFAULT_TIMEOUT_S = 60.0
 

@@ -10,7 +10,7 @@ from urllib.parse import urlsplit, urlunsplit
 from airflow.sdk import BaseHook
 
 from intakeflow.errors import E, IntakeflowError
-from intakeflow.operators.hooks._extras import extra_bool, extra_float
+from intakeflow.provider.hooks._extras import extra_bool, extra_float
 from intakeflow.sources.fhir_client import FhirAuth, FhirClient
 
 if TYPE_CHECKING:

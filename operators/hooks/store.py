@@ -14,7 +14,7 @@ from airflow.sdk import BaseHook
 from psycopg.conninfo import make_conninfo
 
 from intakeflow.errors import E, IntakeflowError
-from intakeflow.sinks import Store
+from intakeflow.store import Store
 
 if TYPE_CHECKING:
     from airflow.sdk import Connection
@@ -52,7 +52,7 @@ def dsn_from_connection(conn: Connection) -> str:
 
 
 class StoreHook(BaseHook):
-    """Open :class:`intakeflow.sinks.Store` on the database of a ``postgres`` connection.
+    """Open :class:`intakeflow.store.Store` on the database of a ``postgres`` connection.
 
     Uses the Postgres provider's connection type: host, port, login, password, and the
     database in the ``schema`` field (a host that is itself a ``postgresql://`` URI is used

@@ -11,8 +11,8 @@ from typing import Any, ParamSpec, TypeVar
 import psycopg
 
 from intakeflow.errors import E, IntakeflowError, SinkError
-from intakeflow.operators.hooks.store import StoreHook
-from intakeflow.sinks import Store
+from intakeflow.provider.hooks.store import StoreHook
+from intakeflow.store import Store
 
 #: for store calls that touch no message rows (schema migration, run statistics)
 ANY_VERSION = "any"
@@ -20,7 +20,7 @@ ANY_VERSION = "any"
 
 def pipeline_version(model_path: str | Path | None = None) -> str:
     """The version the pipeline will report, read without loading the model."""
-    from intakeflow.models.runtime import DEFAULT_ARTIFACT, artifact_version  # onnxruntime: only when run
+    from intakeflow.pipeline.model.runtime import DEFAULT_ARTIFACT, artifact_version  # onnxruntime: only when run
 
     return artifact_version(model_path if model_path is not None else DEFAULT_ARTIFACT)
 

@@ -9,11 +9,11 @@ from typing import Any
 
 from airflow.sdk import BaseOperator, Context
 
-from intakeflow.operators.hooks.fhir import FhirHook
-from intakeflow.operators.operators._common import interval, open_store, pipeline_version, store_outage_coded
-from intakeflow.operators.operators._metrics import publish, with_default_outlets
-from intakeflow.sinks.fhir_writeback import FhirWriter, deliver_pending
+from intakeflow.provider.hooks.fhir import FhirHook
+from intakeflow.provider.operators._common import interval, open_store, pipeline_version, store_outage_coded
+from intakeflow.provider.operators._metrics import publish, with_default_outlets
 from intakeflow.sources import iter_communications
+from intakeflow.writeback.writer import FhirWriter, deliver_pending
 
 
 class StageFhirCommunicationsOperator(BaseOperator):

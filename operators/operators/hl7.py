@@ -10,8 +10,8 @@ from typing import Any
 from airflow.sdk import BaseOperator, Context
 
 from intakeflow.errors import E, IntakeflowError
-from intakeflow.operators.operators._common import interval, open_store, pipeline_version, store_outage_coded
-from intakeflow.operators.operators._metrics import publish, with_default_outlets
+from intakeflow.provider.operators._common import interval, open_store, pipeline_version, store_outage_coded
+from intakeflow.provider.operators._metrics import publish, with_default_outlets
 from intakeflow.sources import list_archive_files, read_file
 from intakeflow.sources.filters import load_filters
 

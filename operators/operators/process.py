@@ -7,10 +7,10 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseOperator, Context
 
-from intakeflow.operators.operators._common import claim_token, open_store, store_outage_coded
-from intakeflow.operators.operators._metrics import publish, with_default_outlets
-from intakeflow.processing import PipelineLike, process_pending
-from intakeflow.sinks.staged import RunRef
+from intakeflow.provider.operators._common import claim_token, open_store, store_outage_coded
+from intakeflow.provider.operators._metrics import publish, with_default_outlets
+from intakeflow.store.processing import PipelineLike, process_pending
+from intakeflow.store.staged import RunRef
 
 if TYPE_CHECKING:
     from intakeflow.pipeline import PipelineConfig
@@ -91,19 +91,19 @@ class ProcessMessagesOperator(BaseOperator):
         config = PipelineConfig()
         if self.model_path:
             config.model_path = type(config.model_path)(self.model_path)
-        from intakeflow.recognizers.site_formats import load_site_formats
+        from intakeflow.pipeline.recognizers.site_formats import load_site_formats
 
         config.site_formats = load_site_formats(self.site_formats)
         if self.anthropic_conn_id:
-            from intakeflow.operators.hooks.anthropic import AnthropicHook
+            from intakeflow.provider.hooks.anthropic import AnthropicHook
 
             config.fallback = AnthropicHook(self.anthropic_conn_id).fallback_config(config.fallback)
         return config
 
     def build_pipeline(self) -> PipelineLike:
         # imported here: DAG parsing must not load onnxruntime and the model code
-        from intakeflow.models.runtime import shared_model
         from intakeflow.pipeline import Pipeline
+        from intakeflow.pipeline.model.runtime import shared_model
 
         config = self.pipeline_config()
         # the model is loaded once per worker process; the pipeline (fallback budget) per task

@@ -1,5 +1,5 @@
 """Operator that re-runs failed or quarantined messages after a fix, or stages copies of
-handled messages under a new pipeline version (``intakeflow.sinks.pg_reprocess``)."""
+handled messages under a new pipeline version (``intakeflow.store.pg_reprocess``)."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ from typing import Any
 from airflow.sdk import BaseOperator, Context
 
 from intakeflow.errors import E, IntakeflowError
-from intakeflow.operators.operators._common import ANY_VERSION, open_store, store_outage_coded
-from intakeflow.operators.operators._metrics import publish
-from intakeflow.sinks import ReprocessSelection
+from intakeflow.provider.operators._common import ANY_VERSION, open_store, store_outage_coded
+from intakeflow.provider.operators._metrics import publish
+from intakeflow.store import ReprocessSelection
 
 _ID_LIST = re.compile(r"[\[\]\s,0-9]*")
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from airflow.sdk import BaseOperator, Context
 
-from intakeflow.operators.operators._common import ANY_VERSION, open_store, store_outage_coded
+from intakeflow.provider.operators._common import ANY_VERSION, open_store, store_outage_coded
 
 
 def merge_counts(parts: Iterable[Mapping[str, Any] | None]) -> dict[str, Any]:

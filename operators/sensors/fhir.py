@@ -9,9 +9,9 @@ from typing import Any
 from airflow.sdk import BaseSensorOperator, Context
 
 from intakeflow.errors import E, SourceError
-from intakeflow.operators.hooks.fhir import FhirHook
-from intakeflow.operators.operators._common import since_of
-from intakeflow.operators.triggers.fhir import FhirCommunicationTrigger
+from intakeflow.provider.hooks.fhir import FhirHook
+from intakeflow.provider.operators._common import since_of
+from intakeflow.provider.triggers.fhir import FhirCommunicationTrigger
 
 
 class FhirCommunicationSensor(BaseSensorOperator):

@@ -9,8 +9,8 @@ from typing import Any
 
 from airflow.sdk import BaseSensorOperator, Context
 
-from intakeflow.operators.operators._common import interval
-from intakeflow.operators.triggers.hl7 import Hl7ArchiveFilesTrigger
+from intakeflow.provider.operators._common import interval
+from intakeflow.provider.triggers.hl7 import Hl7ArchiveFilesTrigger
 from intakeflow.sources import list_archive_files
 
 

@@ -39,7 +39,7 @@ class FhirCommunicationTrigger(BaseTrigger):
         )
 
     def has_new(self) -> bool:
-        from intakeflow.operators.hooks.fhir import FhirHook
+        from intakeflow.provider.hooks.fhir import FhirHook
 
         since = datetime.fromisoformat(self.since)
         since = since if since.tzinfo else since.replace(tzinfo=UTC)

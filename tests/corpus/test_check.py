@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from intakeflow.models.corpus.check import check_record
-from intakeflow.models.corpus.markup import Marked, to_gold
+from models.corpus.check import check_record
+from models.corpus.markup import Marked, to_gold
 
 
 def _problems(body: str, intent: str = "billing_inquiry", channel: str = "sms") -> list[str]:

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from intakeflow.models.corpus.conform import relationship_by_spec
+from models.corpus.conform import relationship_by_spec
 
 
 def _rec(text: str, insurance: list[dict[str, Any]] | None = None) -> dict[str, Any]:
@@ -55,7 +55,7 @@ def test_a_span_already_there_is_kept() -> None:
 
 
 def test_npi_spans_are_removed() -> None:
-    from intakeflow.models.corpus.conform import npi_not_phi
+    from models.corpus.conform import npi_not_phi
 
     text = "Referring: Ada Oyelaran, MD, NPI 1234567893. Pt MRN 55120"
     s = text.index("1234567893")

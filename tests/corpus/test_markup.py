@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from intakeflow.models.corpus.markup import Marked, MarkupError, mark, read_marked, to_gold, unmark
+from models.corpus.markup import Marked, MarkupError, mark, read_marked, to_gold, unmark
 
 
 def test_unmark_computes_offsets_and_pairs() -> None:

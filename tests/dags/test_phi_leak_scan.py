@@ -182,7 +182,7 @@ def _xcom_values() -> str:
 def _monitoring_pages(dsn: str, schema: str, runs: int) -> dict[str, str]:
     from fastapi.testclient import TestClient
 
-    from intakeflow.monitoring.app import create_app
+    from intakeflow.plugins.monitoring.app import create_app
 
     client = TestClient(create_app(lambda: dsn, [schema]))
     pages = {}
@@ -209,8 +209,8 @@ def _exception_texts(texts: list[str]) -> str:
     (FHIR validation of a resource holding the text in a wrong place)."""
     from intakeflow.pipeline import Pipeline
     from intakeflow.results import PipelineInput, Quarantined
-    from intakeflow.sinks import fhir_resources as fr
     from intakeflow.sources.hl7_parse import parse_hl7
+    from intakeflow.writeback import resources as fr
 
     out = []
     for i, t in enumerate(texts):

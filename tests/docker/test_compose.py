@@ -275,8 +275,8 @@ def test_ports_follow_the_environment() -> None:
 
 
 def test_connections_match_the_example_dags(services: dict[str, Any]) -> None:
-    from intakeflow.example_dags._defaults import store_params
-    from intakeflow.example_dags.fhir_communication_intake import dag as fhir_dag
+    from dags.fhir_communication_intake import dag as fhir_dag
+    from intakeflow.provider.dag_defaults import store_params
 
     env = services["airflow-worker"]["environment"]
     pg_id = store_params()["postgres_conn_id"].value
@@ -290,7 +290,7 @@ def test_connections_match_the_example_dags(services: dict[str, Any]) -> None:
 
 
 def test_api_server_points_the_monitoring_page_at_the_store(services: dict[str, Any]) -> None:
-    from intakeflow.example_dags._defaults import store_params
+    from intakeflow.provider.dag_defaults import store_params
 
     env = services["airflow-apiserver"]["environment"]
     conn_id = env["AIRFLOW__INTAKEFLOW__MONITOR_POSTGRES_CONN_ID"]

@@ -157,22 +157,35 @@ def test_pip_install_problems_accepts_known_extras() -> None:
 
 
 def test_the_artifact_is_package_data() -> None:
-    """The wheel carries the model: every artifact file matches a package-data pattern."""
-    patterns = PYPROJECT["tool"]["setuptools"]["package-data"]["intakeflow.models"]
-    folder = ROOT / "models"
-    files = [
-        p.relative_to(folder).as_posix()
-        for p in (folder / "artifacts").rglob("*")
-        if p.is_file() and p.parent.name != "artifacts"  # loose files there (a training log) stay out
-    ]
-    assert {"artifacts/intakeflow-minilm/model.onnx", "artifacts/intakeflow-minilm/tokenizer.json"} <= set(files)
-    assert all(any(fnmatch(f, pat) for pat in patterns) for f in files)
+    """The wheel carries the model: every file of a model folder under models/artifacts/
+    (mapped to ``intakeflow.pipeline.model.artifacts`` by setup.py) matches a package-data pattern,
+    and nothing else there does (evaluation outputs such as lowo/ stay in the repository)."""
+    patterns = PYPROJECT["tool"]["setuptools"]["package-data"]["intakeflow.pipeline.model.artifacts"]
+    folder = ROOT / "models" / "artifacts"
+    files = [p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()]
+    model_dirs = {p.parent.relative_to(folder).as_posix() for p in folder.rglob("model.onnx")}
+    assert {"intakeflow-minilm/model.onnx", "intakeflow-minilm/tokenizer.json"} <= set(files)
+    for f in files:
+        assert any(fnmatch(f, pat) for pat in patterns) == (f.split("/")[0] in model_dirs), f
+
+
+def test_the_wheel_stage_copies_what_setup_maps(steps: list[tuple[str, str]]) -> None:
+    """setup.py assembles the package from src/intakeflow, operators/, plugins/ and
+    models/artifacts/: the wheel stage copies those folders, and setup.py, without the
+    training code, dags/ or tools/."""
+    copied = {w for op, a in steps if op == "COPY" and "--from=" not in a for w in a.split()[:-1]}
+    folders = {"src", "operators", "plugins", "models/artifacts"}
+    assert {"pyproject.toml", "setup.py", *folders} <= copied
+    assert not {"models", "tools", "."} & copied
+    setup_py = (ROOT / "setup.py").read_text()
+    for folder in ("src/intakeflow", "operators", "plugins", "models/artifacts"):
+        assert f'"{folder}"' in setup_py, folder
 
 
 def test_build_time_checks_name_real_modules(steps: list[tuple[str, str]]) -> None:
-    from intakeflow.models.runtime import DEFAULT_ARTIFACT
+    from intakeflow.pipeline.model.runtime import DEFAULT_ARTIFACT
 
     checks = " ".join(a for op, a in steps if op == "RUN" and "DEFAULT_ARTIFACT" in a)
-    assert "intakeflow.models.runtime import DEFAULT_ARTIFACT" in checks
+    assert "intakeflow.pipeline.model.runtime import DEFAULT_ARTIFACT" in checks
     assert (DEFAULT_ARTIFACT / "model.onnx").is_file()
-    assert "intakeflow.operators.provider_info" in checks
+    assert "intakeflow.provider.get_provider_info" in checks

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 from mllp_peer import ListenerThread
 
-from intakeflow.sinks import Store
+from intakeflow.store import Store
 
 PIPELINE_VERSION = "test-model@1"
 

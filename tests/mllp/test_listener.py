@@ -29,8 +29,8 @@ from psycopg import sql
 
 from intakeflow.mllp.framing import frame
 from intakeflow.results import InboundMessage, Quarantined
-from intakeflow.sinks import Store
-from intakeflow.sinks.staged import StageCounts
+from intakeflow.store import Store
+from intakeflow.store.staged import StageCounts
 
 
 def key(control_id: str) -> str:

@@ -11,8 +11,8 @@ import psycopg
 from airflow.dag_processing.dagbag import DagBag
 from mllp_peer import ListenerThread, Peer, message
 
-from intakeflow.sinks import Store
 from intakeflow.sources.hl7_parse import parse_hl7
+from intakeflow.store import Store
 
 DAGS = Path(__file__).parents[2] / "dags"
 

@@ -16,7 +16,7 @@ import pytest
 from mllp_peer import FACILITY, ListenerThread, Peer, message, rows_by_source_id, wait_for
 
 from intakeflow.embedded.fhir_server import free_port
-from intakeflow.sinks import Store
+from intakeflow.store import Store
 
 REPO = Path(__file__).parents[2]
 

@@ -15,7 +15,7 @@ from mllp_peer import FACILITY, ListenerThread, message, rows_by_source_id, spli
 
 from intakeflow.mllp import tls_context
 from intakeflow.mllp.framing import frame
-from intakeflow.sinks import Store
+from intakeflow.store import Store
 
 
 @pytest.fixture(scope="module")

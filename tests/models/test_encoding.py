@@ -4,8 +4,7 @@ import numpy as np
 import pytest
 from tokenizers import Tokenizer
 
-from intakeflow.models.base_encoder import base_encoder_dir
-from intakeflow.models.encoding import (
+from intakeflow.pipeline.model.encoding import (
     SPECIAL_SHAPE,
     bio_targets,
     decode_bio,
@@ -18,6 +17,7 @@ from intakeflow.models.encoding import (
 )
 from intakeflow.spans import Span
 from intakeflow.spec import PHI_BIO
+from models.base_encoder import base_encoder_dir
 
 PHI_INDEX = {t: i for i, t in enumerate(PHI_BIO)}
 
@@ -92,7 +92,7 @@ def test_decode_bio_opens_span_on_stray_inside_tag_and_splits_on_gap() -> None:
 
 
 def test_shared_model_is_loaded_once_per_process() -> None:
-    from intakeflow.models.runtime import DEFAULT_ARTIFACT, shared_model
+    from intakeflow.pipeline.model.runtime import DEFAULT_ARTIFACT, shared_model
 
     assert shared_model(str(DEFAULT_ARTIFACT)) is shared_model(str(DEFAULT_ARTIFACT))
     assert shared_model(str(DEFAULT_ARTIFACT), 2) is not shared_model(str(DEFAULT_ARTIFACT), 1)

@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 
 from intakeflow.errors import IntakeflowError
-from intakeflow.models.generator import generate, ids, validate_record, write_jsonl
 from intakeflow.spec import CHANNELS, INSURANCE_TYPES, INTENTS, PHI_TYPES
+from models.generator import generate, ids, validate_record, write_jsonl
 
 
 @pytest.fixture(scope="module")
@@ -207,7 +207,7 @@ def test_problems_never_contain_span_text() -> None:
 
 
 def test_generate_raises_on_invalid(monkeypatch: pytest.MonkeyPatch) -> None:
-    from intakeflow.models.generator import core
+    from models.generator import core
 
     monkeypatch.setattr(core, "validate_record", lambda rec: ["bad"])
     with pytest.raises(IntakeflowError):

@@ -10,12 +10,12 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from intakeflow.models.export import export, parity  # noqa: E402
-from intakeflow.models.generator import write_jsonl  # noqa: E402
-from intakeflow.models.runtime import OnnxModel  # noqa: E402
-from intakeflow.models.train import train  # noqa: E402
-from intakeflow.models.train_args import add_train_args  # noqa: E402
+from intakeflow.pipeline.model.runtime import OnnxModel  # noqa: E402
 from intakeflow.spec import INTENTS  # noqa: E402
+from models.export import export, parity  # noqa: E402
+from models.generator import write_jsonl  # noqa: E402
+from models.train import train  # noqa: E402
+from models.train_args import add_train_args  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -59,7 +59,7 @@ def test_int8_onnx_stays_close_and_loads(checkpoint: Path, tmp_path: Path) -> No
 
 def test_distillation_from_a_teacher_checkpoint(checkpoint: Path, tmp_path: Path) -> None:
     """A student trained with --teacher records it, and the soft-target loss is finite."""
-    from intakeflow.models.train import _kd
+    from models.train import _kd
 
     data = tmp_path / "train.jsonl"
     write_jsonl(data, 24, seed=5)

@@ -11,9 +11,9 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from intakeflow.cli.store import read_fhir_file
 from intakeflow.errors import lookup
 from intakeflow.results import InboundMessage, Quarantined
-from intakeflow.store_cli import read_fhir_file
 
 SCALARS = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=12)
 JSON = st.recursive(

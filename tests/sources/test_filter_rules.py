@@ -114,8 +114,8 @@ def test_stage_cli_takes_a_rules_file(tmp_path: Path, pg_dsn: str, store_schema:
 def test_stage_operator_takes_a_rules_file(tmp_path: Path, pg_conn_id: str, store_schema: str, fake_model: str) -> None:
     from types import SimpleNamespace
 
-    from intakeflow.operators.operators.hl7 import StageHl7ArchiveOperator
-    from intakeflow.operators.operators.store import MigrateStoreOperator
+    from intakeflow.provider.operators.hl7 import StageHl7ArchiveOperator
+    from intakeflow.provider.operators.store import MigrateStoreOperator
 
     context: Any = {"run_id": "r", "ti": SimpleNamespace(task_id="s", map_index=-1),
                     "data_interval_start": None, "data_interval_end": None}

@@ -1,0 +1,325 @@
+"""The ``intakeflow`` command line: predict, eval, bench, generate, train, export; the other
+commands are the modules of this package. Importing it (as importing any of them does) loads
+neither the model runtime nor tqdm: the commands import what they use.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from intakeflow.errors import E, IntakeflowError
+
+if TYPE_CHECKING:
+    from intakeflow.pipeline import Pipeline
+
+#: the published three-model suite's per-type strict F1 (DEVELOPERS.md), shown beside ours
+SUITE_F1 = {
+    "NAME": 0.96, "DATE": 0.95, "PHONE": 0.98, "LOC": 0.82, "MRN": 0.28, "LICENSE": 0.17,
+    "HEALTH_PLAN": 0.26, "BIOMETRIC": 0.10, "DEVICE": 0.34, "SSN": 0.58, "AUTH_NUMBER": 0.30,
+}  # fmt: skip
+
+
+def _pipeline(args: argparse.Namespace) -> Pipeline:
+    from intakeflow.pipeline import Pipeline, PipelineConfig
+
+    cfg = PipelineConfig(model_path=Path(args.model), threads=args.threads)
+    if getattr(args, "no_validators", False):
+        cfg.validators = False
+    if getattr(args, "site_formats", None) or os.environ.get("INTAKEFLOW_SITE_FORMATS"):
+        from intakeflow.pipeline.recognizers.site_formats import load_site_formats
+
+        cfg.site_formats = load_site_formats(getattr(args, "site_formats", None))
+    if getattr(args, "no_decoding", False):
+        cfg.decoding = False
+    if getattr(args, "redaction_threshold", None) is not None:
+        cfg.redaction_threshold = args.redaction_threshold
+    return Pipeline(cfg)
+
+
+def cmd_predict(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from intakeflow.jsonl import BadLine, read_inputs, result_record
+    from intakeflow.results import PipelineResult
+
+    pipe = _pipeline(args)
+    items = list(read_inputs(Path(args.input)))
+    n_err = 0
+    with open(args.output, "w", encoding="utf-8") as out, tqdm(total=len(items), unit="msg", disable=args.quiet) as bar:
+        for i in range(0, len(items), args.batch):
+            chunk = items[i : i + args.batch]
+            good = [x for x in chunk if not isinstance(x, BadLine)]
+            done = iter(pipe.process(good))
+            for x in chunk:
+                if isinstance(x, BadLine):
+                    res = PipelineResult(id=x.id, error_code=x.error.code_id, error=str(x.error), pipeline_version=pipe.version)
+                    channel = None
+                else:
+                    res, channel = next(done), x.channel
+                n_err += res.error_code is not None
+                out.write(json.dumps(result_record(res, channel), ensure_ascii=False) + "\n")
+            bar.update(len(chunk))
+    print(f"wrote {len(items)} results to {args.output} ({n_err} with errors)", file=sys.stderr)
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from intakeflow.evaluation import format_report, score
+    from intakeflow.jsonl import read_gold, result_record
+    from intakeflow.results import PipelineInput
+
+    gold = read_gold(Path(args.gold))
+    if args.lowo:
+        return _eval_lowo(gold, Path(args.lowo), args)
+    if args.predictions:
+        pred = read_gold(Path(args.predictions))
+    else:
+        pipe = _pipeline(args)
+        inputs = [PipelineInput(id=g["id"], text=g["text"], channel=g.get("channel")) for g in gold]
+        pred = []
+        for i in tqdm(range(0, len(inputs), args.batch), unit="batch", disable=args.quiet):
+            done = pipe.process(inputs[i : i + args.batch])
+            pred += [{**result_record(r), "writer": g.get("writer")} for r, g in zip(done, gold[i : i + args.batch])]
+    report = score(gold, pred)
+    print(json.dumps(report.to_json(), indent=2) if args.json else format_report(report, SUITE_F1))
+    if args.by_writer and all("writer" in g for g in gold):
+        from intakeflow.lowo import by_writer, lowo_table
+
+        print()
+        print(lowo_table(by_writer(gold, pred)))
+    return 0
+
+
+def _eval_lowo(gold: list[dict[str, Any]], pred_path: Path, args: argparse.Namespace) -> int:
+    """Score out-of-fold predictions: tune what is fitted on held-out writers, then the table."""
+    from intakeflow.evaluation import format_report
+    from intakeflow.jsonl import read_gold
+    from intakeflow.lowo import apply, by_writer, lowo_table, tune
+
+    preds = read_gold(pred_path)
+    ids = {p["id"] for p in preds}
+    gold = [g for g in gold if g["id"] in ids]
+    tuned = tune(gold, preds)
+    reports = by_writer(gold, apply(preds, tuned))
+    if args.write_artifact:
+        from intakeflow.lowo import write_tuned
+
+        write_tuned(Path(args.write_artifact), tuned, reports["all"])
+    if args.json:
+        out = {w: r.to_json() for w, r in reports.items()}
+        out["tuned"] = {
+            "temperature": round(tuned.temperature, 4),
+            "review_threshold": tuned.review_threshold,
+            "redaction_threshold": tuned.redaction_threshold,
+        }
+        print(json.dumps(out, indent=2))
+        return 0
+    print(f"leave-one-writer-out: {len(gold)} messages, {len(reports) - 1} writers, each scored by a model trained without it")
+    print(
+        f"tuned on out-of-fold predictions: temperature {tuned.temperature:.3f}, review threshold "
+        f"{tuned.review_threshold:.2f}, redaction threshold {tuned.redaction_threshold:.2f}"
+    )
+    print()
+    print(lowo_table(reports))
+    print()
+    print(format_report(reports["all"]))
+    print()
+    print("needs_review threshold -> flagged, misrouted and not flagged")
+    for t, flagged, wrong in tuned.review_curve[::5]:
+        print(f"  {t:.2f}  {flagged:6.1%}  {wrong:6.1%}")
+    print("redaction threshold -> redaction recall, over-redaction")
+    for t, rec, over in tuned.redaction_curve:
+        print(f"  {t:.2f}  {rec:.4f}  {over:.3f}")
+    return 0
+
+
+def cmd_eval_pii(args: argparse.Namespace) -> int:
+    """Identifier character recall on a presidio-research style set (another label scheme)."""
+    from tqdm import tqdm
+
+    from intakeflow.evaluation import PRESIDIO_IDENTIFIERS, char_recall
+    from intakeflow.results import PipelineInput
+
+    data = json.loads(Path(args.dataset).read_text(encoding="utf-8"))
+    pipe = _pipeline(args)
+    inputs = [PipelineInput(id=str(i), text=r["full_text"]) for i, r in enumerate(data)]
+    rows = []
+    for i in tqdm(range(0, len(inputs), args.batch), unit="batch", disable=args.quiet):
+        for r, res in zip(data[i : i + args.batch], pipe.process(inputs[i : i + args.batch])):
+            text = r["full_text"]
+            gold = [(s["start_position"], s["end_position"], s["entity_type"]) for s in r["spans"]]
+            rows.append((text, gold, [(sp.start, sp.end) for sp in res.redaction]))
+    cr = char_recall(rows)
+    out = {
+        "messages": len(data),
+        "identifier_char_recall": round(cr.recall(PRESIDIO_IDENTIFIERS), 4),
+        "per_type": {t: round(cr.covered[t] / cr.total[t], 4) for t in PRESIDIO_IDENTIFIERS if cr.total[t]},
+        "redacted_chars_outside_gold": round(cr.outside_share, 4),
+    }
+    print(json.dumps(out, indent=2))
+    return 0
+
+
+def checkout_tools(folder: str = "tools") -> bool:
+    """Make a package of a source checkout that stays outside the wheel importable: the
+    developer tools (``tools/``) or the generator and training code (``models/``), both beside
+    ``src/``. False where there is none (an installed wheel)."""
+    root = Path(__file__).resolve().parents[3]  # <root>/src/intakeflow/cli/__init__.py
+    if not (root / folder / "__init__.py").is_file():
+        return False
+    if str(root) not in sys.path:
+        sys.path.insert(0, str(root))
+    return True
+
+
+def not_in_wheel(name: str) -> int:
+    print(IntakeflowError(E.E052_NOT_IN_WHEEL, name=name), file=sys.stderr)
+    return 1
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    if not checkout_tools():
+        return not_in_wheel("intakeflow bench")
+    from tools.bench import run_bench
+
+    return run_bench(args)
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    if not checkout_tools("models"):
+        return not_in_wheel("intakeflow generate")
+    from models.generator import write_jsonl
+
+    n = write_jsonl(Path(args.output), args.n, seed=args.seed, progress=not args.quiet)
+    print(f"wrote {n} messages to {args.output}", file=sys.stderr)
+    return 0
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    if not checkout_tools("models"):
+        return not_in_wheel("intakeflow train")
+    from models.train import train
+
+    train(args)
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    if not checkout_tools("models"):
+        return not_in_wheel("intakeflow export")
+    from models.export import export
+
+    print(export(Path(args.checkpoint), Path(args.out), quantize=not args.no_quantize))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from intakeflow.pipeline.model.runtime import DEFAULT_ARTIFACT
+
+    p = argparse.ArgumentParser(prog="intakeflow", description="Route, redact and extract patient messages.")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    def model_args(sp: argparse.ArgumentParser) -> None:
+        sp.add_argument("--model", default=str(DEFAULT_ARTIFACT), help="model artifact folder")
+        sp.add_argument("--threads", type=int, default=1, help="onnxruntime intra-op threads")
+        sp.add_argument("--batch", type=int, default=32, help="messages per pipeline batch")
+        sp.add_argument("--quiet", action="store_true", help="no progress bar")
+        sp.add_argument(
+            "--site-formats",
+            metavar="FILE",
+            help="JSON file of this site's MRN, member ID and account formats (default: $INTAKEFLOW_SITE_FORMATS)",
+        )
+
+    sp = sub.add_parser("predict", help="run the pipeline over a JSONL file of messages")
+    sp.add_argument("input")
+    sp.add_argument("-o", "--output", required=True)
+    model_args(sp)
+    sp.set_defaults(func=cmd_predict)
+
+    sp = sub.add_parser("eval", help="score the pipeline against gold JSONL (spec §5 tables)")
+    sp.add_argument("gold")
+    sp.add_argument("--predictions", help="score this predictions file instead of running the pipeline")
+    sp.add_argument("--json", action="store_true")
+    sp.add_argument("--no-validators", action="store_true", help="model only (ablation)")
+    sp.add_argument("--no-decoding", action="store_true", help="without the word, name and repeat rules (ablation)")
+    sp.add_argument("--redaction-threshold", type=float, help="PHI probability from which a token is redacted")
+    sp.add_argument("--by-writer", action="store_true", help="also a table per writer (gold records with 'writer')")
+    sp.add_argument(
+        "--lowo",
+        metavar="PREDICTIONS",
+        help="score out-of-fold predictions of leave-one-writer-out training (models/gpu_lowo.sh); "
+        "GOLD is the writer corpus folder",
+    )
+    sp.add_argument(
+        "--write-artifact",
+        metavar="DIR",
+        help="with --lowo: write the tuned temperature and review and redaction thresholds into DIR/model.json",
+    )
+    model_args(sp)
+    sp.set_defaults(func=cmd_eval)
+
+    sp = sub.add_parser(
+        "eval-pii", help="identifier character recall of the redaction on a presidio-research style JSON set"
+    )
+    sp.add_argument("dataset", help="JSON list of {full_text, spans: [{start_position, end_position, entity_type}]}")
+    sp.add_argument("--redaction-threshold", type=float, help="PHI probability from which a token is redacted")
+    model_args(sp)
+    sp.set_defaults(func=cmd_eval_pii)
+
+    sp = sub.add_parser("bench", help="latency, throughput, load time, memory; Presidio side by side")
+    sp.add_argument("--gold", default=str(Path(__file__).resolve().parents[4] / "shared" / "data" / "dev-sample.jsonl"))
+    sp.add_argument("--n", type=int, default=500, help="single-message timings")
+    sp.add_argument("--no-presidio", action="store_true")
+    model_args(sp)
+    sp.set_defaults(func=cmd_bench)
+
+    sp = sub.add_parser("generate", help="write synthetic gold training data")
+    sp.add_argument("-o", "--output", required=True)
+    sp.add_argument("--n", type=int, default=50_000)
+    sp.add_argument("--seed", type=int, default=0)
+    sp.add_argument("--quiet", action="store_true")
+    sp.set_defaults(func=cmd_generate)
+
+    sp = sub.add_parser("train", help="fine-tune the multi-task model (GPU; --tiny runs on CPU)")
+    if checkout_tools("models"):  # training code: models/ of a source checkout, not in the wheel
+        from models.train_args import add_train_args
+
+        add_train_args(sp)
+    sp.set_defaults(func=cmd_train)
+
+    sp = sub.add_parser("export", help="checkpoint -> int8 ONNX artifact folder")
+    sp.add_argument("checkpoint")
+    sp.add_argument("--out", required=True)
+    sp.add_argument("--no-quantize", action="store_true")
+    sp.set_defaults(func=cmd_export)
+
+    from intakeflow.cli.mllp_listen import add_mllp_listen_parser
+
+    add_mllp_listen_parser(sub)
+
+    from intakeflow.cli.reprocess import add_reprocess_parser
+
+    add_reprocess_parser(sub)
+
+    from intakeflow.cli.store import add_store_parsers
+
+    add_store_parsers(sub)
+
+    from intakeflow.cli.errors import add_errors_parser
+    from intakeflow.cli.recognizers import add_recognizers_parser
+
+    add_errors_parser(sub)
+    add_recognizers_parser(sub)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.func(args))

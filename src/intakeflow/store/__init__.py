@@ -1,0 +1,20 @@
+"""The PostgreSQL staging store: versioned schema (``migrations/``), staging, claiming with a
+lease, results, quarantine, reprocessing, run records; and ``processing``, the one claim ->
+``Pipeline.process`` -> save loop over it."""
+
+from __future__ import annotations
+
+from intakeflow.store.pg_reprocess import ReprocessCounts, ReprocessSelection
+from intakeflow.store.pg_store import Store
+from intakeflow.store.staged import FhirWriteRecord, RunRef, SaveCounts, StageCounts, StagedMessage
+
+__all__ = [
+    "FhirWriteRecord",
+    "ReprocessCounts",
+    "ReprocessSelection",
+    "RunRef",
+    "SaveCounts",
+    "StageCounts",
+    "StagedMessage",
+    "Store",
+]

@@ -1,0 +1,430 @@
+"""PostgreSQL staging store: stage inputs, claim work, save results, track write-back.
+
+Guarantees:
+- Idempotent: messages are unique on ``(source, source_id, pipeline_version)``; every
+  write is an upsert or ``ON CONFLICT DO NOTHING``, so re-running a task never adds rows.
+- Resumable: each batch commits alone. A task killed mid-batch leaves its un-saved rows
+  in ``received``; the same claim token (Airflow retry of the same task instance) picks
+  them up again at once, any other token after ``claim_lease_s``.
+- Text policy: ``raw_text`` holds the inbound text while a message waits for processing
+  and is set to NULL once it is processed or quarantined, unless ``store_raw`` is on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from datetime import datetime
+from itertools import islice
+from typing import Any, TypeVar
+
+import psycopg
+from psycopg import sql
+from psycopg.rows import dict_row
+from psycopg.types.json import Jsonb
+
+from intakeflow.errors import E
+from intakeflow.results import Filtered, InboundMessage, PipelineResult, Quarantined, SourceItem
+from intakeflow.spans import Span
+from intakeflow.store import pg_queries as q
+from intakeflow.store.pg_migrate import check_schema_name, migrate
+from intakeflow.store.pg_reprocess import ReprocessCounts, ReprocessSelection, check_request, requeue, stage_new_version
+from intakeflow.store.staged import (
+    QUARANTINE_CODES,
+    FhirWriteRecord,
+    RunRef,
+    SaveCounts,
+    StageCounts,
+    StagedMessage,
+    code_of,
+)
+
+T = TypeVar("T")
+STATUSES: tuple[str, ...] = ("received", "processed", "delivered", "failed", "quarantined")
+
+
+class Store:
+    """The staging database of one pipeline version.
+
+    ``dsn`` is a libpq connection string or URL. ``max_attempts`` bounds claims of one
+    message; ``batch_size`` is the number of rows per transaction.
+    """
+
+    def __init__(
+        self,
+        dsn: str,
+        schema: str = "intakeflow",
+        pipeline_version: str = "0",
+        *,
+        store_raw: bool = False,
+        max_attempts: int = 3,
+        batch_size: int = 500,
+        claim_lease_s: float = 900.0,
+    ) -> None:
+        self.dsn = dsn
+        self.schema = check_schema_name(schema)
+        self.pipeline_version = pipeline_version
+        self.store_raw = store_raw
+        self.max_attempts = max_attempts
+        self.batch_size = max(1, batch_size)
+        self.claim_lease_s = claim_lease_s
+
+    # -- plumbing ---------------------------------------------------------------------------
+
+    def connect(self) -> psycopg.Connection[dict[str, Any]]:
+        return psycopg.connect(self.dsn, row_factory=dict_row)
+
+    def _q(self, template: str) -> sql.Composed:
+        return sql.SQL(template).format(s=sql.Identifier(self.schema))
+
+    def migrate(self) -> list[int]:
+        """Create or upgrade the schema; returns the migration versions applied now."""
+        with psycopg.connect(self.dsn) as conn:
+            return migrate(conn, self.schema)
+
+    # -- staging ----------------------------------------------------------------------------
+
+    def stage(
+        self, items: Iterable[SourceItem], run_id: str, dag_id: str | None = None
+    ) -> StageCounts:
+        """Insert new messages as ``received`` and upsert source quarantines, one
+        transaction per batch. Rows already staged are counted as duplicates, untouched.
+        ``dag_id`` (with ``run_id``) records which DAG run staged them, for reporting."""
+        counts = StageCounts()
+        for batch in _batches(items, self.batch_size):
+            messages = [m for m in batch if isinstance(m, InboundMessage)]
+            quarantined = _dedupe_quarantine([m for m in batch if isinstance(m, Quarantined)])
+            filtered = {(m.source, m.source_id): m for m in batch if isinstance(m, Filtered)}
+            with self.connect() as conn, conn.transaction():
+                if messages:
+                    inserted = self._copy_messages(conn, messages, run_id, dag_id)
+                    counts.staged += inserted
+                    counts.duplicates += len(messages) - inserted
+                if quarantined:
+                    self._upsert_quarantine(conn, [
+                        quarantine_row(qm.source, qm.source_id, qm.reason_code, qm.reason, dict(qm.meta), RunRef(dag_id, run_id))
+                        for qm in quarantined])
+                    counts.quarantined += len(quarantined)
+                if filtered:
+                    run = RunRef(dag_id, run_id)
+                    with conn.cursor() as cur:
+                        cur.executemany(self._q(q.UPSERT_FILTERED), [
+                            {"source": pg_safe(f.source), "source_id": pg_safe(f.source_id), "rule": f.rule,
+                             "meta": Jsonb(pg_safe(dict(f.meta))), "run_id": run.run_id, "dag_id": run.dag_id}
+                            for f in filtered.values()])
+                    counts.filtered += len(filtered)
+        return counts
+
+    def _copy_messages(
+        self, conn: psycopg.Connection[dict[str, Any]], messages: list[InboundMessage], run_id: str,
+        dag_id: str | None,
+    ) -> int:
+        conn.execute(q.CREATE_STAGE_TEMP)
+        with conn.cursor().copy(q.COPY_STAGE_TEMP) as copy:
+            for m in messages:
+                fields = {"source": m.source, "source_id": m.source_id, "text": m.text, "channel": m.channel,
+                          "patient_ref": m.patient_ref}
+                meta = dict(m.meta)
+                replaced = sorted(k for k, v in {**fields, "meta": meta}.items() if has_nul(v))
+                if replaced:
+                    # a NUL in MSH-10, PID-3 or a FHIR id would fail the whole batch's insert:
+                    # U+FFFD takes its place (same length, the same key on every re-read)
+                    fields = {k: pg_safe(v) for k, v in fields.items()}
+                    meta = pg_safe(meta)
+                    meta["nul_replaced"] = replaced
+                copy.write_row(
+                    (fields["source"], fields["source_id"], self.pipeline_version, fields["text"], fields["channel"],
+                     fields["patient_ref"], Jsonb(meta), m.received_at, run_id, dag_id)
+                )
+        cur = conn.execute(self._q(q.INSERT_FROM_STAGE_TEMP))
+        return cur.rowcount
+
+    def _upsert_quarantine(self, conn: psycopg.Connection[dict[str, Any]], rows: list[dict[str, Any]]) -> None:
+        with conn.cursor() as cur:
+            cur.executemany(self._q(q.UPSERT_QUARANTINE), rows)
+
+    # -- processing -------------------------------------------------------------------------
+
+    def claim(self, limit: int, run_id: str, sources: Sequence[str] | None = None) -> list[StagedMessage]:
+        """Take up to ``limit`` messages to process (``received``, or ``failed`` with
+        attempts left), oldest first, and count an attempt for each.
+
+        ``run_id`` is the claim token: make it stable across retries of one task instance
+        and distinct between tasks running at the same time (e.g. ``f"{run_id}:{task_id}:
+        {map_index}"``). Claiming again with the same token returns rows claimed but not
+        saved (resume); other tokens skip them until ``claim_lease_s`` has passed.
+        Messages that used up ``max_attempts`` without a result are quarantined (E025).
+        """
+        with self.connect() as conn, conn.transaction():
+            self._quarantine_exhausted(conn, run_id)
+            params = {
+                "pv": self.pipeline_version,
+                "max": self.max_attempts,
+                "token": run_id,
+                "lease": self.claim_lease_s,
+                "limit": limit,
+                "sources": list(sources) if sources else None,
+            }
+            rows = conn.execute(self._q(q.CLAIM), params).fetchall()
+        return sorted((_staged(r) for r in rows), key=lambda m: m.id)
+
+    def _quarantine_exhausted(self, conn: psycopg.Connection[dict[str, Any]], run_id: str) -> None:
+        reason = E.E025_ATTEMPTS_EXHAUSTED.format(limit=self.max_attempts)
+        rows = conn.execute(
+            self._q(q.EXHAUST),
+            {"pv": self.pipeline_version, "max": self.max_attempts, "lease": self.claim_lease_s,
+             "token": run_id, "reason": reason, "keep": self.store_raw},
+        ).fetchall()
+        if rows:
+            self._upsert_quarantine(conn, [
+                quarantine_row(r["source"], r["source_id"], "E025", reason, {"message_id": r["id"]}, RunRef(None, run_id))
+                for r in rows])
+
+    def save_results(
+        self, pairs: Iterable[tuple[StagedMessage, PipelineResult]], run: RunRef | None = None
+    ) -> SaveCounts:
+        """Store pipeline results, one transaction per batch; ``run`` is the DAG run that
+        produced them (recorded on the rows and their quarantine entries, for reporting).
+
+        OK results -> ``processed`` with intents, PHI offsets/types and insurance fields
+        replaced (never appended). Errors with an input code (see ``QUARANTINE_CODES``) ->
+        ``quarantined``; other errors -> ``failed`` (retried by :meth:`claim`), or
+        ``quarantined`` once ``max_attempts`` is used up.
+        """
+        counts = SaveCounts()
+        run = run or RunRef()
+        for batch in _batches(pairs, self.batch_size):
+            with self.connect() as conn, conn.transaction(), conn.cursor() as cur:
+                oks = [(staged, result) for staged, result in batch if result.ok]
+                counts.processed += (saved := self._save_ok(cur, oks, run))
+                counts.skipped += len(oks) - saved
+                for staged, result in batch:
+                    if not result.ok:
+                        outcome = self._save_error(cur, staged, result, run)
+                        setattr(counts, outcome, getattr(counts, outcome) + 1)
+        return counts
+
+    def _save_ok(
+        self, cur: psycopg.Cursor[dict[str, Any]], oks: list[tuple[StagedMessage, PipelineResult]], run: RunRef
+    ) -> int:
+        """Results of a batch with one statement per table (``executemany`` pipelines them),
+        not five round trips per message; returns how many rows took their result."""
+        if not oks:
+            return 0
+        cur.executemany(self._q(q.MARK_PROCESSED), [
+            {"id": staged.id, "redacted": result.redacted_text, "keep": self.store_raw, **_figures(result, run)}
+            for staged, result in oks], returning=True)
+        saved: set[int] = set()
+        while True:
+            saved.update(int(row["id"]) for row in cur.fetchall())
+            if not cur.nextset():
+                break
+        kept = [(staged, result) for staged, result in oks if staged.id in saved]
+        if not kept:
+            return 0
+        cur.executemany(self._q(q.UPSERT_INTENT), [
+            {"id": staged.id, "intent": result.intent, "confidence": float(result.intent_confidence),
+             "review": bool(result.needs_review), "queue": result.queue} for staged, result in kept])
+        cur.execute(self._q(q.DELETE_PHI), {"ids": [staged.id for staged, _ in kept]})
+        phi = [{"id": staged.id, "start": sp.start, "end": sp.end, "type": sp.label, "detector": sp.source,
+                "score": float(sp.score)} for staged, result in kept for sp in _unique_spans(result.phi)]
+        if phi:
+            cur.executemany(self._q(q.INSERT_PHI), phi)
+        cur.executemany(self._q(q.UPSERT_INSURANCE), [
+            {"id": staged.id, "normalised": Jsonb(result.insurance_json),
+             "spans": Jsonb([{**sp.to_json(), "source": sp.source} for sp in result.insurance])}
+            for staged, result in kept])
+        return len(kept)
+
+    def _save_error(
+        self, cur: psycopg.Cursor[dict[str, Any]], staged: StagedMessage, result: PipelineResult, run: RunRef
+    ) -> str:
+        code = code_of(result.error_code)
+        reason = result.error or code
+        terminal = code in QUARANTINE_CODES or staged.attempts >= self.max_attempts
+        status = "quarantined" if terminal else "failed"
+        cur.execute(self._q(q.MARK_ERROR), {
+            "id": staged.id, "status": status, "code": code, "reason": reason, "keep": self.store_raw or not terminal,
+            **_figures(result, run)})
+        if cur.rowcount == 0:
+            return "skipped"
+        if terminal:
+            cur.execute(self._q(q.UPSERT_QUARANTINE), quarantine_row(
+                staged.source, staged.source_id, code, reason, {"message_id": staged.id, "stage": "pipeline"}, run))
+        return status
+
+    # -- write-back -------------------------------------------------------------------------
+
+    def pending_writeback(
+        self, limit: int, sources: Sequence[str] | None = None
+    ) -> list[tuple[StagedMessage, PipelineResult]]:
+        """Processed, not yet delivered messages with their stored results, oldest first.
+
+        Not locked: write-back is idempotent on the FHIR side, so two writers at once
+        cost a request, never a duplicate resource.
+        """
+        with self.connect() as conn:
+            rows = conn.execute(self._q(q.PENDING_WRITEBACK), {
+                "pv": self.pipeline_version, "limit": limit,
+                "sources": list(sources) if sources else None}).fetchall()
+        return [(_staged(r), _result(r)) for r in rows]
+
+    def record_fhir_writes(self, message_id: int, records: Iterable[FhirWriteRecord]) -> None:
+        """Upsert what the write-back did per resource role (one row per message and role).
+        A write without a failed record clears the message's earlier failed rows of other
+        roles (the ``bundle`` row of a failed attempt): the table tells the current state."""
+        rows = [{"id": message_id, "role": r.role, "type": r.resource_type, "fhir_id": r.fhir_id,
+                 "version": r.version_id, "status": r.status, "code": r.reason_code} for r in records]
+        if not rows:
+            return
+        with self.connect() as conn, conn.transaction(), conn.cursor() as cur:
+            cur.executemany(self._q(q.UPSERT_FHIR_WRITE), rows)
+            if all(r["status"] != "failed" for r in rows):
+                cur.execute(self._q(q.CLEAR_FAILED_WRITES), {"id": message_id, "roles": [r["role"] for r in rows]})
+
+    def mark_delivered(self, ids: Iterable[int]) -> int:
+        """Set processed messages to ``delivered``; returns how many changed."""
+        id_list = list(ids)
+        if not id_list:
+            return 0
+        with self.connect() as conn, conn.transaction():
+            return conn.execute(self._q(q.MARK_DELIVERED), {"ids": id_list}).rowcount
+
+    def quarantine_message(self, message_id: int, code: str, reason: str) -> bool:
+        """Quarantine a processed message whose write-back can never succeed (e.g. E031)."""
+        with self.connect() as conn, conn.transaction():
+            row = conn.execute(self._q(q.QUARANTINE_MESSAGE), {
+                "id": message_id, "code": code, "reason": reason, "keep": self.store_raw}).fetchone()
+            if row is None:
+                return False
+            conn.execute(self._q(q.UPSERT_QUARANTINE), quarantine_row(
+                row["source"], row["source_id"], code, reason, {"message_id": message_id, "stage": "writeback"}))
+        return True
+
+    # -- reprocessing -----------------------------------------------------------------------
+
+    def reprocess(self, selection: ReprocessSelection, new_version: str | None = None) -> ReprocessCounts:
+        """Re-run failed or quarantined messages (same rows, same ids) or, with
+        ``new_version``, stage copies of the selected messages under that version beside
+        the old results. Needs the raw text (``store_raw``); see ``pg_reprocess``."""
+        check_request(selection, new_version)
+        with self.connect() as conn, conn.transaction():
+            if new_version is None:
+                return requeue(conn, self.schema, selection, lease_s=self.claim_lease_s)
+            return stage_new_version(conn, self.schema, selection, new_version)
+
+    # -- reporting --------------------------------------------------------------------------
+
+    def record_run(self, run_id: str, dag_id: str, stats: Mapping[str, Any],
+                   timings_ms: Mapping[str, float] | None = None) -> None:
+        """Upsert run statistics; keys given again overwrite, other keys are kept (several
+        tasks of one run may report)."""
+        with self.connect() as conn, conn.transaction():
+            conn.execute(self._q(q.UPSERT_RUN), {
+                "dag": dag_id, "run": run_id, "counts": Jsonb(dict(stats)), "timings": Jsonb(dict(timings_ms or {}))})
+
+    def run_stats(self, run_id: str, dag_id: str) -> dict[str, Any] | None:
+        with self.connect() as conn:
+            row = conn.execute(self._q(q.SELECT_RUN), {"dag": dag_id, "run": run_id}).fetchone()
+        return dict(row) if row else None
+
+    def counts(self) -> dict[str, int]:
+        """Message rows of this pipeline version per status, plus ``quarantine_rows``
+        (all sources and versions) and ``total``."""
+        out = dict.fromkeys(STATUSES, 0)
+        with self.connect() as conn:
+            for row in conn.execute(self._q(q.COUNT_STATUS), {"pv": self.pipeline_version}).fetchall():
+                out[row["status"]] = int(row["n"])
+            qrow = conn.execute(self._q(q.COUNT_QUARANTINE)).fetchone()
+            frow = conn.execute(self._q(q.COUNT_FILTERED)).fetchone()
+        out["total"] = sum(out[s] for s in STATUSES)
+        out["quarantine_rows"] = int(qrow["n"]) if qrow else 0
+        out["filtered_rows"] = int(frow["n"]) if frow else 0
+        return out
+
+
+# -- helpers ---------------------------------------------------------------------------------
+
+
+def _batches(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    it = iter(items)
+    while batch := list(islice(it, size)):
+        yield batch
+
+
+def _dedupe_quarantine(items: list[Quarantined]) -> list[Quarantined]:
+    """ON CONFLICT DO UPDATE cannot touch one row twice in a statement batch; keep the last."""
+    by_key = {(qm.source, qm.source_id): qm for qm in items}
+    return list(by_key.values())
+
+
+def quarantine_row(
+    source: str, source_id: str, code: str, reason: str, meta: Mapping[str, Any], run: RunRef | None = None
+) -> dict[str, Any]:
+    """Parameters of ``UPSERT_QUARANTINE``; ``reason`` must be catalogue text, never message text."""
+    run = run or RunRef()
+    return {"source": pg_safe(source), "source_id": pg_safe(source_id), "code": code, "reason": reason,
+            "meta": Jsonb(pg_safe(dict(meta))), "run_id": run.run_id, "dag_id": run.dag_id}
+
+
+def has_nul(value: Any) -> bool:
+    """A NUL anywhere in ``value`` (strings, dict keys and values, list items)."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(has_nul(k) or has_nul(v) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return any(has_nul(v) for v in value)
+    return False
+
+
+def pg_safe(value: Any) -> Any:
+    """``value`` with every NUL, which PostgreSQL text and jsonb cannot hold, replaced by
+    U+FFFD (strings keep their length), in dict keys and values and list items too."""
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd") if "\x00" in value else value
+    if isinstance(value, dict):
+        return {pg_safe(k): pg_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [pg_safe(v) for v in value]
+    return value
+
+
+def _figures(result: PipelineResult, run: RunRef) -> dict[str, Any]:
+    """What a saved result records besides its outcome: the run, stage timings, fallback use."""
+    return {"dag_id": run.dag_id, "run_id": run.run_id,
+            "timings": Jsonb({k: round(float(v), 3) for k, v in result.timings_ms.items()}),
+            "fallback_calls": result.fallback_calls, "fallback_usd": float(result.fallback_usd)}
+
+
+def _unique_spans(spans: list[Span]) -> list[Span]:
+    seen: dict[tuple[int, int, str], Span] = {}
+    for s in spans:
+        seen.setdefault(s.key(), s)
+    return list(seen.values())
+
+
+def _staged(row: Mapping[str, Any]) -> StagedMessage:
+    received: datetime | None = row.get("received_at")
+    return StagedMessage(
+        id=int(row["id"]), source=row["source"], source_id=row["source_id"],
+        pipeline_version=row["pipeline_version"], text=row.get("raw_text") or "",
+        channel=row.get("channel"), patient_ref=row.get("patient_ref"), received_at=received,
+        attempts=int(row.get("attempts") or 0), meta=dict(row.get("meta") or {}),
+    )
+
+
+def _result(row: Mapping[str, Any]) -> PipelineResult:
+    return PipelineResult(
+        id=str(row["id"]),
+        intent=row.get("intent"),
+        intent_confidence=float(row.get("confidence") or 0.0),
+        needs_review=bool(row.get("needs_review", True)),
+        queue=row.get("queue"),
+        phi=[Span(int(s["start"]), int(s["end"]), str(s["label"]), source=str(s.get("source") or "stored"))
+             for s in row.get("phi") or []],
+        insurance=[Span.from_json(s, source=str(s.get("source") or "stored"))
+                   for s in row.get("insurance_spans") or []],
+        redacted_text=row.get("redacted_text"),
+        insurance_json=dict(row.get("normalised") or {}),
+        pipeline_version=row["pipeline_version"],
+    )

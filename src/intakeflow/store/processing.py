@@ -1,0 +1,103 @@
+"""The claim -> process -> save loop over a store, and the counts it keeps (no Airflow here).
+
+``ProcessMessagesOperator``, the archive benchmark and the CLI share this loop, so a fix to
+claiming or saving lands everywhere at once. The tally is the only thing handed on (XCom,
+metrics, asset extras): counts by outcome and label, never text.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from intakeflow.results import PipelineInput, PipelineResult
+from intakeflow.store.pg_store import Store
+from intakeflow.store.staged import RunRef
+
+#: outcome keys of the tally, in the order they are reported
+OUTCOMES: tuple[str, ...] = ("claimed", "processed", "failed", "quarantined", "skipped")
+
+
+class PipelineLike(Protocol):
+    version: str
+
+    def process(self, messages: Sequence[PipelineInput]) -> list[PipelineResult]: ...
+
+
+@dataclass
+class RunTally:
+    """Counts over processed batches."""
+
+    outcomes: Counter[str] = field(default_factory=Counter)
+    intents: Counter[str] = field(default_factory=Counter)
+    queues: Counter[str] = field(default_factory=Counter)
+    phi: Counter[str] = field(default_factory=Counter)
+    insurance: Counter[str] = field(default_factory=Counter)
+    errors: Counter[str] = field(default_factory=Counter)
+    timings_ms: Counter[str] = field(default_factory=Counter)
+    batches: int = 0
+    needs_review: int = 0
+    fallback_calls: int = 0
+    fallback_usd: float = 0.0
+    pipeline_s: float = 0.0
+
+    def add_results(self, results: Sequence[PipelineResult]) -> None:
+        self.batches += 1
+        for r in results:
+            self.fallback_calls += r.fallback_calls
+            self.fallback_usd += r.fallback_usd
+            self.timings_ms.update(r.timings_ms)
+            if not r.ok:
+                self.errors[r.error_code or "unknown"] += 1
+                continue
+            self.needs_review += int(r.needs_review)
+            self.intents[r.intent or "none"] += 1
+            self.queues[r.queue or "none"] += 1
+            self.phi.update(s.label for s in r.phi)
+            self.insurance.update(s.label for s in r.insurance)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            **{k: self.outcomes[k] for k in OUTCOMES},
+            "batches": self.batches,
+            "needs_review": self.needs_review,
+            "fallback_calls": self.fallback_calls,
+            # integer micro-dollars: metrics are integer counters and sums stay exact
+            "fallback_microusd": round(self.fallback_usd * 1e6),
+            "intents": dict(self.intents),
+            "queues": dict(self.queues),
+            "phi": dict(self.phi),
+            "insurance": dict(self.insurance),
+            "errors": dict(self.errors),
+            "timings_ms": {k: round(v, 1) for k, v in self.timings_ms.items()},
+        }
+
+
+def process_pending(
+    store: Store,
+    pipeline: PipelineLike,
+    token: str,
+    *,
+    batch_size: int = 64,
+    sources: Sequence[str] | None = None,
+    max_batches: int | None = None,
+    run: RunRef | None = None,
+) -> RunTally:
+    """Claim staged messages with claim token ``token``, run the pipeline and save the
+    results, batch by batch, until none are left or ``max_batches`` ran. One bad message
+    never stops the loop: the store quarantines input errors and re-claims other failures."""
+    tally = RunTally()
+    while max_batches is None or tally.batches < max_batches:
+        batch = store.claim(batch_size, token, sources)
+        if not batch:
+            break
+        t = time.perf_counter()
+        results = pipeline.process([m.to_pipeline_input() for m in batch])
+        tally.pipeline_s += time.perf_counter() - t
+        tally.outcomes["claimed"] += len(batch)
+        tally.outcomes.update(store.save_results(zip(batch, results, strict=True), run).as_dict())
+        tally.add_results(results)
+    return tally
