@@ -45,7 +45,7 @@ def classify(item: Any) -> tuple[str, str]:
     if isinstance(item, InboundMessage):
         return "staged", "-"
     if isinstance(item, Filtered):
-        return "filtered", item.rule or "?"
+        return "filtered", item.rule or "no-rule"
     if isinstance(item, Quarantined):
         return "quarantined", item.reason_code if lookup(item.reason_code) is not None else f"not-catalogued:{item.reason_code}"
     return "unknown-type", type(item).__name__
@@ -136,7 +136,7 @@ class FuzzStats:
         for status, code in records:
             self.status[status] += 1
             self.codes[f"{status}:{code}"] += 1
-            if status not in {"staged", "filtered", "quarantined"} or code.startswith("not-catalogued"):
+            if status not in {"staged", "filtered", "quarantined"} or code == "no-rule" or code.startswith("not-catalogued"):
                 wrong.append(f"{status} {code}")
         self.failures.extend(wrong[:1])
         return wrong
