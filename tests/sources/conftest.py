@@ -13,3 +13,11 @@ def stub() -> Iterator[StubServer]:
         yield server
     finally:
         server.stop()
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """One line per fuzz suite that ran: counts and timings only (fuzz_harness)."""
+    from fuzz_harness import SUMMARIES, summary_line
+
+    for summary in SUMMARIES.values():
+        terminalreporter.write_line(summary_line(summary))

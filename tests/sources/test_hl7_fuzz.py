@@ -1,34 +1,42 @@
 """HL7 v2 input mutated every way a sender or a disk can (bit flips, truncation, delimiter
 and escape abuse, encodings, segment floods) ends staged, filtered or quarantined with a
-catalogue code, never in an uncaught exception, and in bounded time. Seeds: the public HL7 v2
-samples beside the project when present (``../shared/external/hl7v2``, test input only),
-else this suite's synthetic messages; hypothesis draws the mutations."""
+catalogue code, never in an uncaught exception, in bounded time and memory. Seeds: the
+public HL7 v2 samples beside the project when present (``../shared/external/hl7v2``, test
+input only), else this suite's synthetic messages; hypothesis draws the mutations.
+
+Each hypothesis example is a batch of ``BATCH`` mutants (per-example overhead paid once a
+batch), checked in worker processes (both cores: nearly all the time is hl7apy's parse, not
+the generation). A failing batch is shrunk by hypothesis like any example. The counts go to
+``.state/fuzz-summary-hl7.json`` and one line at the end of the run (fuzz_harness).
+"""
 
 from __future__ import annotations
 
+import math
+import multiprocessing
 import os
 import statistics
-import tempfile
-import time
+from collections.abc import Iterator
+from concurrent.futures import Executor, ProcessPoolExecutor
 from pathlib import Path
 
+import pytest
+from fuzz_harness import FuzzStats, check_hl7, worker_count
 from hl7_samples import message, message_without_text
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from intakeflow.errors import lookup
-from intakeflow.results import Filtered, InboundMessage, Quarantined
-from intakeflow.sources.hl7_files import read_file
 
 EXTERNAL = Path(__file__).resolve().parents[3] / "shared" / "external" / "hl7v2"
 SEEDS: list[bytes] = sorted(p.read_bytes() for p in EXTERNAL.glob("*.hl7")) if EXTERNAL.is_dir() else []
 SEEDS = SEEDS or [message(f"SEED{i}").encode() for i in range(5)] + [message_without_text().encode()]
 ABUSE = [b"\\.sp99999999\\", b"\\X00\\", b"\\X" + b"41" * 200 + b"\\", b"\\E\\\\E\\", b"\\", b"|", b"^~\\&", b"\x00", b"\x1c\r",
          b"\x0b", b"\r\n", b"\n", b"\xff\xfe", b"MSH|", b"FHS|^~\\&|\rBHS|^~\\&|\r", b"BTS|9\r", b"#", "é".encode("latin-1")]
-FOLDER = Path(tempfile.mkdtemp(prefix="hl7-fuzz-"))
-#: mutants per run: 3,000 keep `make test` near its budget; INTAKEFLOW_FUZZ_EXAMPLES=10000 for a long run
-EXAMPLES = int(os.environ.get("INTAKEFLOW_FUZZ_EXAMPLES", "3000"))
-TIMES: list[float] = []
+#: mutants per run (10,000 in `make test`); INTAKEFLOW_FUZZ_EXAMPLES sets another count
+EXAMPLES = int(os.environ.get("INTAKEFLOW_FUZZ_EXAMPLES", "10000"))
+BATCH = 100
+#: bounds per message: median time, and the tracemalloc peak of any measured mutant
+MEDIAN_SECONDS = 0.050
+PEAK_BYTES = 64 * 2**20
 
 
 @st.composite
@@ -54,24 +62,35 @@ def mutant(draw: st.DrawFn) -> bytes:
     return bytes(data)
 
 
-@settings(max_examples=EXAMPLES, deadline=None, database=None, suppress_health_check=list(HealthCheck))
-@given(mutant())
-def test_every_mutant_is_staged_or_quarantined(raw: bytes) -> None:
-    path = FOLDER / "mutant.hl7"
-    path.write_bytes(raw)
-    started = time.perf_counter()
-    items = list(read_file(path, FOLDER))
-    TIMES.append((time.perf_counter() - started) / max(1, len(items)))
-    assert items, "a file always leaves a record"
-    for item in items:
-        assert isinstance(item, InboundMessage | Quarantined | Filtered)
-        if isinstance(item, Filtered):
-            assert item.rule
-        elif isinstance(item, Quarantined):
-            assert lookup(item.reason_code) is not None, item.reason_code
+@pytest.fixture(scope="module")
+def pool() -> Iterator[Executor | None]:
+    workers = worker_count()
+    if workers == 1:
+        yield None
+        return
+    # spawn: a fresh interpreter per worker, never a fork of the test process and its threads
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as executor:
+        yield executor
 
 
-def test_time_per_message_stays_bounded() -> None:
-    if len(TIMES) < 100:  # run alone: the fuzz test above fills TIMES
-        test_every_mutant_is_staged_or_quarantined()
-    assert statistics.median(TIMES) < 0.05, f"median {statistics.median(TIMES) * 1000:.1f} ms per message"
+def test_every_mutant_is_staged_filtered_or_quarantined(pool: Executor | None) -> None:
+    stats = FuzzStats("hl7", workers=worker_count())
+
+    @settings(max_examples=math.ceil(EXAMPLES / BATCH), deadline=None, database=None,
+              suppress_health_check=list(HealthCheck))
+    @given(st.lists(mutant(), min_size=BATCH, max_size=BATCH))
+    def check(batch: list[bytes]) -> None:
+        outcomes = list(pool.map(check_hl7, batch, chunksize=1)) if pool else [check_hl7(raw) for raw in batch]
+        wrong = [problem for outcome in outcomes for problem in stats.add(outcome)]
+        assert not wrong, f"{len(wrong)} mutant(s) did not end staged, filtered or quarantined: {sorted(set(wrong))}"
+
+    try:
+        check()
+    finally:
+        summary = stats.publish()
+    assert stats.tried >= EXAMPLES, f"hypothesis ran {stats.tried} of {EXAMPLES} mutants"
+    median = statistics.median(stats.times)
+    assert median <= MEDIAN_SECONDS, f"median {median * 1000:.1f} ms per message"
+    worst = summary["memory_per_message"]["tracemalloc_peak_worst_bytes"]
+    assert summary["memory_per_message"]["mutants_measured"] >= stats.tried // 25  # one in MEMORY_EVERY per worker
+    assert worst <= PEAK_BYTES, f"a message peaked at {worst / 2**20:.1f} MiB"
