@@ -16,6 +16,7 @@ os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
 os.environ.setdefault("AIRFLOW__CORE__DAGS_FOLDER", str(Path(__file__).parents[1] / "dags"))
 
 import json  # noqa: E402
+import logging  # noqa: E402
 import re  # noqa: E402
 import uuid  # noqa: E402
 from collections.abc import Iterator, Sequence  # noqa: E402
@@ -122,3 +123,9 @@ def fhir_conn_id(fhir_server: str, monkeypatch: pytest.MonkeyPatch) -> str:
     conn = {"conn_type": "fhir", "host": fhir_server, "extra": {"auth_type": "none"}}
     monkeypatch.setenv("AIRFLOW_CONN_TEST_FHIR", json.dumps(conn))
     return "test_fhir"
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """pgserver logs from an atexit hook, after pytest has closed the streams its handlers
+    hold; without this each embedded server prints a '--- Logging error ---' trace at exit."""
+    logging.raiseExceptions = False
