@@ -27,7 +27,15 @@ repair have run:
   one span, typed by the pieces that cover most of it;
 * **the cue names the type**: an identifier right after a specific cue phrase ("VIN", "serial
   number", "driver's license", "SSN") takes the cue's type when the model chose another
-  identifier type (a licence number the model called an account number).
+  identifier type (a licence number the model called an account number);
+* **places by their names**: a place runs over the words that make its name ("Camp" + "Ripley",
+  "Scott" + "AFB"); a town that starts a facility's name, and a state or country on its own, is
+  no LOC;
+* **no word pieces, no car makes**: an identifier span without a digit cut inside a word
+  ("tology") goes from the strict spans; a plate written with a space is one plate, and a
+  "plate" with no digit, no spoken number and not in capitals (a make or model) goes;
+* **paired labels, one edge**: an insurance identifier inside a longer PHI span of its paired
+  type takes that span's edges (``pair_with_phi``, run on the two answers together).
 
 Each step takes and returns sorted, non-overlapping spans of one answer.
 """
