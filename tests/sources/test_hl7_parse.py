@@ -131,6 +131,9 @@ def test_quarantine_reason_carries_no_message_text() -> None:
         ("2024133", None),
         ("", None),
         ("20241341", None),
+        ("20160308180405-2500", None),  # an offset past 24 hours (found by the fuzz suite)
+        ("20160308180405+0090", None),
+        ("20160308180405-1400", datetime(2016, 3, 8, 18, 4, 5, tzinfo=timezone(timedelta(hours=-14)))),
     ],
 )
 def test_hl7_datetime(value: str, expected: datetime | None) -> None:

@@ -120,11 +120,14 @@ def parse_hl7_datetime(value: str) -> datetime | None:
     if not m:
         return None
     year, month, day, hour, minute, second, offset = m.groups()
-    tz = UTC
-    if offset:
-        sign = 1 if offset[0] == "+" else -1
-        tz = timezone(sign * timedelta(hours=int(offset[1:3]), minutes=int(offset[3:5])))
-    try:
+    try:  # an offset of 24 hours or more is as invalid as a 13th month: no time rather than a guess
+        tz = UTC
+        if offset:
+            sign = 1 if offset[0] == "+" else -1
+            hours, minutes = int(offset[1:3]), int(offset[3:5])
+            if minutes > 59:
+                return None
+            tz = timezone(sign * timedelta(hours=hours, minutes=minutes))
         return datetime(
             int(year), int(month or 1), int(day or 1), int(hour or 0), int(minute or 0), int(second or 0), tzinfo=tz
         )
