@@ -20,6 +20,7 @@ EPOCHS=${EPOCHS:-3}
 LAYERS=${LAYERS:-3}
 BATCH=${BATCH:-64}
 JOBS=${JOBS:-7}           # trainings side by side on the one GPU (a 3-layer model leaves it idle)
+GPUS=${GPUS:-1}           # on a machine of several GPUs the folds take them in turn
 TEACHER_LAYERS=${TEACHER_LAYERS:-}  # e.g. 6: distil each fold's model from a deeper teacher
 TEACHER_GROUPS=${TEACHER_GROUPS:-4}  # teachers for the folds: writers split into this many groups,
                           # each teacher trained without one group, so no fold's teacher saw its writer
@@ -57,7 +58,9 @@ run_fold() {  # $1: writer held out, or "all" for the shipped model
   for w in $writers; do [ "$w" = "$k" ] || data+=("models/corpus/data/$w.jsonl:x$REPEAT"); done
   # done in an earlier call on this machine (a warm machine keeps ignored folders)
   if [ "$k" = all ]; then [ -f "$WORK/all/state.pt" ] && return; else [ -f "$WORK/$k.pred.jsonl" ] && return; fi
-  local kd=()
+  local kd=() i=0 w
+  for w in all $writers; do [ "$w" = "$k" ] && break; i=$((i + 1)); done
+  export CUDA_VISIBLE_DEVICES=$((i % GPUS))
   # distil from the teacher that never saw writer k
   [ -n "$TEACHER_LAYERS" ] && kd=(--teacher "$WORK/teacher-$(group_of "$k")")
   python3 -m models.train --data "${data[@]}" --out "$WORK/$k" --layers "$LAYERS" "${kd[@]}" \
@@ -71,7 +74,7 @@ run_fold() {  # $1: writer held out, or "all" for the shipped model
 }
 export -f run_fold group_of train_teacher
 # side-by-side jobs share 16 cores: two threads each for torch's CPU work and onnxruntime
-export writers REPEAT LAYERS EPOCHS BATCH t0 N WORK DATA TEACHER_LAYERS TEACHER_GROUPS OMP_NUM_THREADS=${OMP_NUM_THREADS:-2}
+export writers GPUS REPEAT LAYERS EPOCHS BATCH t0 N WORK DATA TEACHER_LAYERS TEACHER_GROUPS OMP_NUM_THREADS=${OMP_NUM_THREADS:-2}
 if [ -n "$TEACHER_LAYERS" ]; then
   { [ "$SHIP" = 1 ] && echo all; for k in $FOLDS; do group_of "$k"; done; } | sort -u |
     timeout "${LIMIT:-0}" xargs -P "$JOBS" -I{} bash -c 'train_teacher {}' || echo "stopped after ${LIMIT:-0}s: some teachers unfinished"

@@ -21,6 +21,9 @@ def values(text: str) -> list[str]:
         ("SSN: XXX-XX-3344", "XXX-XX-3344"),
         ("for the form: 456-12-3456.", "456-12-3456"),
         ("my SSN, if you need it, is 912-34-5678", "912-34-5678"),
+        ("i dont like giving it out. last 4 is 5168 if u need it", "5168"),
+        ("Verified DOB and last four: 0419.", "0419"),
+        ("My last four digits are 9047, the rest is on file", "9047"),
     ],
 )
 def test_ssn_positive(text: str, expected: str) -> None:
@@ -37,6 +40,11 @@ def test_ssn_positive(text: str, expected: str) -> None:
         "batch 123-45-0000 done",
         "order 123456789 shipped",
         "last 4 of my card is 4821",
+        "my card's last four is 4821",
+        "the account number's last 4 is 4821",
+        "Phone on file, last four 5512?",
+        "last four of the claim: 2231",
+        "we met the last 4 years in 2019",
         "call 617-555-1234 today",
         "my social worker called at 4pm, 2024",
     ],
