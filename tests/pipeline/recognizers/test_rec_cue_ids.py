@@ -72,6 +72,10 @@ POSITIVE: dict[str, list[tuple[str, str]]] = {
         ("DEA number AB1234563", "AB1234563"),
         ("certificate no. CT-55012", "CT-55012"),
         ("licence # RN 4471882", "RN 4471882"),
+        ("my cert # is LPN-20731, on the form", "LPN-20731"),
+        ("Home Health Aide reg. HHA 3310958.", "HHA 3310958"),
+        ("Caregiver (CNA CNA-OH-0061742)", "CNA-OH-0061742"),
+        ("certification number: 88-1042", "88-1042"),
     ],
     "device": [
         ("serial number PX-88123 on the pump", "PX-88123"),
@@ -165,6 +169,9 @@ NEGATIVE: dict[str, list[str]] = {
         "license # 2024",
         "licence was renewed",
         "DEA registration renewal due",
+        "paged the charge RN 0955 about bed 4",
+        "the CNA 2 shift starts at 7",
+        "our CNA said the form is online",
     ],
     "device": [
         "serial killer documentary",

@@ -4,6 +4,12 @@ DEA registration numbers carry a check digit: two letters, seven digits, and the
 digit equals the last digit of ``(d1 + d3 + d5) + 2 * (d2 + d4 + d6)``. A DEA-shaped value
 whose check digit holds is validated, also without a licence cue when "DEA" occurs in
 the message.
+
+A number printed with a care worker's credential in front of it ("CNA-448120", "HHA 2207814",
+"CNA-TX-0088213": credential, optional state, number) is a licence or certificate number as
+printed, prefix included, and its type is settled by the credential (validated, so a model
+span calling it an account or member ID does not keep its type); the credential alone is no
+cue, since "CNA" is also a job title.
 """
 
 from __future__ import annotations
@@ -15,6 +21,9 @@ from intakeflow.pipeline.recognizers.base import Detection
 from intakeflow.pipeline.recognizers.cue_anchor import NEAR_RE, VALUE_RE, CueAnchoredRecognizer, cue_context
 
 DEA_RE = re.compile(r"(?<![A-Za-z0-9])[A-Z][A-Z9]\d{7}(?![A-Za-z0-9])")
+CREDENTIAL_RE = re.compile(
+    r"(?<![A-Za-z0-9-])(?:CNA|HHA|LPN|LVN|EMT|LCSW|RN|PTA|COTA|CMA)(?:-[A-Z]{2})?[-\x20]\d{5,9}(?![A-Za-z0-9]|-\d)"
+)
 _DEA_WORD = re.compile(r"\bDEA\b", re.IGNORECASE)
 
 
@@ -28,8 +37,8 @@ def dea_ok(value: str) -> bool:
 class LicenseRecognizer(CueAnchoredRecognizer):
     NAME: ClassVar[str] = "license"
     VERSION: ClassVar[str] = "1.0.0"
-    PATTERNS: ClassVar[tuple[re.Pattern[str], ...]] = (NEAR_RE, VALUE_RE, DEA_RE)
-    PATTERN_NAMES: ClassVar[tuple[str, ...]] = ("near", "value", "dea")
+    PATTERNS: ClassVar[tuple[re.Pattern[str], ...]] = (NEAR_RE, VALUE_RE, DEA_RE, CREDENTIAL_RE)
+    PATTERN_NAMES: ClassVar[tuple[str, ...]] = ("near", "value", "dea", "credential")
     CONTEXT: ClassVar[tuple[str, ...]] = cue_context("LICENSE")
     CUE_LABEL: ClassVar[str] = "LICENSE"
     PHI_LABEL: ClassVar[str | None] = "LICENSE"
@@ -42,6 +51,10 @@ class LicenseRecognizer(CueAnchoredRecognizer):
 
     def analyze(self, text: str) -> list[Detection]:
         out = super().analyze(text)
+        for m in self.pat["credential"].finditer(text):
+            # the whole printed value replaces a cue-anchored piece of it ("cert # CNA-448120")
+            out = [d for d in out if not (d.start < m.end() and m.start() < d.end)]
+            out.append(self._det(m.start(), m.end(), "LICENSE", validated=True))
         if _DEA_WORD.search(text):
             seen = {(d.start, d.end) for d in out}
             for m in self.pat["dea"].finditer(text):
