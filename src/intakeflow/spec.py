@@ -62,6 +62,8 @@ INSURANCE_PHI_TYPE: dict[str, str] = {
     "AUTH_NUMBER": "ACCOUNT",
     "SUBSCRIBER_NAME": "NAME",
 }
+#: the insurance fields that are identifiers (the paired PHI type says what kind of number)
+INSURANCE_IDENTIFIERS: frozenset[str] = frozenset({"MEMBER_ID", "GROUP_NUMBER", "POLICY_NUMBER", "CLAIM_ID", "AUTH_NUMBER"})
 
 #: FHIR subscriber-relationship codes (RELATIONSHIP normalisation target).
 RELATIONSHIP_CODES: tuple[str, ...] = ("self", "spouse", "child", "parent", "common", "injured", "other")

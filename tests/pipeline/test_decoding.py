@@ -391,8 +391,12 @@ def test_drop_fragments(text: str, piece: str, label: str, kept: bool) -> None:
         # two pieces of one value are one span
         ("card number is SHP 0071 4420 9.", [("SHP", "MEMBER_ID"), ("0071", "MEMBER_ID")],
          [("SHP 0071 4420 9", "HEALTH_PLAN")], [("SHP 0071 4420 9", "MEMBER_ID")]),
-        # another PHI type is no pair; a field without a PHI type keeps its edges
-        ("ID W123 for Ann Lee", [("W123", "MEMBER_ID")], [("W123 for", "ACCOUNT")], [("W123", "MEMBER_ID")]),
+        # an identifier the PHI answer reads as another kind, or as nothing, is dropped
+        ("ID W123 for Ann Lee", [("W123", "MEMBER_ID")], [("W123 for", "ACCOUNT")], []),
+        ("referral faxed from (262) 555-0110 today", [("555-0110", "AUTH_NUMBER")], [("(262) 555-0110", "FAX")], []),
+        ("claim CL-55012 denied", [("CL-55012", "CLAIM_ID")], [], []),
+        # a name and a field without a PHI type keep their spans
+        ("policy holder Ann Lee", [("Ann Lee", "SUBSCRIBER_NAME")], [], [("Ann Lee", "SUBSCRIBER_NAME")]),
         ("copay $35.00 today", [("$35", "COPAY")], [("$35.00", "ACCOUNT")], [("$35", "COPAY")]),
     ],
 )
