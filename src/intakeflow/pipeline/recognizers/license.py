@@ -5,11 +5,12 @@ digit equals the last digit of ``(d1 + d3 + d5) + 2 * (d2 + d4 + d6)``. A DEA-sh
 whose check digit holds is validated, also without a licence cue when "DEA" occurs in
 the message.
 
-A number printed with a care worker's credential in front of it ("CNA-448120", "HHA 2207814",
-"CNA-TX-0088213": credential, optional state, number) is a licence or certificate number as
-printed, prefix included, and its type is settled by the credential (validated, so a model
-span calling it an account or member ID does not keep its type); the credential alone is no
-cue, since "CNA" is also a job title.
+A number with a care worker's credential in front of it is a licence or certificate number,
+and the credential settles its type (validated, so a model span calling it an account or
+member ID does not keep its type). Joined to the number the credential is part of the value
+as printed ("CNA-448120", "CNA-TX-0088213"); set apart by a space it is a cue word and stays
+outside, like "MRN" in the spec's "MRN 8472301" ("HHA 2207814" -> "2207814"). The credential
+alone is no cue, since "CNA" is also a job title.
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ from intakeflow.pipeline.recognizers.cue_anchor import NEAR_RE, VALUE_RE, CueAnc
 
 DEA_RE = re.compile(r"(?<![A-Za-z0-9])[A-Z][A-Z9]\d{7}(?![A-Za-z0-9])")
 CREDENTIAL_RE = re.compile(
-    r"(?<![A-Za-z0-9-])(?:CNA|HHA|LPN|LVN|EMT|LCSW|RN|PTA|COTA|CMA)(?:-[A-Z]{2})?[-\x20]\d{5,9}(?![A-Za-z0-9]|-\d)"
+    r"(?<![A-Za-z0-9-])(?:CNA|HHA|LPN|LVN|EMT|LCSW|RN|PTA|COTA|CMA)"
+    r"(?:(?:-[A-Z]{2})?[-.]\d{5,9}|\x20(?P<number>\d{5,9}))(?![A-Za-z0-9]|-\d)"
 )
 _DEA_WORD = re.compile(r"\bDEA\b", re.IGNORECASE)
 
@@ -52,9 +54,10 @@ class LicenseRecognizer(CueAnchoredRecognizer):
     def analyze(self, text: str) -> list[Detection]:
         out = super().analyze(text)
         for m in self.pat["credential"].finditer(text):
+            start, end = m.span("number") if m.group("number") else m.span()
             # the whole printed value replaces a cue-anchored piece of it ("cert # CNA-448120")
-            out = [d for d in out if not (d.start < m.end() and m.start() < d.end)]
-            out.append(self._det(m.start(), m.end(), "LICENSE", validated=True))
+            out = [d for d in out if not (d.start < end and start < d.end)]
+            out.append(self._det(start, end, "LICENSE", validated=True))
         if _DEA_WORD.search(text):
             seen = {(d.start, d.end) for d in out}
             for m in self.pat["dea"].finditer(text):
