@@ -107,3 +107,18 @@ def test_eval_lowo_cli_prints_the_table(tmp_path: Path, capsys: pytest.CaptureFi
     assert meta["redaction_threshold"] == 0.2 and meta["temperature"] == round(data["tuned"]["temperature"], 4)
     assert meta["review_threshold"] == data["tuned"]["review_threshold"]
     assert meta["leave_one_writer_out"]["messages"] == 70
+
+
+def test_eval_lowo_pools_several_files_and_refuses_a_message_twice(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    gold, preds = _fold_data(70)
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for w in ("w01", "w02", "w03", "w04"):
+        (corpus / f"{w}.jsonl").write_text("".join(json.dumps(g) + "\n" for g in gold if g["writer"] == w))
+    folds, unseen = tmp_path / "folds.jsonl", tmp_path / "unseen.jsonl"
+    folds.write_text("".join(json.dumps(p) + "\n" for p in preds if p["writer"] != "w04"))
+    unseen.write_text("".join(json.dumps(p) + "\n" for p in preds if p["writer"] == "w04"))
+    assert main(["eval", str(corpus), "--lowo", str(folds), str(unseen)]) == 0
+    assert "leave-one-writer-out: 70 messages, 4 writers" in capsys.readouterr().out
+    assert main(["eval", str(corpus), "--lowo", str(folds), str(folds)]) == 2
+    assert "predicted in more than one --lowo file" in capsys.readouterr().err

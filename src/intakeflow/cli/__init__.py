@@ -77,7 +77,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
     gold = read_gold(Path(args.gold))
     if args.lowo:
-        return _eval_lowo(gold, Path(args.lowo), args)
+        return _eval_lowo(gold, [Path(p) for p in args.lowo], args)
     if args.predictions:
         pred = read_gold(Path(args.predictions))
     else:
@@ -97,14 +97,19 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
-def _eval_lowo(gold: list[dict[str, Any]], pred_path: Path, args: argparse.Namespace) -> int:
-    """Score out-of-fold predictions: tune what is fitted on held-out writers, then the table."""
+def _eval_lowo(gold: list[dict[str, Any]], pred_paths: list[Path], args: argparse.Namespace) -> int:
+    """Score out-of-fold predictions: tune what is fitted on held-out writers, then the table.
+    Several files are pooled (folds of one run and writers scored by a model that never saw
+    them); a message predicted twice is an error, not a silent choice."""
     from intakeflow.evaluation import format_report
     from intakeflow.jsonl import read_gold
     from intakeflow.lowo import apply, by_writer, lowo_table, tune
 
-    preds = read_gold(pred_path)
+    preds = [p for path in pred_paths for p in read_gold(path)]
     ids = {p["id"] for p in preds}
+    if len(ids) != len(preds):
+        print(f"{len(preds) - len(ids)} message(s) predicted in more than one --lowo file", file=sys.stderr)
+        return 2
     gold = [g for g in gold if g["id"] in ids]
     tuned = tune(gold, preds)
     reports = by_writer(gold, apply(preds, tuned))
@@ -254,8 +259,9 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument(
         "--lowo",
         metavar="PREDICTIONS",
+        nargs="+",
         help="score out-of-fold predictions of leave-one-writer-out training (models/gpu_lowo.sh); "
-        "GOLD is the writer corpus folder",
+        "GOLD is the writer corpus folder; several files are pooled",
     )
     sp.add_argument(
         "--write-artifact",
