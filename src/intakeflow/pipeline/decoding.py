@@ -35,7 +35,8 @@ repair have run:
   ("tology") goes from the strict spans; a plate written with a space is one plate, and a
   "plate" with no digit, no spoken number and not in capitals (a make or model) goes;
 * **paired labels, one edge**: an insurance identifier inside a longer PHI span of its paired
-  type takes that span's edges (``pair_with_phi``, run on the two answers together).
+  type takes that span's edges, and one the PHI answer reads as another kind (a fax number,
+  an SSN) or as nothing is dropped (``pair_with_phi``, run on the two answers together).
 
 Each step takes and returns sorted, non-overlapping spans of one answer.
 """
