@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -84,12 +85,17 @@ def test_review_budget_binds_when_targets_cannot_be_met() -> None:
         assert not higher or curve[min(higher)][0] > 0.10
 
 
-def test_eval_lowo_cli_prints_the_table(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    gold, preds = _fold_data(70)
+def _write_corpus(tmp_path: Path, gold: list[dict[str, Any]]) -> Path:
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     for w in ("w01", "w02", "w03", "w04"):
         (corpus / f"{w}.jsonl").write_text("".join(json.dumps(g) + "\n" for g in gold if g["writer"] == w))
+    return corpus
+
+
+def test_eval_lowo_cli_prints_the_table(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    gold, preds = _fold_data(70)
+    corpus = _write_corpus(tmp_path, gold)
     pred_file = tmp_path / "pred.jsonl"
     pred_file.write_text("".join(json.dumps(p) + "\n" for p in preds))
     assert main(["eval", str(corpus), "--lowo", str(pred_file)]) == 0
@@ -111,10 +117,7 @@ def test_eval_lowo_cli_prints_the_table(tmp_path: Path, capsys: pytest.CaptureFi
 
 def test_eval_lowo_pools_several_files_and_refuses_a_message_twice(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     gold, preds = _fold_data(70)
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    for w in ("w01", "w02", "w03", "w04"):
-        (corpus / f"{w}.jsonl").write_text("".join(json.dumps(g) + "\n" for g in gold if g["writer"] == w))
+    corpus = _write_corpus(tmp_path, gold)
     folds, unseen = tmp_path / "folds.jsonl", tmp_path / "unseen.jsonl"
     folds.write_text("".join(json.dumps(p) + "\n" for p in preds if p["writer"] != "w04"))
     unseen.write_text("".join(json.dumps(p) + "\n" for p in preds if p["writer"] == "w04"))
