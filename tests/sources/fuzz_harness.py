@@ -5,6 +5,9 @@ written to ``.state/fuzz-summary-<suite>.json`` and printed as one line after th
 A mutant's outcome is a list of (status, code) per record it left: ``staged`` (an
 InboundMessage), ``filtered`` (the rule, or for FHIR the reason counted), ``quarantined``
 (a catalogue code), or ``uncaught`` (the exception's type name), which fails the suite.
+HL7 mutants are read twice: with hl7apy's whole parse (``validation="full"``, the one timed
+and measured) and with the fast path; records that differ in anything add ``disagree
+fast-path``, which fails the suite too (the fast path costs a fraction of the whole parse).
 Time is per message (a file's read time over the records it left); memory is the
 tracemalloc peak of every ``MEMORY_EVERY``-th mutant and of every mutant over 16 KB
 (tracemalloc slows hl7apy about 2.5x, so not all of them), and the worker's peak RSS.
@@ -51,7 +54,14 @@ def classify(item: Any) -> tuple[str, str]:
     return "unknown-type", type(item).__name__
 
 
-def _check(raw: bytes, name: str, read: Callable[[Path], Iterable[Any]], filtered: Counter[str] | None) -> Outcome:
+def _check(
+    raw: bytes,
+    name: str,
+    read: Callable[[Path], Iterable[Any]],
+    filtered: Counter[str] | None,
+    again: Callable[[Path], Iterable[Any]] | None = None,
+) -> Outcome:
+    """``again``: a second reader whose records must equal ``read``'s (outside the timing)."""
     global _counter, _folder
     if _folder is None:
         _folder = Path(tempfile.mkdtemp(prefix="intakeflow-fuzz-"))
@@ -72,16 +82,30 @@ def _check(raw: bytes, name: str, read: Callable[[Path], Iterable[Any]], filtere
             tracemalloc.stop()
     elapsed = time.perf_counter() - started
     outcome = [classify(item) for item in items]
+    if again is not None:
+        try:
+            same = list(again(path)) == items
+        except Exception as exc:  # noqa: BLE001 - the second reader must not raise either
+            return [("uncaught", type(exc).__name__)], elapsed, peak, peak_rss_bytes()
+        if not same:
+            outcome.append(("disagree", "fast-path"))
     if filtered:
         outcome += [("filtered", reason) for reason, n in sorted(filtered.items()) for _ in range(n)]
     return outcome, elapsed / max(1, len(outcome)), peak, peak_rss_bytes()
 
 
 def check_hl7(raw: bytes) -> Outcome:
-    """Read one HL7 mutant as an archive file would be read (top level: worker processes call it)."""
+    """Read one HL7 mutant as an archive file would be read (top level: worker processes call
+    it), with hl7apy's whole parse, then with the fast path, which must give the same records."""
     from intakeflow.sources.hl7_files import read_file
 
-    return _check(raw, "mutant.hl7", lambda p: read_file(p, p.parent), None)
+    def full(p: Path) -> Iterable[Any]:
+        return read_file(p, p.parent, validation="full")
+
+    def fast(p: Path) -> Iterable[Any]:
+        return read_file(p, p.parent, validation="fast")
+
+    return _check(raw, "mutant.hl7", full, None, again=fast)
 
 
 def check_fhir(raw: bytes, ndjson: bool = False) -> Outcome:

@@ -2,7 +2,9 @@
 and escape abuse, encodings, segment floods) ends staged, filtered or quarantined with a
 catalogue code, never in an uncaught exception, in bounded time and memory. Seeds: the
 public HL7 v2 samples beside the project when present (``../shared/external/hl7v2``, test
-input only), else this suite's synthetic messages; hypothesis draws the mutations.
+input only), else synthetic messages; hypothesis draws the mutations (``hl7_mutants.mutant``,
+shared with the fast-path differential test). Each mutant is read with hl7apy's whole parse
+and with the fast path, which must agree record for record (``fuzz_harness.check_hl7``).
 
 Each hypothesis example is a batch of ``BATCH`` mutants (per-example overhead paid once a
 batch), checked in worker processes (both cores: nearly all the time is hl7apy's parse, not
@@ -18,48 +20,19 @@ import os
 import statistics
 from collections.abc import Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor
-from pathlib import Path
 
 import pytest
 from fuzz_harness import FuzzStats, check_hl7, worker_count
-from hl7_samples import message, message_without_text
+from hl7_mutants import mutant
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-EXTERNAL = Path(__file__).resolve().parents[3] / "shared" / "external" / "hl7v2"
-SEEDS: list[bytes] = sorted(p.read_bytes() for p in EXTERNAL.glob("*.hl7")) if EXTERNAL.is_dir() else []
-SEEDS = SEEDS or [message(f"SEED{i}").encode() for i in range(5)] + [message_without_text().encode()]
-ABUSE = [b"\\.sp99999999\\", b"\\X00\\", b"\\X" + b"41" * 200 + b"\\", b"\\E\\\\E\\", b"\\", b"|", b"^~\\&", b"\x00", b"\x1c\r",
-         b"\x0b", b"\r\n", b"\n", b"\xff\xfe", b"MSH|", b"FHS|^~\\&|\rBHS|^~\\&|\r", b"BTS|9\r", b"#", "é".encode("latin-1")]
 #: mutants per run (10,000 in `make test`); INTAKEFLOW_FUZZ_EXAMPLES sets another count
 EXAMPLES = int(os.environ.get("INTAKEFLOW_FUZZ_EXAMPLES", "10000"))
 BATCH = 100
 #: bounds per message: median time, and the tracemalloc peak of any measured mutant
 MEDIAN_SECONDS = 0.050
 PEAK_BYTES = 64 * 2**20
-
-
-@st.composite
-def mutant(draw: st.DrawFn) -> bytes:
-    data = bytearray(draw(st.sampled_from(SEEDS)))
-    for _ in range(draw(st.integers(1, 4))):
-        op = draw(st.sampled_from(["flip", "cut", "insert", "flood", "delete", "encode"]))
-        at = draw(st.integers(0, max(0, len(data) - 1)))
-        if op == "flip" and data:
-            data[at] ^= 1 << draw(st.integers(0, 7))
-        elif op == "cut":
-            del data[at:]
-        elif op == "insert":
-            data[at:at] = draw(st.sampled_from(ABUSE) | st.binary(max_size=8))
-        elif op == "flood":  # one segment repeated, or many segments of unknown names
-            name = draw(st.sampled_from([b"OBX", b"NTE", b"QXZ", b"ZZZ", b"PID"]))
-            data += b"".join(name + b"|" + str(i).encode() + b"\r" for i in range(draw(st.integers(1, 200))))
-        elif op == "delete":
-            del data[at : at + draw(st.integers(1, 40))]
-        elif op == "encode":
-            data = bytearray(bytes(data).decode("latin-1").encode(draw(st.sampled_from(["utf-16", "utf-8", "cp1252"])),
-                                                                  errors="replace"))
-    return bytes(data)
 
 
 @pytest.fixture(scope="module")

@@ -29,7 +29,7 @@ from intakeflow.errors import E
 from intakeflow.mllp.ack import AckCode, AckError
 from intakeflow.results import Filtered, InboundMessage, Quarantined, SourceItem
 from intakeflow.sources.filters import DEFAULT_HL7_FILTERS, FilterRule
-from intakeflow.sources.hl7_parse import parse_hl7
+from intakeflow.sources.hl7_parse import parse_hl7, validation_mode
 from intakeflow.store.staged import StageCounts
 
 log = logging.getLogger("intakeflow.mllp")
@@ -71,6 +71,7 @@ class Intake:
     def __init__(self, store: StagingArea, *, source: str = MLLP_SOURCE, run_id: str = "mllp-listen",
                  max_batch: int = 200, parse_workers: int = 0,
                  filters: Sequence[FilterRule] = DEFAULT_HL7_FILTERS) -> None:
+        validation_mode()  # a bad INTAKEFLOW_HL7_VALIDATION stops the listener now (E050), not each message
         self.store = store
         #: which messages without text are filtered (answered AA, recorded as filtered)
         self.filters = tuple(filters)

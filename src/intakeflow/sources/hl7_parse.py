@@ -3,11 +3,18 @@
 hl7apy checks the structure (``find_groups=False``: with group detection on it silently
 drops segments it cannot place; tolerant validation). Field values are read from the raw
 segment text because hl7apy's ``to_er7`` re-escapes formatting sequences such as ``\\.br\\``.
+
+Validation modes (``validation=`` or ``INTAKEFLOW_HL7_VALIDATION``): ``full`` lets hl7apy
+parse every message whole; ``fast`` (the default) asks hl7apy once per message shape and
+remembers its verdict (:mod:`intakeflow.sources.hl7_fast`), and parses whole only the messages
+with a part hl7apy rejects or an unusual one. Both give the same result for every input
+(``tests/sources/test_hl7_fast_path.py``, and the fuzz suite compares them on each mutant).
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta, timezone
@@ -19,8 +26,9 @@ from hl7apy.consts import VALIDATION_LEVEL
 from hl7apy.exceptions import HL7apyException, UnsupportedVersion
 from hl7apy.parser import parse_message
 
-from intakeflow.errors import E
+from intakeflow.errors import E, IntakeflowError
 from intakeflow.results import MAX_TEXT_CHARS, Filtered, InboundMessage, Quarantined, SourceItem
+from intakeflow.sources import hl7_fast
 from intakeflow.sources.filters import DEFAULT_HL7_FILTERS, FilterRule, rule_for
 from intakeflow.sources.hl7_escape import Delimiters, unescape
 
@@ -32,6 +40,10 @@ TEXT_VALUE_TYPES: frozenset[str] = frozenset({"TX", "FT", "ST"})
 _FALLBACK_VERSION = "2.8.2"
 _SEGMENT_ID = re.compile(r"^[A-Z][A-Z0-9]{2}$")
 _MIN_MSH_FIELDS = 12  # through MSH-12 (version id)
+#: environment variable choosing the validation mode when no ``validation=`` is given
+VALIDATION_ENV = "INTAKEFLOW_HL7_VALIDATION"
+VALIDATION_MODES: tuple[str, ...] = ("fast", "full")
+DEFAULT_VALIDATION = "fast"
 
 
 def decode_bytes(raw: bytes) -> tuple[str, dict[str, Any]]:
@@ -58,15 +70,30 @@ def normalise_segments(text: str) -> list[str]:
     return [seg for seg in text.split("\r") if seg.strip()]
 
 
+def validation_mode(value: str | None = None) -> str:
+    """``fast`` or ``full``: ``value``, else ``INTAKEFLOW_HL7_VALIDATION``, else ``fast``;
+    anything else is a configuration error (E050)."""
+    mode = (value if value is not None else os.environ.get(VALIDATION_ENV) or DEFAULT_VALIDATION).strip().lower()
+    if mode not in VALIDATION_MODES:
+        raise IntakeflowError(E.E050_CONFIG, why=f"HL7 validation must be fast or full (parameter or {VALIDATION_ENV})")
+    return mode
+
+
 def parse_hl7(
-    raw: bytes | str, origin: str, filters: Sequence[FilterRule] = DEFAULT_HL7_FILTERS
+    raw: bytes | str,
+    origin: str,
+    filters: Sequence[FilterRule] = DEFAULT_HL7_FILTERS,
+    validation: str | None = None,
 ) -> SourceItem:
     """Parse one HL7 v2 message.
 
     ``origin`` names where the message came from (archive-relative file name and message
     index, e.g. ``2024/01/02/feed.hl7#3``); it goes into ``meta`` and, when the message has
-    no usable MSH-10, into a stable fallback ``source_id``. Never raises for bad input.
+    no usable MSH-10, into a stable fallback ``source_id``. ``validation`` is ``fast`` or
+    ``full`` (:func:`validation_mode`; same results, see the module docstring). Never raises
+    for bad input (an unknown ``validation`` is a configuration error, E050).
     """
+    fast = validation_mode(validation) == "fast"
     meta: dict[str, Any] = {"origin": origin}
     if isinstance(raw, bytes):
         text, enc_meta = decode_bytes(raw)
@@ -88,7 +115,7 @@ def parse_hl7(
     truncated = _truncation_reason(segments, msh)
     if truncated:
         return Quarantined(HL7_SOURCE, source_id, "E024", E.E024_HL7_TRUNCATED.format(why=truncated), meta)
-    problem = _check_with_hl7apy(segments, meta)
+    problem = _check_with_hl7apy(segments, meta, fast)
     if problem:
         return Quarantined(HL7_SOURCE, source_id, "E020", E.E020_HL7_UNPARSEABLE.format(why=problem), meta)
 
@@ -178,10 +205,12 @@ def _truncation_reason(segments: list[str], msh: list[str]) -> str | None:
     return None
 
 
-def _check_with_hl7apy(segments: list[str], meta: dict[str, Any]) -> str | None:
+def _check_with_hl7apy(segments: list[str], meta: dict[str, Any], fast: bool = False) -> str | None:
     """Let hl7apy parse the message; segments unknown to the declared version (e.g. PRT in
     a 2.5.1 message) are dropped from the check and counted in ``meta['unknown_segments']``
-    because the text is read from OBX/NTE only."""
+    because the text is read from OBX/NTE only. ``fast``: hl7apy's remembered verdicts on
+    the message's shape first (:mod:`intakeflow.sources.hl7_fast`); the whole parse only
+    when they do not accept it."""
     kept = list(segments)
     dropped: list[str] = []
     # names the declared version does not define go in one pass (Z-segments stay: hl7apy
@@ -192,6 +221,10 @@ def _check_with_hl7apy(segments: list[str], meta: dict[str, Any]) -> str | None:
         if unknown:
             kept = [kept[0], *(s for s in kept[1:] if s[:3] not in unknown)]
             dropped.extend(unknown)
+    if fast and hl7_fast.accepts(kept):
+        if dropped:
+            meta["unknown_segments"] = sorted(set(dropped))
+        return None
     for _ in range(len(kept) + 1):
         try:
             msg = parse_message("\r".join(kept), find_groups=False, validation_level=VALIDATION_LEVEL.TOLERANT)
