@@ -13,7 +13,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from intakeflow.plugins.monitoring.airflow_view import DAG_TAG, WAITING_STATES, DagSetup, RunState, TaskRun, Wait
+from intakeflow.plugins.monitoring.airflow_view import (
+    DAG_TAG,
+    WAIT_FIELDS,
+    WAITING_STATES,
+    DagSetup,
+    RunState,
+    TaskRun,
+    Wait,
+)
 
 #: at most this many waiting tasks on a page (a paused backlog must not flood it)
 MAX_WAITS = 50
@@ -97,11 +105,11 @@ class MetadataDbView:
 
 
 def _strings(rendered: Any) -> dict[str, str]:
-    """The rendered template fields that are plain strings (paths, connection ids, times);
-    anything else (lists of XCom-derived values, dicts) is left out of the page."""
+    """The rendered template fields the page reads (``WAIT_FIELDS``: paths, windows,
+    connection ids) that are plain strings; any other field stays in Airflow's own UI."""
     if not isinstance(rendered, Mapping):
         return {}
-    return {str(k): v for k, v in rendered.items() if isinstance(v, str)}
+    return {k: v for k, v in rendered.items() if k in WAIT_FIELDS and isinstance(v, str)}
 
 
 def _param_defaults(dag: Any) -> dict[str, Any]:

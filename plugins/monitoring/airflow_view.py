@@ -21,6 +21,9 @@ from urllib.parse import quote
 WAITING_STATES: tuple[str, ...] = ("deferred", "up_for_reschedule")
 #: the intakeflow DAGs carry this tag; the first-run guide lists them
 DAG_TAG = "intakeflow"
+#: rendered template fields a wait carries: what the intakeflow sensors wait for (paths,
+#: windows). Other fields of other operators (queries, headers, ...) stay in Airflow.
+WAIT_FIELDS: tuple[str, ...] = ("archive_root", "start", "end", "since", "fhir_conn_id")
 
 
 @dataclass(frozen=True)
@@ -119,8 +122,12 @@ def _seg(value: str) -> str:
     return quote(value, safe="")
 
 
+def airflow_dag_url(dag_id: str) -> str:
+    return f"../dags/{_seg(dag_id)}"
+
+
 def airflow_run_url(dag_id: str, run_id: str) -> str:
-    return f"../dags/{_seg(dag_id)}/runs/{_seg(run_id)}"
+    return f"{airflow_dag_url(dag_id)}/runs/{_seg(run_id)}"
 
 
 def airflow_task_url(dag_id: str, run_id: str, task_id: str, map_index: int | None = -1) -> str:

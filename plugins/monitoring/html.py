@@ -21,6 +21,7 @@ from intakeflow.plugins.monitoring.airflow_view import (
     RunState,
     TaskRun,
     Wait,
+    airflow_dag_url,
     airflow_run_url,
     airflow_task_url,
 )
@@ -423,7 +424,7 @@ def guide_page(
     condition = "unreachable" if unreachable else state.condition if state else "missing"
     dags = ""
     if info.dags:
-        rows = [{"_dag": _link(f"../dags/{d.dag_id}", d.dag_id, top=True),
+        rows = [{"_dag": _link(airflow_dag_url(d.dag_id), d.dag_id, top=True),
                  "paused": d.paused,
                  "archive_root": d.params.get("archive_root")} for d in info.dags]
         dags = "<h2>intakeflow DAGs in this Airflow</h2>" + table(
@@ -470,7 +471,8 @@ def _run_messages(detail: RunDetail) -> str:
     write_back = ((detail.stats or {}).get("counts") or {}).get("write_back")
     if isinstance(write_back, Mapping) and "delivered" in write_back:
         own = (f'<p data-note="written-back">Written back by this run\'s write-back task: '
-               f'<b>{int(write_back["delivered"]):,}</b> messages.</p>')
+               f'<b>{int(write_back["delivered"]):,}</b> messages (it takes every processed message waiting '
+               "for write-back, not only this run's).</p>")
     elif detail.stats is not None:
         own = ('<p data-note="written-back">This run wrote nothing back: its write-back task was skipped '
                "(<code>write_back</code> param false) or is not part of the DAG.</p>")
@@ -556,7 +558,9 @@ def _quarantine_section(detail: RunDetail, schema: str, limit: int, tasks: Seque
             if detail.quarantine_total > shown else "")
     rows = []
     for r in detail.quarantine:
-        stage = r.get("stage")
+        # no stage recorded: rejected at staging when no message row exists, else the claim
+        # quarantined it after its attempts ran out (E025), which the processing task does
+        stage = r.get("stage") or (None if r.get("message_id") is None else "pipeline")
         task_url = _task_for(stage, tasks, detail)
         where = stage or "staging"
         rows.append({

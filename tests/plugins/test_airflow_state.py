@@ -53,7 +53,8 @@ def waiting_run() -> Iterator[None]:
              "end_date": None, "trigger_timeout": SINCE + timedelta(hours=6)},
         ]))
         session.execute(insert(RTIF.__table__).values(
-            **ti, task_id="wait_for_files", rendered_fields={"archive_root": DEFAULT_ROOT, "start": None, "end": None}))
+            **ti, task_id="wait_for_files", rendered_fields={"archive_root": DEFAULT_ROOT, "start": None, "end": None,
+                                                        "headers": "Authorization: Bearer t0ken"}))
     yield
     with create_session() as session:
         for model in (RTIF, TI, DagRun):
@@ -66,6 +67,7 @@ def test_a_deferred_archive_sensor_is_a_wait_with_its_path(waiting_run: None) ->
         "wait_for_files", "deferred", "Hl7ArchiveSensor", DEFAULT_ROOT)
     assert wait.since == SINCE and wait.until == SINCE + timedelta(hours=6)
     assert wait.day_folders() == [f"{DEFAULT_ROOT}/2026/01/01"]
+    assert wait.rendered == {"archive_root": DEFAULT_ROOT}  # only the fields the page reads, and strings
     assert [w for w in MetadataDbView().waits("fhir_communication_intake") if w.run_id == RUN_ID] == []
 
 

@@ -70,3 +70,27 @@ def test_a_day_with_one_busy_hour_draws_that_hour_in_its_place() -> None:
     assert all(w <= 24 for _, w, _ in bars)  # two series in at most 48 px per hour
     times = re.findall(r'<text class="time"[^>]*>([^<]*)<', svg)
     assert len(times) >= 4 and (times[0], times[-1]) == ("01-01 00:00", "01-02 00:00")  # the whole day on the axis
+
+
+def test_each_quarantine_row_links_the_task_that_quarantined_it() -> None:
+    from intakeflow.plugins.monitoring.airflow_view import RunState, TaskRun
+    from intakeflow.plugins.monitoring.html import AirflowInfo, run_page
+    from intakeflow.plugins.monitoring.queries import RunDetail
+
+    def row(qid: int, message_id: int | None, stage: str | None) -> dict[str, object]:
+        return {"id": qid, "source": "hl7v2", "source_id": f"s{qid}", "message_id": message_id, "stage": stage,
+                "reason_code": "E001", "reason": "E001: x", "attempts": 1, "last_seen": None}
+
+    tasks = [TaskRun("stage_shard", 0, "success", 1, "StageHl7ArchiveOperator"),
+             TaskRun("stage_shard", 1, "success", 1, "StageHl7ArchiveOperator"),
+             TaskRun("process", -1, "success", 1, "ProcessMessagesOperator"),
+             TaskRun("write_back", -1, "success", 1, "FhirWriteBackOperator")]
+    detail = RunDetail("d", "r", quarantine=[row(1, None, None), row(2, 7, "pipeline"), row(3, 8, "writeback"),
+                                             row(4, 9, None)], quarantine_total=4)
+    page = run_page(detail, schema="s", limit=500, airflow=AirflowInfo(run=RunState("d", "r", "success", tasks=tasks)))
+    cells = PageReader(page).tables["quarantine"]
+    assert {k: v["stage"] for k, v in cells.items()} == {"1": "staging", "2": "pipeline", "3": "writeback",
+                                                         "4": "pipeline"}  # 4: attempts used up (E025)
+    assert '<a href="../dags/d/runs/r/tasks/stage_shard/mapped" target="_top">staging</a>' in page
+    assert page.count('<a href="../dags/d/runs/r/tasks/process" target="_top">pipeline</a>') == 2
+    assert '<a href="../dags/d/runs/r/tasks/write_back" target="_top">writeback</a>' in page
