@@ -465,7 +465,8 @@ def run_page(detail: RunDetail, *, schema: str, limit: int, airflow: AirflowInfo
 
 def _run_messages(detail: RunDetail) -> str:
     cols = [("source", "source"), ("staged", "staged by this run"), ("rejected_at_staging", "rejected at staging"),
-            ("still_queued", "of those, still queued"), ("processed", "processed by this run"),
+            ("still_queued", "of those, still queued"),
+            ("settled_by_other_runs", "of those, processed by another run"), ("processed", "processed by this run"),
             ("written_back_since", "of those, written back since (by any run)"),
             ("quarantined", "quarantined by this run"), ("failed", "failed in this run (will retry)")]
     write_back = ((detail.stats or {}).get("counts") or {}).get("write_back")

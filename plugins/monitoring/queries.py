@@ -270,6 +270,9 @@ SELECT source,
        COALESCE(count(*) FILTER (WHERE staged_here), 0) AS staged,
        COALESCE(max(r.n), 0) AS rejected_at_staging,
        COALESCE(count(*) FILTER (WHERE staged_here AND status = 'received'), 0) AS still_queued,
+       -- runs of one DAG overlap: another run's process task may have claimed what this one staged
+       COALESCE(count(*) FILTER (WHERE staged_here AND status <> 'received' AND NOT processed_here), 0)
+           AS settled_by_other_runs,
        COALESCE(count(*) FILTER (WHERE processed_here AND status IN ('processed', 'delivered')), 0) AS processed,
        COALESCE(count(*) FILTER (WHERE processed_here AND status = 'delivered'), 0) AS written_back_since,
        COALESCE(count(*) FILTER (WHERE processed_here AND status = 'quarantined'), 0) AS quarantined,

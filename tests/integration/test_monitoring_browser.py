@@ -13,6 +13,7 @@ import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlencode
 
 import psycopg
 import pytest
@@ -153,7 +154,8 @@ def test_page_from_the_nav_shows_the_database_figures(
     page.screenshot(path=str(SCREENSHOTS / "monitoring-run.png"))
     _no_message_text(page.frames[-1].content())
     # the run page on its own, whole
-    page.goto(f"{local_airflow.base_url}/intakeflow/run?dag_id={DAG_ID}&run_id={run_id}")
+    page.goto(f"{local_airflow.base_url}/intakeflow/run?{urlencode({'dag_id': DAG_ID, 'run_id': run_id})}")
+    expect(page.locator("table.run-messages")).to_be_visible()
     page.screenshot(path=str(SCREENSHOTS / "monitoring-run-full.png"), full_page=True)
     _no_message_text(page.content())
 

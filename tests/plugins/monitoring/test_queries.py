@@ -18,6 +18,8 @@ from intakeflow.plugins.monitoring.queries import (
     run_detail,
     store_state,
 )
+from intakeflow.results import PipelineResult
+from intakeflow.store.pg_store import Store
 
 pytestmark = pytest.mark.integration
 
@@ -98,10 +100,10 @@ def test_run_detail_counts_its_messages_and_lists_its_quarantine(seeded: Seeded)
     assert all(q["reason"].startswith(q["reason_code"]) for q in detail.quarantine)
     (row,) = detail.messages
     # "written back since" is the state now: DAG B's write-back did it, not this run
-    assert {k: row[k] for k in ("staged", "rejected_at_staging", "still_queued", "processed", "written_back_since",
-                                "quarantined", "failed")} == {
-        "staged": 5, "rejected_at_staging": 1, "still_queued": 0, "processed": 4, "written_back_since": 2,
-        "quarantined": 1, "failed": 0}
+    assert {k: row[k] for k in ("staged", "rejected_at_staging", "still_queued", "settled_by_other_runs", "processed",
+                                "written_back_since", "quarantined", "failed")} == {
+        "staged": 5, "rejected_at_staging": 1, "still_queued": 0, "settled_by_other_runs": 0, "processed": 4,
+        "written_back_since": 2, "quarantined": 1, "failed": 0}
     assert detail.stats is not None and detail.stats["counts"]["write_back"] == {}
     assert other.quarantine_total == 0 and [(r["staged"], r["processed"], r["failed"]) for r in other.messages] == [(4, 3, 1)]
 
@@ -151,3 +153,21 @@ def test_timeline_buckets_keep_charts_readable(hours: int, bucket: timedelta) ->
     assert f.bucket() == bucket
     starts = f.bucket_starts()
     assert starts[0] == f.start and starts[-1] < f.end <= starts[-1] + bucket and len(starts) <= 60
+
+
+def test_a_run_whose_messages_another_run_processed_says_so(store: Store) -> None:
+    """Overlapping runs of one DAG (a backfill): run 2's process task claims what run 1
+    staged. Run 1's row must still add up: staged = still queued + processed by another run."""
+    from intakeflow.results import InboundMessage
+    from intakeflow.store.staged import RunRef
+
+    store.stage([InboundMessage("hl7v2", f"m{i}", "text") for i in range(3)], "run-1", "dag")
+    store.stage([InboundMessage("hl7v2", "m9", "text")], "run-1", "dag")
+    batch = store.claim(3, "run-2:process", ["hl7v2"])
+    store.save_results([(m, PipelineResult(id=str(m.id), intent="x", redacted_text="r")) for m in batch],
+                       RunRef("dag", "run-2"))
+    with psycopg.connect(store.dsn) as conn:
+        (first,) = run_detail(conn, store.schema, "dag", "run-1").messages
+        (second,) = run_detail(conn, store.schema, "dag", "run-2").messages
+    assert (first["staged"], first["still_queued"], first["settled_by_other_runs"], first["processed"]) == (4, 1, 3, 0)
+    assert (second["staged"], second["processed"]) == (0, 3)
