@@ -11,6 +11,9 @@ from intakeflow.provider.operators._metrics import stage_asset
 
 START_DATE = datetime(2024, 1, 1, tzinfo=UTC)
 DEFAULT_SCHEMA = "intakeflow"
+#: ``hl7_archive_intake``'s default ``archive_root``: a placeholder to replace before unpausing
+#: (the monitoring page's first-run guide says whether it exists)
+DEFAULT_ARCHIVE_ROOT = "/data/hl7-archive"
 
 DEFAULT_ARGS: dict[str, Any] = {
     "owner": "intakeflow",

@@ -2,7 +2,9 @@
 
 It adds the monitoring page (``intakeflow.plugins.monitoring``) to the API server under
 ``/intakeflow/``, with two UI entries: "intakeflow" in the Browse menu (the dashboard) and
-an "intakeflow" tab on every DAG run (that run's counts and quarantine list). Every route
+an "intakeflow" tab on every DAG run (that run's counts, tasks and quarantine list). Task
+states and waiting sensors come from Airflow's metadata database
+(``intakeflow.plugins.airflow_state``). Every route
 requires an Airflow login and read access to DAG runs (of the DAG in ``dag_id`` when one
 is given): a logged-out browser gets 401. Operators, hooks and triggers reach Airflow
 through the provider entry point instead.
@@ -50,11 +52,14 @@ def monitoring_app() -> Any:
     from airflow.api_fastapi.auth.managers.models.resource_details import DagAccessEntity
     from airflow.api_fastapi.core_api.security import requires_access_dag
 
+    from intakeflow.plugins.airflow_state import MetadataDbView
     from intakeflow.plugins.monitoring.app import create_app
+    from intakeflow.provider.dag_defaults import DEFAULT_ARCHIVE_ROOT
 
     conn_id, schemas = monitor_settings()
     return create_app(lambda: store_dsn(conn_id), schemas,
-                      dependencies=[requires_access_dag("GET", DagAccessEntity.RUN)])
+                      dependencies=[requires_access_dag("GET", DagAccessEntity.RUN)],
+                      airflow=MetadataDbView(), store_conn_id=conn_id, archive_default=DEFAULT_ARCHIVE_ROOT)
 
 
 class _MonitoringApps:

@@ -67,6 +67,10 @@ class Hl7ArchiveSensor(BaseSensorOperator):
         if found >= int(self.min_files):
             return found
         lo, hi = interval(context, self.start, self.end)
+        if not Path(self.archive_root).is_dir():
+            # the usual first-run mistake (the DAG's placeholder default): say so before a long wait
+            self.log.warning("archive_root %s does not exist here; waiting up to %ss for it and the interval's "
+                             "day folders", self.archive_root, int(float(self.timeout)))
         self.defer(
             trigger=Hl7ArchiveFilesTrigger(
                 self.archive_root, lo.isoformat(), hi.isoformat(), int(self.min_files), float(self.poke_interval)

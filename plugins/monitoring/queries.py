@@ -5,13 +5,25 @@ text or span values. Attribution: a message counts as *in* for the DAG whose run
 (``messages.dag_id``; for rows the MLLP listener or the CLI staged, the DAG that processed
 them) and as *out* for the DAG whose run processed it (``messages.processed_dag_id``);
 without a DAG filter every row counts.
+
+Channels (one row per source, as interface engines show them) follow every input received
+in the period to where it is now. Each input is in exactly one of these states, so
+
+    received = filtered + queued + processed + delivered + quarantined + failed
+
+holds for every row and for their sum (``CHANNEL_STATES``): *filtered* is a ``filtered``
+row (a filter rule matched: expected traffic without text), *quarantined* a message row
+with status ``quarantined`` or a ``quarantine`` row without a message (rejected at
+staging), and the other states are the message statuses (``received`` is *queued*;
+``processed`` means a result is saved and nothing wrote it back yet). Without filters these
+equal ``intakeflow status``: staged, filtered, processed, delivered, quarantined, failed.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 import psycopg
 from psycopg import sql
@@ -24,6 +36,11 @@ BUCKETS: tuple[timedelta, ...] = (
 MAX_BUCKETS = 48
 #: rows of one run's quarantine list shown at most (the total is always reported)
 QUARANTINE_LIST_LIMIT = 500
+#: the store schema version the page reads (0004 added the ``filtered`` table)
+REQUIRED_SCHEMA_VERSION = 4
+#: where an input can be now; they add up to ``received`` (see the module docstring)
+CHANNEL_STATES: tuple[str, ...] = ("filtered", "queued", "processed", "delivered", "quarantined", "failed")
+StoreCondition = Literal["missing", "outdated", "empty", "ready"]
 
 
 @dataclass(frozen=True)
@@ -41,11 +58,30 @@ class Filters:
         span = self.end - self.start
         return next((b for b in BUCKETS if span / b <= MAX_BUCKETS), BUCKETS[-1])
 
+    def bucket_starts(self) -> list[datetime]:
+        """Every bucket of the period, empty ones included (``date_bin`` counts from ``start``)."""
+        size, out, t = self.bucket(), [], self.start
+        while t < self.end:
+            out.append(t)
+            t += size
+        return out
+
+
+@dataclass(frozen=True)
+class StoreState:
+    """Whether the page has anything to read: ``missing`` (no schema or tables yet),
+    ``outdated`` (migrated to an older version than the page reads), ``empty`` (migrated,
+    nothing received yet) or ``ready``."""
+
+    condition: StoreCondition
+    version: int | None = None
+
 
 @dataclass
 class Dashboard:
     filters: Filters
-    by_source: list[dict[str, Any]] = field(default_factory=list)
+    channels: list[dict[str, Any]] = field(default_factory=list)
+    backlog: list[dict[str, Any]] = field(default_factory=list)
     timeline: list[dict[str, Any]] = field(default_factory=list)
     totals: dict[str, Any] = field(default_factory=dict)
     intents: list[dict[str, Any]] = field(default_factory=list)
@@ -60,7 +96,7 @@ class Dashboard:
 class RunDetail:
     dag_id: str
     run_id: str
-    statuses: list[dict[str, Any]] = field(default_factory=list)
+    messages: list[dict[str, Any]] = field(default_factory=list)
     quarantine: list[dict[str, Any]] = field(default_factory=list)
     quarantine_total: int = 0
     stats: dict[str, Any] | None = None
@@ -69,48 +105,63 @@ class RunDetail:
 # -- SQL ----------------------------------------------------------------------------------------
 
 #: staged by a run of the DAG or, staged outside Airflow (MLLP listener, CLI), processed by one
-_IN_PERIOD = (
-    "m.created_at >= %(start)s AND m.created_at < %(end)s AND (%(dag)s::text IS NULL OR m.dag_id = %(dag)s"
-    " OR (m.dag_id IS NULL AND m.processed_dag_id = %(dag)s))"
-)
+_IN_DAG = "(%(dag)s::text IS NULL OR m.dag_id = %(dag)s OR (m.dag_id IS NULL AND m.processed_dag_id = %(dag)s))"
+_IN_PERIOD = f"m.created_at >= %(start)s AND m.created_at < %(end)s AND {_IN_DAG}"
 #: a result (success or error) saved in the period by a run of the DAG
 _OUT_PERIOD = (
     "m.processed_at >= %(start)s AND m.processed_at < %(end)s"
     " AND (%(dag)s::text IS NULL OR m.processed_dag_id = %(dag)s)"
 )
 _DONE = "m.status IN ('processed', 'delivered')"
-#: quarantined before a message row existed (unparseable input): no message_id in meta
+#: quarantined before a message row existed (rejected at staging): no message_id in meta
 _AT_SOURCE = "NOT (q.meta ? 'message_id')"
 _Q_PERIOD = "q.last_seen >= %(start)s AND q.last_seen < %(end)s AND (%(dag)s::text IS NULL OR q.dag_id = %(dag)s)"
 
-BY_SOURCE = f"""
-WITH inbound AS (
-    SELECT m.source, count(*) AS staged FROM {{s}}.messages m WHERE {_IN_PERIOD} GROUP BY m.source
-), at_source AS (
-    SELECT q.source, count(*) AS rejected FROM {{s}}.quarantine q
+#: every input first seen in the period, one row each, with where it is now: message rows
+#: (status ``received`` reads as queued), filtered inputs and inputs rejected at staging
+_INPUTS = f"""
+inputs AS (
+    SELECT m.source, CASE m.status WHEN 'received' THEN 'queued' ELSE m.status END AS state,
+           m.created_at AS received_at
+    FROM {{s}}.messages m WHERE {_IN_PERIOD}
+    UNION ALL
+    SELECT f.source, 'filtered', f.first_seen FROM {{s}}.filtered f
+    WHERE f.first_seen >= %(start)s AND f.first_seen < %(end)s AND (%(dag)s::text IS NULL OR f.dag_id = %(dag)s)
+    UNION ALL
+    SELECT q.source, 'rejected', q.first_seen FROM {{s}}.quarantine q
     WHERE {_AT_SOURCE} AND q.first_seen >= %(start)s AND q.first_seen < %(end)s
       AND (%(dag)s::text IS NULL OR q.dag_id = %(dag)s)
-    GROUP BY q.source
-), settled AS (
-    SELECT m.source,
-           count(*) FILTER (WHERE {_DONE}) AS processed,
-           count(*) FILTER (WHERE m.status = 'delivered') AS delivered,
-           count(*) FILTER (WHERE m.status = 'quarantined') AS quarantined,
-           count(*) FILTER (WHERE m.status = 'failed') AS failed
-    FROM {{s}}.messages m WHERE {_OUT_PERIOD} GROUP BY m.source
-)
-SELECT source,
-       COALESCE(i.staged, 0) AS staged, COALESCE(a.rejected, 0) AS rejected,
-       COALESCE(o.processed, 0) AS processed, COALESCE(o.delivered, 0) AS delivered,
-       COALESCE(o.quarantined, 0) AS quarantined, COALESCE(o.failed, 0) AS failed
-FROM inbound i FULL JOIN at_source a USING (source) FULL JOIN settled o USING (source)
-ORDER BY source
+)"""
+
+CHANNELS = f"""
+WITH {_INPUTS}
+SELECT source, count(*) AS received,
+       count(*) FILTER (WHERE state = 'filtered') AS filtered,
+       count(*) FILTER (WHERE state = 'queued') AS queued,
+       count(*) FILTER (WHERE state = 'processed') AS processed,
+       count(*) FILTER (WHERE state = 'delivered') AS delivered,
+       count(*) FILTER (WHERE state IN ('quarantined', 'rejected')) AS quarantined,
+       count(*) FILTER (WHERE state = 'rejected') AS rejected_at_staging,
+       count(*) FILTER (WHERE state = 'failed') AS failed,
+       max(received_at) AS last_received_at,
+       EXTRACT(EPOCH FROM now() - min(received_at) FILTER (WHERE state = 'queued'))::float8 AS oldest_queued_s
+FROM inputs GROUP BY source ORDER BY source
 """
 
+#: messages still waiting that arrived before the period (the channel table shows the period's)
+BACKLOG = f"""
+SELECT m.source, count(*) FILTER (WHERE m.status = 'received') AS queued,
+       count(*) FILTER (WHERE m.status = 'failed') AS failed,
+       EXTRACT(EPOCH FROM now() - min(m.created_at) FILTER (WHERE m.status = 'received'))::float8 AS oldest_queued_s
+FROM {{s}}.messages m
+WHERE m.status IN ('received', 'failed') AND m.created_at < %(start)s AND {_IN_DAG}
+GROUP BY m.source ORDER BY m.source
+"""
+
+#: inputs received (as the channel table counts them) and results saved, per bucket
 TIMELINE = f"""
-WITH b AS (
-    SELECT date_bin(%(bucket)s, m.created_at, %(start)s) AS t, count(*) AS n_in, 0 AS n_out
-    FROM {{s}}.messages m WHERE {_IN_PERIOD} GROUP BY 1
+WITH {_INPUTS}, b AS (
+    SELECT date_bin(%(bucket)s, received_at, %(start)s) AS t, count(*) AS n_in, 0 AS n_out FROM inputs GROUP BY 1
     UNION ALL
     SELECT date_bin(%(bucket)s, m.processed_at, %(start)s), 0, count(*)
     FROM {{s}}.messages m WHERE {_DONE} AND {_OUT_PERIOD} GROUP BY 1
@@ -118,8 +169,9 @@ WITH b AS (
 SELECT t, sum(n_in)::bigint AS n_in, sum(n_out)::bigint AS n_out FROM b GROUP BY t ORDER BY t
 """
 
+#: results saved in the period (the throughput figures; the channel table counts inputs)
 TOTALS = f"""
-SELECT count(*) AS processed,
+SELECT count(*) AS results,
        count(*) FILTER (WHERE i.needs_review) AS needs_review,
        COALESCE(sum(m.fallback_calls), 0)::bigint AS fallback_calls,
        count(*) FILTER (WHERE m.fallback_calls > 0) AS fallback_messages,
@@ -197,14 +249,36 @@ SELECT dag_id FROM (
 ) d ORDER BY 1
 """
 
-RUN_STATUSES = """
-SELECT m.source, m.status, count(*) AS n,
-       count(*) FILTER (WHERE m.dag_id = %(dag)s AND m.run_id = %(run)s) AS staged_here,
-       count(*) FILTER (WHERE m.processed_dag_id = %(dag)s AND m.processed_run_id = %(run)s) AS processed_here
-FROM {s}.messages m
-WHERE (m.dag_id = %(dag)s AND m.run_id = %(run)s)
-   OR (m.processed_dag_id = %(dag)s AND m.processed_run_id = %(run)s)
-GROUP BY 1, 2 ORDER BY 1, 2
+#: one run's messages per source: what it staged and where those are now, and the results it
+#: saved. "Written back" is the state now, by whichever run's write-back did it: the store
+#: does not record which run delivered a message (the run's own write-back count is in
+#: run_stats, under write_back.delivered).
+RUN_MESSAGES = """
+WITH mine AS (
+    SELECT m.source, m.status,
+           (m.dag_id = %(dag)s AND m.run_id = %(run)s) AS staged_here,
+           (m.processed_dag_id IS NOT DISTINCT FROM %(dag)s AND m.processed_run_id IS NOT DISTINCT FROM %(run)s)
+               AS processed_here
+    FROM {s}.messages m
+    WHERE (m.dag_id = %(dag)s AND m.run_id = %(run)s)
+       OR (m.processed_dag_id = %(dag)s AND m.processed_run_id = %(run)s)
+), rejected AS (
+    SELECT q.source, count(*) AS n FROM {s}.quarantine q
+    WHERE NOT (q.meta ? 'message_id') AND q.dag_id = %(dag)s AND q.run_id = %(run)s GROUP BY 1
+)
+SELECT source,
+       COALESCE(count(*) FILTER (WHERE staged_here), 0) AS staged,
+       COALESCE(max(r.n), 0) AS rejected_at_staging,
+       COALESCE(count(*) FILTER (WHERE staged_here AND status = 'received'), 0) AS still_queued,
+       -- runs of one DAG overlap: another run's process task may have claimed what this one staged
+       COALESCE(count(*) FILTER (WHERE staged_here AND status <> 'received' AND NOT processed_here), 0)
+           AS settled_by_other_runs,
+       COALESCE(count(*) FILTER (WHERE processed_here AND status IN ('processed', 'delivered')), 0) AS processed,
+       COALESCE(count(*) FILTER (WHERE processed_here AND status = 'delivered'), 0) AS written_back_since,
+       COALESCE(count(*) FILTER (WHERE processed_here AND status = 'quarantined'), 0) AS quarantined,
+       COALESCE(count(*) FILTER (WHERE processed_here AND status = 'failed'), 0) AS failed
+FROM mine FULL JOIN rejected r USING (source)
+GROUP BY source ORDER BY source
 """
 
 #: ids, codes and catalogue reasons only: the quarantine table holds no message text
@@ -218,6 +292,28 @@ ORDER BY q.id LIMIT %(limit)s
 
 RUN_STATS = "SELECT counts, timings_ms, created_at, updated_at FROM {s}.run_stats WHERE dag_id = %(dag)s AND run_id = %(run)s"
 
+#: one message's record, figures and identifiers only: no raw or redacted text, no patient
+#: reference, no meta (it may hold header fields). ``%(dag)s``: only a message of that DAG.
+MESSAGE = """
+SELECT m.id, m.source, m.source_id, m.pipeline_version, m.status, m.attempts, m.reason_code, m.reason, m.channel,
+       m.received_at, m.created_at, m.dag_id, m.run_id, m.processed_at, m.processed_dag_id, m.processed_run_id,
+       m.delivered_at, m.reprocess_count, m.reprocessed_at, m.reprocessed_from, m.fallback_calls, m.fallback_usd,
+       m.timings_ms, i.intent, i.confidence, i.needs_review, i.queue,
+       (SELECT q.id FROM {s}.quarantine q WHERE q.meta->>'message_id' = m.id::text LIMIT 1) AS quarantine_id
+FROM {s}.messages m LEFT JOIN {s}.intents i ON i.message_id = m.id
+WHERE m.id = %(id)s AND (%(dag)s::text IS NULL OR m.dag_id = %(dag)s OR m.processed_dag_id = %(dag)s
+      OR EXISTS (SELECT 1 FROM {s}.quarantine q WHERE q.meta->>'message_id' = m.id::text AND q.dag_id = %(dag)s))
+"""
+MESSAGE_PHI = "SELECT phi_type AS label, count(*) AS n FROM {s}.phi_spans WHERE message_id = %(id)s GROUP BY 1 ORDER BY 1"
+MESSAGE_INSURANCE = """
+SELECT s->>'label' AS label, count(*) AS n FROM {s}.insurance_fields f CROSS JOIN LATERAL jsonb_array_elements(f.spans) AS s
+WHERE f.message_id = %(id)s GROUP BY 1 ORDER BY 1
+"""
+MESSAGE_WRITES = """
+SELECT role, resource_type, fhir_id, version_id, status, reason_code, updated_at
+FROM {s}.fhir_writes WHERE message_id = %(id)s ORDER BY role
+"""
+
 
 # -- reading ------------------------------------------------------------------------------------
 
@@ -228,15 +324,56 @@ def _rows(conn: psycopg.Connection[Any], schema: str, query: str, params: dict[s
     return [dict(zip(cols, row, strict=True)) for row in cur.fetchall()]
 
 
+def store_state(conn: psycopg.Connection[Any], schema: str) -> StoreState:
+    """What the store holds, read without touching a table that may not exist (a fresh
+    deployment: no DAG has run ``migrate_store`` yet). Its own short transaction: the
+    figures that follow are read in a snapshot of their own."""
+    with conn.transaction():
+        return _store_state(conn, schema)
+
+
+def _store_state(conn: psycopg.Connection[Any], schema: str) -> StoreState:
+    found = conn.execute(
+        "SELECT to_regclass(%s) IS NOT NULL, to_regclass(%s) IS NOT NULL",
+        [sql.SQL("{}.schema_migrations").format(sql.Identifier(schema)).as_string(conn),
+         sql.SQL("{}.messages").format(sql.Identifier(schema)).as_string(conn)],
+    ).fetchone()
+    if not found or not found[0] or not found[1]:
+        return StoreState("missing")
+    row = conn.execute(sql.SQL("SELECT COALESCE(max(version), 0) FROM {}.schema_migrations").format(
+        sql.Identifier(schema))).fetchone()
+    version = int(row[0]) if row else 0
+    if version < REQUIRED_SCHEMA_VERSION:
+        return StoreState("outdated", version)
+    anything = conn.execute(sql.SQL(
+        "SELECT EXISTS (SELECT 1 FROM {s}.messages) OR EXISTS (SELECT 1 FROM {s}.quarantine)"
+        " OR EXISTS (SELECT 1 FROM {s}.filtered) OR EXISTS (SELECT 1 FROM {s}.run_stats)"
+    ).format(s=sql.Identifier(schema))).fetchone()
+    return StoreState("ready" if anything and anything[0] else "empty", version)
+
+
+def channel_totals(channels: list[dict[str, Any]]) -> dict[str, Any]:
+    """The channel rows summed: the figures of the cards above the table, so that the two
+    can never disagree. The oldest queued age is the largest, the last message the latest."""
+    totals: dict[str, Any] = {key: sum(int(r[key]) for r in channels)
+                              for key in ("received", *CHANNEL_STATES, "rejected_at_staging")}
+    ages = [float(r["oldest_queued_s"]) for r in channels if r.get("oldest_queued_s") is not None]
+    totals["oldest_queued_s"] = max(ages, default=None)
+    times = [r["last_received_at"] for r in channels if r.get("last_received_at") is not None]
+    totals["last_received_at"] = max(times, default=None)
+    return totals
+
+
 def dashboard(conn: psycopg.Connection[Any], schema: str, filters: Filters) -> Dashboard:
     """All figures of the dashboard for ``filters``, read in one snapshot."""
     p = filters.params()
     with conn.transaction():
         conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-        totals = _rows(conn, schema, TOTALS, p)[0]
+        results = _rows(conn, schema, TOTALS, p)[0]
         board = Dashboard(
             filters=filters,
-            by_source=_rows(conn, schema, BY_SOURCE, p),
+            channels=_rows(conn, schema, CHANNELS, p),
+            backlog=_rows(conn, schema, BACKLOG, p),
             timeline=_rows(conn, schema, TIMELINE, {**p, "bucket": filters.bucket()}),
             intents=_rows(conn, schema, INTENTS, p),
             phi=_rows(conn, schema, PHI, p),
@@ -245,16 +382,13 @@ def dashboard(conn: psycopg.Connection[Any], schema: str, filters: Filters) -> D
             latency=_rows(conn, schema, LATENCY, p),
             runs=_rows(conn, schema, RUNS, p),
         )
-    processed = int(totals["processed"])
+    saved = int(results["results"])
     hours = (filters.end - filters.start).total_seconds() / 3600
     board.totals = {
-        **totals,
-        "staged": sum(int(r["staged"]) for r in board.by_source),
-        "rejected": sum(int(r["rejected"]) for r in board.by_source),
-        "quarantined": sum(int(r["quarantined"]) for r in board.by_source),
-        "failed": sum(int(r["failed"]) for r in board.by_source),
-        "needs_review_share": (int(totals["needs_review"]) / processed) if processed else None,
-        "per_hour": processed / hours,
+        **channel_totals(board.channels),
+        **results,
+        "needs_review_share": (int(results["needs_review"]) / saved) if saved else None,
+        "results_per_hour": saved / hours,
         # the busiest timeline bucket: what the deployment sustained at its peak
         "peak_per_bucket": max((int(r["n_out"]) for r in board.timeline), default=0),
         "phi_spans": sum(int(r["n"]) for r in board.phi),
@@ -266,12 +400,34 @@ def dashboard(conn: psycopg.Connection[Any], schema: str, filters: Filters) -> D
 def run_detail(conn: psycopg.Connection[Any], schema: str, dag_id: str, run_id: str) -> RunDetail:
     p = {"dag": dag_id, "run": run_id, "limit": QUARANTINE_LIST_LIMIT}
     detail = RunDetail(dag_id=dag_id, run_id=run_id)
-    detail.statuses = _rows(conn, schema, RUN_STATUSES, p)
+    detail.messages = _rows(conn, schema, RUN_MESSAGES, p)
     detail.quarantine = _rows(conn, schema, RUN_QUARANTINE, p)
     detail.quarantine_total = int(detail.quarantine[0]["total"]) if detail.quarantine else 0
     stats = _rows(conn, schema, RUN_STATS, p)
     detail.stats = stats[0] if stats else None
     return detail
+
+
+@dataclass
+class MessageRecord:
+    """One message's record: its row's figures, PHI and insurance counts by type, and what
+    the write-back did per FHIR resource."""
+
+    row: dict[str, Any]
+    phi: list[dict[str, Any]] = field(default_factory=list)
+    insurance: list[dict[str, Any]] = field(default_factory=list)
+    writes: list[dict[str, Any]] = field(default_factory=list)
+
+
+def message_record(conn: psycopg.Connection[Any], schema: str, message_id: int, dag_id: str | None) -> MessageRecord | None:
+    """``None`` when there is no such message (of ``dag_id``, when given: the caller was
+    authorised for that DAG only)."""
+    p = {"id": message_id, "dag": dag_id}
+    rows = _rows(conn, schema, MESSAGE, p)
+    if not rows:
+        return None
+    return MessageRecord(rows[0], _rows(conn, schema, MESSAGE_PHI, p), _rows(conn, schema, MESSAGE_INSURANCE, p),
+                         _rows(conn, schema, MESSAGE_WRITES, p))
 
 
 def dag_ids(conn: psycopg.Connection[Any], schema: str) -> list[str]:

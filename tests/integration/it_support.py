@@ -21,6 +21,8 @@ DAG_ID = "hl7_archive_intake"
 FIRST_DAY = datetime(2024, 3, 1, tzinfo=UTC)
 DAYS = ("2024-03-01", "2024-03-02", "2024-03-03")
 STORE = "intakeflow"
+#: a second store offered by the monitoring page and never written: its first-run guide
+EMPTY_STORE = "intakeflow_unused"
 FHIR_TYPES = ("Communication", "Task", "Coverage", "Provenance")
 
 
@@ -39,7 +41,7 @@ def stack_env(db_name: str, fhir_url: str) -> dict[str, str]:
             {"conn_type": "postgres", "host": f"postgresql://postgres@127.0.0.1:5432/{db_name}"}),
         "AIRFLOW_CONN_INTAKEFLOW_FHIR": json.dumps(
             {"conn_type": "fhir", "host": fhir_url, "extra": {"auth_type": "none"}}),
-        "AIRFLOW__INTAKEFLOW__MONITOR_SCHEMAS": STORE,
+        "AIRFLOW__INTAKEFLOW__MONITOR_SCHEMAS": f"{STORE},{EMPTY_STORE}",
     }
 
 

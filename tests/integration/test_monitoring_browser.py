@@ -1,7 +1,10 @@
 """The monitoring page in a real browser (Debian's Chromium, driven by Playwright) against
 ``airflow standalone`` on PostgreSQL after the archive backfill: logged out it is refused,
-logged in it is reached from Airflow's own navigation, its figures equal the database's,
-the drill-down shows a run's quarantine by id and reason, and no message text appears."""
+logged in it is reached from Airflow's own navigation, its figures equal the database's and
+its channel rows add up, the drill-down shows a run's quarantine by id and reason with links
+into Airflow, the scheduled run that unpausing started waits for the default archive folder
+and the page says so, a store with nothing in it shows the first-run guide, and no message
+text appears anywhere."""
 
 from __future__ import annotations
 
@@ -10,10 +13,11 @@ import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlencode
 
 import psycopg
 import pytest
-from it_support import DAG_ID, STORE, Archive, Backfilled, store_dsn
+from it_support import DAG_ID, EMPTY_STORE, STORE, Archive, Backfilled, store_dsn
 
 from tools.demo_data import demo_texts
 from tools.devstack import ADMIN_USER, AirflowStack
@@ -101,8 +105,12 @@ def test_page_from_the_nav_shows_the_database_figures(
     figures = _figures(frame)
     processed = _db(local_airflow, f"SELECT count(*) FROM {{s}}.messages m WHERE {OWN} AND {DONE}")
     assert processed == hl7_archive.summary.messages - hl7_archive.summary.without_text
-    assert figures["processed"] == f"{processed:,}"
-    assert figures["in"] == f"{hl7_archive.summary.messages:,}"  # staged + rejected at source
+    assert figures["results"] == f"{processed:,}"
+    filtered = _db(local_airflow, f"SELECT count(*) FROM {{s}}.filtered WHERE dag_id = '{DAG_ID}'")
+    # every input of the archive: staged, rejected at staging or filtered
+    assert figures["received"] == f"{hl7_archive.summary.messages + filtered:,}"
+    delivered = _db(local_airflow, f"SELECT count(*) FROM {{s}}.messages m WHERE {OWN} AND m.status = 'delivered'")
+    assert figures["delivered"] == f"{delivered:,}"
     phi = _db(local_airflow, f"SELECT count(*) FROM {{s}}.phi_spans p JOIN {{s}}.messages m ON m.id = p.message_id WHERE {OWN}")
     assert figures["phi"] == f"{phi:,}"
     insurance = _db(local_airflow, "SELECT COALESCE(sum(jsonb_array_length(f.spans)), 0) FROM {s}.insurance_fields f "
@@ -113,6 +121,15 @@ def test_page_from_the_nav_shows_the_database_figures(
     review = _db(local_airflow, "SELECT count(*) FROM {s}.intents i JOIN {s}.messages m ON m.id = i.message_id "
                                 f"WHERE {OWN} AND i.needs_review")
     assert figures["needs-review"] == f"{review / processed:.1%}"
+    # the channel rows add up: received = filtered + queued + processed + delivered + quarantined + failed
+    states = ("filtered", "queued", "processed", "delivered", "quarantined", "failed")
+    for row in frame.locator("table.channels tbody tr").all():
+        cell = {c: int(row.locator(f"td[data-col={c}]").inner_text().replace(",", "")) for c in ("received", *states)}
+        assert cell["received"] == sum(cell[c] for c in states)
+    # unpausing started a scheduled run that waits for the default archive root: the page says so
+    waiting = frame.locator("[data-panel=waiting]")
+    expect(waiting).to_contain_text("/data/hl7-archive")
+    expect(waiting).to_contain_text("does not exist")
     assert frame.locator("svg.chart").count() >= 6
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "monitoring-in-airflow.png"))
@@ -130,12 +147,33 @@ def test_page_from_the_nav_shows_the_database_figures(
     rows = frame.locator("table.quarantine tr")
     assert rows.count() == quarantined + 1
     assert "E022" in rows.nth(1).inner_text()
+    # labelled figures and links into Airflow's own pages for the run's tasks
+    expect(frame.locator("table.stats-process")).to_contain_text("Messages processed (result saved)")
+    expect(frame.locator("table.tasks a", has_text="process").first).to_have_attribute(
+        "href", re.compile(r"^\.\./dags/hl7_archive_intake/runs/.+/tasks/process$"))
     page.screenshot(path=str(SCREENSHOTS / "monitoring-run.png"))
     _no_message_text(page.frames[-1].content())
+    # the run page on its own, whole
+    page.goto(f"{local_airflow.base_url}/intakeflow/run?{urlencode({'dag_id': DAG_ID, 'run_id': run_id})}")
+    expect(page.locator("table.run-messages")).to_be_visible()
+    page.screenshot(path=str(SCREENSHOTS / "monitoring-run-full.png"), full_page=True)
+    _no_message_text(page.content())
 
     # the whole page on its own (the iframe above scrolls inside Airflow's layout)
     page.goto(f"{local_airflow.base_url}/intakeflow/?dag_id={DAG_ID}")
     page.screenshot(path=str(SCREENSHOTS / "monitoring.png"), full_page=True)
+    _no_message_text(page.content())
+
+
+def test_an_empty_store_shows_the_first_run_guide(local_airflow: AirflowStack, page: Page) -> None:
+    _login(page, local_airflow)
+    resp = page.goto(f"{local_airflow.base_url}/intakeflow/?schema={EMPTY_STORE}")
+    assert resp is not None and resp.status == 200
+    expect(page.locator("h1")).to_have_text("intakeflow monitoring: nothing to show yet")
+    expect(page.locator("[data-panel=first-run]")).to_contain_text("does not exist yet")
+    expect(page.locator(".guide")).to_contain_text("Run hl7_archive_intake first")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "monitoring-first-run.png"), full_page=True)
 
 
 def test_dag_run_tab_opens_that_runs_page(local_airflow: AirflowStack, local_backfill: Backfilled, page: Page) -> None:
