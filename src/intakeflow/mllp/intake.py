@@ -18,7 +18,7 @@ import signal
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Protocol
@@ -70,8 +70,11 @@ class Intake:
 
     def __init__(self, store: StagingArea, *, source: str = MLLP_SOURCE, run_id: str = "mllp-listen",
                  max_batch: int = 200, parse_workers: int = 0,
-                 filters: Sequence[FilterRule] = DEFAULT_HL7_FILTERS) -> None:
+                 filters: Sequence[FilterRule] = DEFAULT_HL7_FILTERS,
+                 parse: Callable[[bytes, str, Sequence[FilterRule]], SourceItem] | None = None) -> None:
         self.store = store
+        #: payload, source, filters -> item; a module-level function (it is pickled to the workers)
+        self.parse = parse or parse_message
         #: which messages without text are filtered (answered AA, recorded as filtered)
         self.filters = tuple(filters)
         self.parse_workers = max(0, parse_workers)
@@ -97,7 +100,7 @@ class Intake:
             )
             loop = asyncio.get_running_loop()
             warm = (b"MSH|^~\\&|", self.source, self.filters)
-            await asyncio.gather(*(loop.run_in_executor(self._pool, parse_message, *warm)
+            await asyncio.gather(*(loop.run_in_executor(self._pool, self.parse, *warm)
                                    for _ in range(self.parse_workers)))  # start the workers before traffic
         if self._writer is None:
             self._writer = asyncio.create_task(self._write_loop(), name="mllp-intake-writer")
@@ -116,7 +119,7 @@ class Intake:
         if self._writer is None or self._writer.done():
             return _not_stored("listener stopping")
         loop = asyncio.get_running_loop()
-        item = await loop.run_in_executor(self._pool, parse_message, payload, self.source, self.filters)
+        item = await loop.run_in_executor(self._pool, self.parse, payload, self.source, self.filters)
         pending = _Pending(item, loop.create_future())
         self._queue.put_nowait(pending)
         return await pending.answer
