@@ -62,6 +62,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--keep-schema", action="store_true")
     p.add_argument("--seed", type=int, default=13)
     p.add_argument("--json", action="store_true", help="also print the figures as one JSON line")
+    p.add_argument("--profile", default=None, metavar="FILE",
+                   help="cProfile the listener's event loop thread into FILE (pstats format)")
     # the listener process
     p.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--schema", default=None, help=argparse.SUPPRESS)
@@ -89,15 +91,20 @@ class CountingStore:
     def __init__(self, store: Any) -> None:
         self.store = store
         self.sizes: Counter[int] = Counter()
+        self.seconds = 0.0
 
     def stage(self, items: Iterable[Any], run_id: str) -> Any:
         batch = list(items)
+        t0 = time.perf_counter()
         counts = self.store.stage(batch, run_id)
+        self.seconds += time.perf_counter() - t0
         self.sizes[len(batch)] += 1
         return counts
 
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.store, name)
+    def close(self) -> None:
+        closing = getattr(self.store, "close", None)
+        if callable(closing):
+            closing()
 
 
 def serve(args: argparse.Namespace) -> int:
@@ -109,7 +116,14 @@ def serve(args: argparse.Namespace) -> int:
     from intakeflow.store import Store
 
     logging.basicConfig(level="WARNING")
-    store = CountingStore(Store(args.dsn, args.schema, "bench@1"))
+    inner: Any = Store(args.dsn, args.schema, "bench@1")
+    try:  # what Intake does with a Store (the wrapper below would hide it from Intake)
+        from intakeflow.mllp.staging import KeptConnectionStore
+
+        inner = KeptConnectionStore(inner)
+    except ImportError:  # before the listener kept its connection
+        pass
+    store = CountingStore(inner)
     options: dict[str, Any] = {"source": "mllp", "run_id": "bench-mllp", "max_batch": args.max_batch,
                                "parse_workers": args.parse_workers}
     if args.parse == "trivial":
@@ -126,10 +140,18 @@ def serve(args: argparse.Namespace) -> int:
         print(json.dumps({"port": server.port}), flush=True)
         await server.serve()
 
-    asyncio.run(main())
+    if args.profile:
+        import cProfile
+
+        with cProfile.Profile() as prof:
+            asyncio.run(main())
+        prof.dump_stats(args.profile)
+    else:
+        asyncio.run(main())
     sizes = store.sizes
     print(json.dumps({"commits": sum(sizes.values()), "rows": sum(k * v for k, v in sizes.items()),
-                      "largest": max(sizes, default=0), "counts": dict(intake.counts),
+                      "largest": max(sizes, default=0),
+                "stage_seconds": store.seconds, "counts": dict(intake.counts),
                       "server": dict(server.counts)}), flush=True)
     return 0
 
@@ -319,6 +341,8 @@ def run(args: argparse.Namespace) -> int:
            "--parse", args.parse, "--parse-workers", str(args.parse_workers), "--max-batch", str(args.max_batch)]
     if args.max_wait_ms is not None:
         cmd += ["--max-wait-ms", str(args.max_wait_ms)]
+    if args.profile:
+        cmd += ["--profile", args.profile]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
     try:
         assert proc.stdout is not None
@@ -370,6 +394,7 @@ def run(args: argparse.Namespace) -> int:
         "acks": dict(result.codes), "acked": len(result.acked), "missing_from_store": len(missing),
         "commits": stats.get("commits"), "mean_group": round(stats["rows"] / stats["commits"], 1)
         if stats.get("commits") else None, "largest_group": stats.get("largest"),
+        "commit_ms": round(stats["stage_seconds"] * 1000 / stats["commits"], 2) if stats.get("commits") else None,
     }
     print_figures(figures, os.cpu_count() or 0)
     if args.json:
@@ -385,7 +410,8 @@ def print_figures(f: dict[str, Any], cores: int) -> None:
     print(f"  ACK latency ms: p50 {lat['p50']}  p95 {lat['p95']}  p99 {lat['p99']}  max {lat['max']}")
     print("  CPU ms/msg: " + "  ".join(f"{k} {v}" for k, v in cpu.items())
           + f"  (machine busy {f['machine_cpu_busy']:.0%}, all processes)")
-    print(f"  commits {f['commits']}, mean group {f['mean_group']}, largest {f['largest_group']}")
+    print(f"  commits {f['commits']}, mean group {f['mean_group']}, largest {f['largest_group']}, "
+          f"{f['commit_ms']} ms per commit (Store.stage, wall; warm-up included)")
     print(f"  ACK codes {f['acks']}; ACKed and missing from PostgreSQL: {f['missing_from_store']}")
 
 

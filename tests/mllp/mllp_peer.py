@@ -4,10 +4,12 @@ thread, python-hl7's MLLPClient as the sending peer, and row counts from Postgre
 from __future__ import annotations
 
 import asyncio
+import os
 import socket
 import threading
 import time
 from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,7 +18,11 @@ import psycopg
 from hl7.client import MLLPClient
 
 from intakeflow.mllp import Intake, ListenerConfig, MllpServer
-from intakeflow.mllp.intake import StagingArea
+from intakeflow.mllp.intake import StagingArea, parse_message
+from intakeflow.results import InboundMessage, Quarantined, SourceItem
+from intakeflow.sources.filters import FilterRule
+from intakeflow.store import Store
+from intakeflow.store.staged import StageCounts
 
 SB, EB, CR = b"\x0b", b"\x1c", b"\r"
 FACILITY = "TESTLAB"
@@ -70,6 +76,7 @@ class Peer:
 
     def __init__(self, port: int, timeout: float = 10.0) -> None:
         self.client = MLLPClient("127.0.0.1", port)
+        self.timeout = timeout
         self.client.socket.settimeout(timeout)
 
     def send(self, text: str) -> Ack:
@@ -115,10 +122,11 @@ class ListenerThread:
     """An :class:`MllpServer` on its own event loop in a background thread."""
 
     def __init__(self, store: StagingArea, *, port: int = 0, source: str = "mllp", parse_workers: int = 0,
-                 **config: Any) -> None:
+                 intake: dict[str, Any] | None = None, **config: Any) -> None:
         self.store = store
         self.source = source
         self.parse_workers = parse_workers
+        self.intake_options = {"max_batch": 100, **(intake or {})}
         self.config = ListenerConfig(port=port, **config)
         self.port = 0
         self.server: MllpServer | None = None
@@ -136,7 +144,7 @@ class ListenerThread:
 
     async def _main(self) -> None:
         self.server = MllpServer(
-            Intake(self.store, source=self.source, max_batch=100, parse_workers=self.parse_workers), self.config)
+            Intake(self.store, source=self.source, parse_workers=self.parse_workers, **self.intake_options), self.config)
         await self.server.start()
         self.port = self.server.port
         self._loop = asyncio.get_running_loop()
@@ -160,6 +168,40 @@ class ListenerThread:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+class FlakyStore:
+    """Stages through the real store but fails any batch holding a POISON message (and,
+    with ``refuse_quarantine``, its quarantine record too), and can hold a commit until
+    the test releases it."""
+
+    def __init__(self, store: Store, failure: Exception | None = None, refuse_quarantine: bool = False) -> None:
+        self.store = store
+        self.failure = failure
+        self.refuse_quarantine = refuse_quarantine
+        self.calls = 0
+        self.entered = threading.Event()
+        self.release = threading.Event()
+        self.release.set()
+
+    def stage(self, items: Iterable[InboundMessage | Quarantined], run_id: str) -> StageCounts:
+        batch = list(items)
+        self.calls += 1
+        self.entered.set()
+        self.release.wait(10)
+        if self.failure is not None:
+            raise self.failure
+        if any("POISON" in m.source_id and (self.refuse_quarantine or isinstance(m, InboundMessage)) for m in batch):
+            raise RuntimeError("simulated database failure")
+        return self.store.stage(batch, run_id)
+
+
+def parse_or_die_for_test(payload: bytes, source: str, filters: Sequence[FilterRule]) -> SourceItem:
+    """The listener's parser, except that a message saying KILL-WORKER ends the worker
+    process that parses it (as the kernel's OOM killer would)."""
+    if b"KILL-WORKER" in payload:
+        os._exit(1)
+    return parse_message(payload, source, filters)
 
 
 def rows_by_source_id(dsn: str, schema: str, source: str = "mllp") -> Counter[str]:

@@ -13,9 +13,11 @@ if TYPE_CHECKING:
     from intakeflow.mllp.framing import Frame, FrameReader, FrameTruncated, frame
     from intakeflow.mllp.intake import MLLP_SOURCE, Intake, Verdict
     from intakeflow.mllp.server import ListenerConfig, MllpServer, tls_context
+    from intakeflow.mllp.staging import KeptConnectionStore
 
 _WHERE = {
     "AckCode": "ack", "AckError": "ack", "MshHeader": "ack", "build_ack": "ack", "read_msh": "ack",
+    "KeptConnectionStore": "staging",
     "Frame": "framing", "FrameReader": "framing", "FrameTruncated": "framing", "frame": "framing",
     "MLLP_SOURCE": "intake", "Intake": "intake", "Verdict": "intake",
     "ListenerConfig": "server", "MllpServer": "server", "tls_context": "server",
@@ -29,6 +31,7 @@ __all__ = [
     "FrameReader",
     "FrameTruncated",
     "Intake",
+    "KeptConnectionStore",
     "ListenerConfig",
     "MllpServer",
     "MshHeader",

@@ -107,6 +107,7 @@ class MllpServer:
             self._handlers.add(task)
         conn = next(self._ids)
         self.counts["connections"] += 1
+        self.intake.connection_opened(conn)
         frames = FrameReader(reader, self.config.max_bytes, self.config.idle_timeout)
         end = "closed by peer"
         try:
@@ -118,7 +119,7 @@ class MllpServer:
                     self._waiting.discard(writer)
                 if got is None or writer.transport.is_closing():
                     break
-                reply = await self._answer(got)
+                reply = await self._answer(got, conn)
                 if reply is None:
                     end = "unreadable frame"
                     break
@@ -136,13 +137,14 @@ class MllpServer:
         finally:
             if task is not None:
                 self._handlers.discard(task)
+            self.intake.connection_closed(conn)
             writer.close()
             with suppress(Exception):
                 async with asyncio.timeout(2):
                     await writer.wait_closed()
             log.debug("connection %d ended: %s", conn, end)
 
-    async def _answer(self, got: Frame) -> bytes | None:
+    async def _answer(self, got: Frame, conn: int) -> bytes | None:
         """The ACK for a frame; ``None`` when it has no readable MSH to address one to."""
         msh = read_msh(got.payload)
         if msh is None:
@@ -153,6 +155,6 @@ class MllpServer:
             reason = got.error.format(size=got.size, limit=self.config.max_bytes, why=got.why)
             verdict = Verdict("AE", AckError("207", got.error.name[:4], reason))
         else:
-            verdict = await self.intake.submit(got.payload)
+            verdict = await self.intake.submit(got.payload, conn=conn)
         self.counts[f"answered_{verdict.code}"] += 1
         return build_ack(msh, verdict.code, verdict.error)
