@@ -29,10 +29,15 @@ FACILITY = "TESTLAB"
 
 
 def message(control_id: str, text: str | None = "please call me about my appointment", *, version: str = "2.5.1",
-            trigger: str = "R01", facility: str = FACILITY, extra_obx: str = "") -> str:
-    """A small synthetic ORU message; ``text=None`` leaves out the OBX text (quarantined)."""
+            trigger: str = "R01", facility: str = FACILITY, extra_obx: str = "", accept_ack: str | None = None,
+            application_ack: str | None = None) -> str:
+    """A small synthetic ORU message; ``text=None`` leaves out the OBX text (quarantined);
+    ``accept_ack`` / ``application_ack`` fill MSH-15 / MSH-16 (enhanced acknowledgement mode)."""
+    msh = f"MSH|^~\\&|SENDAPP|{facility}|RECVAPP|RECVFAC|20240301120000||ORU^{trigger}^ORU_R01|{control_id}|P|{version}"
+    if accept_ack is not None or application_ack is not None:
+        msh += f"|||{accept_ack or ''}|{application_ack or ''}"
     segments = [
-        f"MSH|^~\\&|SENDAPP|{facility}|RECVAPP|RECVFAC|20240301120000||ORU^{trigger}^ORU_R01|{control_id}|P|{version}",
+        msh,
         "PID|1||T1000^^^TESTMRN^MR||Sample^Pat",
         f"OBR|1|{control_id}||MSG^Message^L",
     ]
@@ -52,6 +57,10 @@ class Ack:
     code: str
     ack_of: str
     err5: str | None
+    #: MSH-7, MSH-15 and MSH-16 of the ACK ("" when absent)
+    msh7: str = ""
+    msh15: str = ""
+    msh16: str = ""
 
     @classmethod
     def parse(cls, raw: bytes) -> Ack:
@@ -64,7 +73,9 @@ class Ack:
             err5 = str(err[5]) if len(err) > 5 else str(err[1])
         except KeyError:
             pass
-        return cls(raw, str(msh[9]), str(msh[3]), str(msh[5]), str(msh[10]), str(msh[12]), str(msa[1]), str(msa[2]), err5)
+        extra = [str(msh[n]) if len(msh) > n else "" for n in (7, 15, 16)]
+        return cls(raw, str(msh[9]), str(msh[3]), str(msh[5]), str(msh[10]), str(msh[12]), str(msa[1]), str(msa[2]), err5,
+                   *extra)
 
 
 def split_acks(data: bytes) -> list[Ack]:
@@ -89,6 +100,37 @@ class Peer:
         if not data.endswith(EB + CR):
             raise ConnectionError("no complete ACK")
         return Ack.parse(data)
+
+    def send_then(self, data: bytes, control_id: str) -> list[Ack]:
+        """Send raw bytes on this connection, then read ACKs until the one for
+        ``control_id`` (an original-mode message sent last, so that the ACKs before it, if
+        any, are those of the messages before it)."""
+        self.client.socket.sendall(data)
+        got: list[Ack] = []
+        buf = b""
+        while not got or got[-1].ack_of != control_id:
+            chunk = self.client.socket.recv(4096)
+            if not chunk:
+                raise ConnectionError("closed before the last ACK")
+            buf += chunk
+            while EB + CR in buf:
+                one, buf = buf.split(EB + CR, 1)
+                got.append(Ack.parse(one))
+        if buf.strip():
+            raise AssertionError("bytes after the last ACK")
+        return got
+
+    def nothing_more(self, wait: float = 0.3) -> bool:
+        """True when the listener sends nothing more (and keeps the connection open) for
+        ``wait`` seconds."""
+        self.client.socket.settimeout(wait)
+        try:
+            self.client.socket.recv(1)  # a byte, or the end of the connection
+            return False
+        except TimeoutError:
+            return True
+        finally:
+            self.client.socket.settimeout(self.timeout)
 
     def close(self) -> None:
         self.client.close()
