@@ -10,7 +10,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import hl7
@@ -240,10 +240,14 @@ class FlakyStore:
 
 def parse_or_die_for_test(payload: bytes, source: str, filters: Sequence[FilterRule]) -> SourceItem:
     """The listener's parser, except that a message saying KILL-WORKER ends the worker
-    process that parses it (as the kernel's OOM killer would)."""
+    process that parses it (as the kernel's OOM killer would), and one saying UNPICKLABLE
+    comes back as an item that cannot be sent back to the listener."""
     if b"KILL-WORKER" in payload:
         os._exit(1)
-    return parse_message(payload, source, filters)
+    item = parse_message(payload, source, filters)
+    if b"UNPICKLABLE" in payload:
+        return replace(item, meta={**item.meta, "oops": lambda: None})
+    return item
 
 
 def rows_by_source_id(dsn: str, schema: str, source: str = "mllp") -> Counter[str]:

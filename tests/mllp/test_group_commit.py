@@ -107,11 +107,15 @@ def test_the_store_connection_is_kept_and_replaced_when_lost(pg_dsn: str, store_
     assert rows_by_source_id(pg_dsn, store_schema) == {key(f"KEPT-{i}"): 1 for i in range(20)} | {key("KEPT-AFTER"): 1}
 
 
-def test_a_dead_parse_worker_costs_only_its_chunk(store: Store, pg_dsn: str, store_schema: str) -> None:
+def test_a_parse_failure_costs_only_its_chunk(store: Store, pg_dsn: str, store_schema: str) -> None:
     with (ListenerThread(store, parse_workers=1, intake={"parse": parse_or_die_for_test}) as running,
           Peer(running.port, timeout=60) as peer):
         dead = peer.send(message("DIE-1", "KILL-WORKER"))
         after = peer.send(message("LIVE-1"))
+        odd = peer.send(message("ODD-1", "UNPICKLABLE"))
+        last = peer.send(message("LIVE-2"))
     assert (dead.code, dead.ack_of, dead.err5) == ("AR", "DIE-1", "E112")  # not stored: the sender resends
     assert (after.code, after.ack_of) == ("AA", "LIVE-1")  # a new worker took over
-    assert rows_by_source_id(pg_dsn, store_schema) == {key("LIVE-1"): 1}
+    assert (odd.code, odd.ack_of, odd.err5) == ("AR", "ODD-1", "E112")
+    assert (last.code, last.ack_of) == ("AA", "LIVE-2")
+    assert rows_by_source_id(pg_dsn, store_schema) == {key("LIVE-1"): 1, key("LIVE-2"): 1}

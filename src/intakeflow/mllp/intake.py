@@ -210,20 +210,24 @@ class Intake:
     async def _parse_chunk(self, chunk: list[_Pending]) -> None:
         loop = asyncio.get_running_loop()
         payloads = [p.payload for p in chunk]
+        items: list[SourceItem] | None = None
         try:
             items = await loop.run_in_executor(self._pool, parse_batch, payloads, self.source, self.filters, self.parse)
         except BrokenProcessPool:  # a worker died (killed, out of memory): a new pool, the sender resends
+            kind = "BrokenProcessPool"
             log.warning("parse worker died; %d messages answered AR, workers restarted", len(chunk))
             if self._pool is not None:
                 self._pool.shutdown(wait=False, cancel_futures=True)
                 self._pool = self._new_pool()
-            items = None
+        except Exception as exc:  # noqa: BLE001 - e.g. a result that cannot be pickled: never leave a sender waiting
+            kind = type(exc).__name__
+            log.warning("parsing %d messages failed (%s); answered AR", len(chunk), kind)
         finally:
             self._in_parse -= len(chunk)
         if items is None:
             self.counts["not_stored"] += len(chunk)
             for p in chunk:
-                _answer(p, _not_stored("BrokenProcessPool"))
+                _answer(p, _not_stored(kind))
         else:
             for p, item in zip(chunk, items):
                 p.item = replace(item, meta={**item.meta, **p.note}) if p.note else item
