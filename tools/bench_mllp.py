@@ -10,12 +10,17 @@ asks), and prints:
 * CPU time per message of the listener (event loop and commit thread), its parse workers,
   the senders, and PostgreSQL (the listener's backends, and the server's ended backends:
   other clients of a shared server add to that figure);
-* commits and the mean group size;
-* the check that every ACKed control id is in PostgreSQL (``missing`` must be 0).
+* commits, the mean group size and the wall time of a commit;
+* the check that every ACKed control id is in PostgreSQL (``missing`` must be 0);
+* the median time of a one-row durable commit on the server before and after the run:
+  with C senders that each wait for their ACK, at most C messages share one WAL flush,
+  so C / that time bounds ACKs after commit per second whatever the listener does.
 
 ``--parse trivial`` replaces ``parse_hl7`` (hl7apy) by a few string splits, so the figure
 shows what the ingest machinery itself can do (framing, hand-off, group commit, ACKs).
 ``--ack-mode enhanced`` sends MSH-15=AL, MSH-16=NE and expects commit ACKs (CA).
+``--async-commit-diagnostic`` runs the listener's commits with ``synchronous_commit=off``:
+not durable, so not the ACK-after-commit figure; it shows the machinery without the disk.
 PostgreSQL: ``--dsn``, else ``INTAKEFLOW_POSTGRES_DSN``, else the local server; the schema is
 dropped at the end unless ``--keep-schema``. Prints figures only; asserts nothing, but exits
 1 when an ACKed message is missing from the store.
@@ -58,6 +63,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--max-wait-ms", type=float, default=None,
                    help="longest wait for a fuller group (the listener's default when not given)")
     p.add_argument("--ack-mode", choices=("original", "enhanced"), default="original")
+    p.add_argument("--async-commit-diagnostic", action="store_true",
+                   help="the listener's commits with synchronous_commit=off: NOT durable, so NOT the ACK-after-commit "
+                        "figure; shows what the machinery does when the WAL flush costs nothing")
     p.add_argument("--dsn", default=os.environ.get("INTAKEFLOW_POSTGRES_DSN") or LOCAL_DSN)
     p.add_argument("--keep-schema", action="store_true")
     p.add_argument("--seed", type=int, default=13)
@@ -310,6 +318,28 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[k]
 
 
+def commit_latency_ms(dsn: str, schema: str, n: int = 60) -> float:
+    """Median time of a one-row durable commit on this server now: the WAL flush (fsync)
+    every commit group waits for. With C senders in lockstep, at most C messages share one
+    flush, so C / this is the ceiling of ACKs after commit per second."""
+    import statistics
+
+    import psycopg
+    from psycopg import sql
+
+    times = []
+    with psycopg.connect(dsn) as conn:
+        table = sql.Identifier(schema, "bench_flush_probe")
+        conn.execute(sql.SQL("CREATE TABLE IF NOT EXISTS {} (x int)").format(table))
+        conn.commit()
+        for i in range(n):
+            t0 = time.perf_counter()
+            conn.execute(sql.SQL("INSERT INTO {} VALUES (%s)").format(table), (i,))
+            conn.commit()
+            times.append(time.perf_counter() - t0)
+    return round(statistics.median(times) * 1000, 2)
+
+
 def stored_ids(dsn: str, schema: str) -> Counter[str]:
     import psycopg
     from psycopg import sql
@@ -332,7 +362,10 @@ def run(args: argparse.Namespace) -> int:
     schema = f"bench_mllp_{uuid.uuid4().hex[:10]}"
     sep = "&" if "?" in args.dsn else "?"
     listener_dsn = f"{args.dsn}{sep}application_name={APP_NAME}"
+    if args.async_commit_diagnostic:  # commits return before the WAL is flushed: NOT durable
+        listener_dsn += "&options=-c%20synchronous_commit%3Doff"
     Store(args.dsn, schema, "bench@1").migrate()
+    flush_before = commit_latency_ms(args.dsn, schema)
     run_tag = uuid.uuid4().hex[:4].upper()
     enhanced = args.ack_mode == "enhanced"
     warm = build_messages(args.warmup, 0, args.seed, enhanced, run_tag)
@@ -362,6 +395,7 @@ def run(args: argparse.Namespace) -> int:
         out, _ = proc.communicate(timeout=60)
         stats = json.loads(out.strip().splitlines()[-1]) if out.strip() else {}
         stored = stored_ids(args.dsn, schema)
+        flush_after = commit_latency_ms(args.dsn, schema)
     finally:
         if proc.poll() is None:
             proc.kill()
@@ -394,6 +428,9 @@ def run(args: argparse.Namespace) -> int:
         "acks": dict(result.codes), "acked": len(result.acked), "missing_from_store": len(missing),
         "commits": stats.get("commits"), "mean_group": round(stats["rows"] / stats["commits"], 1)
         if stats.get("commits") else None, "largest_group": stats.get("largest"),
+        "wal_flush_ms": [flush_before, flush_after],
+        "loadavg_1min": round(os.getloadavg()[0], 2),
+        "synchronous_commit": "off (diagnostic, not durable)" if args.async_commit_diagnostic else "on",
         "commit_ms": round(stats["stage_seconds"] * 1000 / stats["commits"], 2) if stats.get("commits") else None,
     }
     print_figures(figures, os.cpu_count() or 0)
@@ -405,7 +442,8 @@ def run(args: argparse.Namespace) -> int:
 def print_figures(f: dict[str, Any], cores: int) -> None:
     lat, cpu = f["latency_ms"], f["cpu_ms_per_msg"]
     print(f"MLLP bench {f['date']}, {cores} CPUs: parse={f['parse']} ack-mode={f['ack_mode']} "
-          f"connections={f['connections']} parse-workers={f['parse_workers']}")
+          f"connections={f['connections']} parse-workers={f['parse_workers']} "
+          f"synchronous_commit={f['synchronous_commit']}")
     print(f"  {f['messages']:,} ACKed in {f['seconds']:.2f} s: {f['msg_per_s']:,.1f} msg/s")
     print(f"  ACK latency ms: p50 {lat['p50']}  p95 {lat['p95']}  p99 {lat['p99']}  max {lat['max']}")
     print("  CPU ms/msg: " + "  ".join(f"{k} {v}" for k, v in cpu.items())
@@ -413,6 +451,12 @@ def print_figures(f: dict[str, Any], cores: int) -> None:
     print(f"  commits {f['commits']}, mean group {f['mean_group']}, largest {f['largest_group']}, "
           f"{f['commit_ms']} ms per commit (Store.stage, wall; warm-up included)")
     print(f"  ACK codes {f['acks']}; ACKed and missing from PostgreSQL: {f['missing_from_store']}")
+    flush = f["wal_flush_ms"]
+    worst = max(flush)
+    print(f"  one-row durable commit on this server, median ms before/after: {flush[0]} / {flush[1]} -> "
+          f"{f['connections']} lockstep senders share at most one flush: ceiling ~{f['connections'] * 1000 / worst:,.0f}-"
+          f"{f['connections'] * 1000 / max(min(flush), 0.01):,.0f} msg/s")
+    print(f"  load average (1 min) at the end: {f['loadavg_1min']} (other jobs on this machine count too)")
 
 
 def main(argv: list[str] | None = None) -> int:
