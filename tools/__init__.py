@@ -3,6 +3,7 @@
 ``demo`` and ``demo_data`` (``make demo``), ``devstack`` (a throw-away Airflow for tests and
 benchmarks: it writes a clear-text admin password, never for production), ``bench``
 (``intakeflow bench``), ``bench_archive`` (``make bench-archive``), ``bench_celery``
-(``make bench-celery``) and ``presidio_baseline`` (the peer baseline ``intakeflow bench``
+(``make bench-celery``), ``bench_mllp`` (``python -m tools.bench_mllp``: the MLLP listener's
+ACKs after commit per second) and ``presidio_baseline`` (the peer baseline ``intakeflow bench``
 compares against). They import the runtime (``intakeflow``); the runtime never imports them.
 """

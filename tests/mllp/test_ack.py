@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 import pytest
 from mllp_peer import Ack, message
 
-from intakeflow.mllp.ack import AckError, build_ack, escape, new_control_id, read_msh
+from intakeflow.mllp.ack import AckError, ack_wanted, answer_code, build_ack, escape, new_control_id, read_msh
 from intakeflow.sources.hl7_escape import Delimiters
 
 NOW = datetime(2024, 3, 1, 12, 0, tzinfo=UTC)
@@ -82,3 +82,47 @@ def test_control_ids_are_new_and_20_long() -> None:
 
 def test_escape_escapes_the_escape_first() -> None:
     assert escape("a\\b|c", Delimiters()) == "a\\E\\b\\F\\c"
+
+
+def test_read_msh_takes_msh15_and_msh16_liberally() -> None:
+    original = read_msh(message("C1").encode())
+    assert original is not None and not original.enhanced and original.application_condition == "NE"
+    msh = read_msh(message("C1", accept_ack=" er^x ", application_ack="su").encode())
+    assert msh is not None and msh.enhanced
+    assert (msh.accept_ack, msh.application_ack, msh.accept_condition, msh.application_condition) == ("ER", "SU", "ER", "SU")
+    odd = read_msh(message("C1", accept_ack="", application_ack="maybe").encode())
+    assert odd is not None and odd.enhanced and odd.accept_condition == "AL" and odd.application_condition == "AL"
+
+
+@pytest.mark.parametrize(
+    ("mode", "wanted"),
+    [("AL", {"CA", "CE", "CR"}), ("NE", set()), ("ER", {"CE", "CR"}), ("SU", {"CA"})],
+)
+def test_msh15_decides_which_commit_acks_are_sent(mode: str, wanted: set[str]) -> None:
+    msh = read_msh(message("C1", accept_ack=mode, application_ack="NE").encode())
+    assert msh is not None
+    assert {c for c in ("CA", "CE", "CR") if ack_wanted(msh, c)} == wanted
+
+
+def test_original_mode_always_answers_and_keeps_its_codes() -> None:
+    msh = read_msh(message("C1").encode())
+    assert msh is not None
+    assert [answer_code(msh, c) for c in ("AA", "AE", "AR")] == ["AA", "AE", "AR"]
+    assert all(ack_wanted(msh, c) for c in ("AA", "AE", "AR"))
+
+
+def test_enhanced_mode_answers_with_commit_codes() -> None:
+    msh = read_msh(message("C1", accept_ack="AL").encode())
+    assert msh is not None
+    # committed -> CA; refused content, bad frame, failed commit -> CE (CR is for MSH-9/11/12, never refused here)
+    assert [answer_code(msh, c) for c in ("AA", "AE", "AR")] == ["CA", "CE", "CE"]
+
+
+def test_enhanced_ack_is_never_acknowledged_itself() -> None:
+    msh = read_msh(message("CTRL-9", accept_ack="AL", application_ack="AL").encode())
+    assert msh is not None
+    ack = Ack.parse(build_ack(msh, "CA", control_id="ACK-9", now=NOW))
+    assert (ack.msh9, ack.code, ack.ack_of, ack.msh10, ack.msh12) == ("ACK^R01^ACK", "CA", "CTRL-9", "ACK-9", "2.5.1")
+    assert (ack.msh7, ack.msh15, ack.msh16) == ("20240301120000+0000", "NE", "NE")
+    original = build_ack(read_msh(message("CTRL-9").encode()), "AA", control_id="ACK-9", now=NOW)  # type: ignore[arg-type]
+    assert original.split(b"\r")[0].count(b"|") == 11  # original mode: the header ends at MSH-12, as before

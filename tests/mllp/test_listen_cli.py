@@ -48,6 +48,8 @@ def test_listen_process_stores_then_stops_on_sigterm(tmp_path: Path, pg_dsn: str
         (["--source", "hl7v2"], "--source must be"),
         (["--tls-cert", "cert.pem"], "--tls-cert and --tls-key go together"),
         (["--max-bytes", "0"], "--max-bytes must be positive"),
+        (["--max-batch", "0"], "--max-batch must be positive"),
+        (["--max-wait-ms", "-1"], "--max-wait-ms must be between 0 and 1000"),
     ],
 )
 def test_bad_arguments_exit_2(argv: list[str], problem: str, capsys: pytest.CaptureFixture[str]) -> None:

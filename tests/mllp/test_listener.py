@@ -7,7 +7,6 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterable
 from pathlib import Path
 
 import psycopg
@@ -16,6 +15,7 @@ from mllp_peer import (
     EB,
     FACILITY,
     SB,
+    FlakyStore,
     ListenerThread,
     Peer,
     message,
@@ -28,9 +28,7 @@ from mllp_peer import (
 from psycopg import sql
 
 from intakeflow.mllp.framing import frame
-from intakeflow.results import InboundMessage, Quarantined
 from intakeflow.store import Store
-from intakeflow.store.staged import StageCounts
 
 
 def key(control_id: str) -> str:
@@ -169,32 +167,6 @@ def test_idle_connection_is_closed(store: Store) -> None:
             started = time.monotonic()
             assert idle.recv(1) == b""
             assert 0.2 < time.monotonic() - started < 3
-
-
-class FlakyStore:
-    """Stages through the real store but fails any batch holding a POISON message (and,
-    with ``refuse_quarantine``, its quarantine record too), and can hold a commit until
-    the test releases it."""
-
-    def __init__(self, store: Store, failure: Exception | None = None, refuse_quarantine: bool = False) -> None:
-        self.store = store
-        self.failure = failure
-        self.refuse_quarantine = refuse_quarantine
-        self.calls = 0
-        self.entered = threading.Event()
-        self.release = threading.Event()
-        self.release.set()
-
-    def stage(self, items: Iterable[InboundMessage | Quarantined], run_id: str) -> StageCounts:
-        batch = list(items)
-        self.calls += 1
-        self.entered.set()
-        self.release.wait(10)
-        if self.failure is not None:
-            raise self.failure
-        if any("POISON" in m.source_id and (self.refuse_quarantine or isinstance(m, InboundMessage)) for m in batch):
-            raise RuntimeError("simulated database failure")
-        return self.store.stage(batch, run_id)
 
 
 @pytest.mark.parametrize("down", [False, True])

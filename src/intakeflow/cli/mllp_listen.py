@@ -34,6 +34,9 @@ def add_mllp_listen_parser(sub: argparse._SubParsersAction[argparse.ArgumentPars
     sp.add_argument("--idle-timeout", type=float, default=300.0, help="seconds before an idle connection is closed")
     sp.add_argument("--grace", type=float, default=30.0, help="seconds in-flight messages get at shutdown")
     sp.add_argument("--parse-workers", type=int, default=2, help="processes parsing HL7 (0: a thread of the listener)")
+    sp.add_argument("--max-batch", type=int, default=200, help="most messages committed in one transaction")
+    sp.add_argument("--max-wait-ms", type=float, default=5.0,
+                    help="longest a commit group waits for more messages (0: commit what is there)")
     sp.add_argument("--filters", default=None, metavar="FILE",
                     help="JSON filter rules for messages without text (default: $INTAKEFLOW_FILTERS, else built-in)")
     sp.add_argument("--log-level", default="INFO")
@@ -63,7 +66,8 @@ def cmd_mllp_listen(args: argparse.Namespace) -> int:
         return 2
     started = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     intake = Intake(store, source=args.source, run_id=f"mllp-listen:{args.port}:{started}",
-                    parse_workers=args.parse_workers, filters=filters)
+                    parse_workers=args.parse_workers, filters=filters, max_batch=args.max_batch,
+                    max_wait=args.max_wait_ms / 1000)
     config = ListenerConfig(host=args.host, port=args.port, max_bytes=args.max_bytes,
                             idle_timeout=args.idle_timeout or None, grace=args.grace, ssl=ssl_ctx)
     asyncio.run(_serve(MllpServer(intake, config), version))
@@ -90,6 +94,10 @@ def _check(args: argparse.Namespace) -> str | None:
         return "--tls-cert and --tls-key go together"
     if args.max_bytes < 1:
         return "--max-bytes must be positive"
+    if args.max_batch < 1:
+        return "--max-batch must be positive"
+    if not 0 <= args.max_wait_ms <= 1000:
+        return "--max-wait-ms must be between 0 and 1000"
     return None
 
 

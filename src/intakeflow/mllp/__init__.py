@@ -9,13 +9,15 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from intakeflow.mllp.ack import AckCode, AckError, MshHeader, build_ack, read_msh
+    from intakeflow.mllp.ack import AckCode, AckError, MshHeader, ack_wanted, answer_code, build_ack, read_msh
     from intakeflow.mllp.framing import Frame, FrameReader, FrameTruncated, frame
     from intakeflow.mllp.intake import MLLP_SOURCE, Intake, Verdict
     from intakeflow.mllp.server import ListenerConfig, MllpServer, tls_context
+    from intakeflow.mllp.staging import KeptConnectionStore
 
 _WHERE = {
     "AckCode": "ack", "AckError": "ack", "MshHeader": "ack", "build_ack": "ack", "read_msh": "ack",
+    "ack_wanted": "ack", "answer_code": "ack", "KeptConnectionStore": "staging",
     "Frame": "framing", "FrameReader": "framing", "FrameTruncated": "framing", "frame": "framing",
     "MLLP_SOURCE": "intake", "Intake": "intake", "Verdict": "intake",
     "ListenerConfig": "server", "MllpServer": "server", "tls_context": "server",
@@ -29,10 +31,13 @@ __all__ = [
     "FrameReader",
     "FrameTruncated",
     "Intake",
+    "KeptConnectionStore",
     "ListenerConfig",
     "MllpServer",
     "MshHeader",
     "Verdict",
+    "ack_wanted",
+    "answer_code",
     "build_ack",
     "frame",
     "read_msh",

@@ -1,9 +1,19 @@
-"""HL7 v2 acknowledgements (original mode): read the MSH of a message, build its ACK.
+"""HL7 v2 acknowledgements: read the MSH of a message, decide and build its ACK.
 
 The ACK uses the delimiters the message declared, swaps sending and receiving
-application and facility, answers ``ACK^<trigger>^ACK`` with a new control id, echoes
-MSH-11 and MSH-12, and carries the original MSH-10 in MSA-2. AE and AR add an ERR
-segment whose text is a catalogue reason: codes and counts, never message content.
+application and facility, answers ``ACK^<trigger>^ACK`` with a new control id and the
+current time (MSH-7), echoes MSH-11 and MSH-12, and carries the original MSH-10 in MSA-2.
+Error answers add an ERR segment whose text is a catalogue reason: codes and counts,
+never message content.
+
+Acknowledgement modes (HL7 v2.5 section 2.9): a message with neither MSH-15 nor MSH-16
+is in *original mode* and gets AA / AE / AR. A message with either is in *enhanced mode*:
+its accept (commit) acknowledgement is CA when the message was committed to the store and
+CE when it was not accepted (content the parser refused, a bad frame, a failed commit);
+MSH-15 says when it is sent (:func:`ack_wanted`). CR (MSH-9, MSH-11 or MSH-12 not
+acceptable) is never sent: the listener takes every message type, processing id and v2
+version. Application acknowledgements (MSH-16) are not sent by the listener: processing
+happens later, in Airflow; the request is recorded with the message instead.
 """
 
 from __future__ import annotations
@@ -17,7 +27,11 @@ from typing import Literal
 from intakeflow.sources.hl7_escape import Delimiters
 from intakeflow.sources.hl7_parse import decode_bytes
 
-AckCode = Literal["AA", "AE", "AR"]
+AckCode = Literal["AA", "AE", "AR", "CA", "CE", "CR"]
+#: HL7 table 0155: when an accept (MSH-15) or application (MSH-16) acknowledgement is sent
+ACK_CONDITIONS = ("AL", "NE", "ER", "SU")
+#: the enhanced-mode accept acknowledgement for each original-mode answer
+COMMIT_CODE: dict[str, AckCode] = {"AA": "CA", "AE": "CE", "AR": "CE"}
 #: HL7 table 0357 (message error condition codes) entries this listener uses
 HL7_ERROR_TEXT: dict[str, str] = {
     "100": "Segment sequence error",
@@ -51,6 +65,26 @@ class MshHeader:
     processing_id: str
     version: str
     charset: str = "utf-8"
+    #: MSH-15 and MSH-16 as sent (first component, trimmed, upper case); "" when absent
+    accept_ack: str = ""
+    application_ack: str = ""
+
+    @property
+    def enhanced(self) -> bool:
+        """Enhanced acknowledgement mode: the sender filled MSH-15 or MSH-16."""
+        return bool(self.accept_ack or self.application_ack)
+
+    @property
+    def accept_condition(self) -> str:
+        """When the commit ACK is sent: MSH-15, read liberally (empty or unknown: AL)."""
+        return self.accept_ack if self.accept_ack in ACK_CONDITIONS else "AL"
+
+    @property
+    def application_condition(self) -> str:
+        """When an application ACK was asked for: MSH-16 (unknown non-empty values: AL)."""
+        if not self.application_ack:
+            return "NE"
+        return self.application_ack if self.application_ack in ACK_CONDITIONS else "AL"
 
 
 def read_msh(raw: bytes) -> MshHeader | None:
@@ -83,7 +117,26 @@ def read_msh(raw: bytes) -> MshHeader | None:
         processing_id=get(11),
         version=first_component(12),
         charset=str(meta.get("encoding", "utf-8")),
+        accept_ack=first_component(15).strip().upper(),
+        application_ack=first_component(16).strip().upper(),
     )
+
+
+def answer_code(msh: MshHeader, original: AckCode) -> AckCode:
+    """The code of the answer to a message whose original-mode answer is ``original``:
+    unchanged in original mode, the commit code (CA / CE) in enhanced mode."""
+    return COMMIT_CODE.get(original, original) if msh.enhanced else original
+
+
+def ack_wanted(msh: MshHeader, code: AckCode) -> bool:
+    """Whether the answer ``code`` is sent: always in original mode; in enhanced mode as
+    MSH-15 says (AL always, NE never, ER only CE/CR, SU only CA)."""
+    if not msh.enhanced:
+        return True
+    condition = msh.accept_condition
+    if condition in ("AL", "NE"):
+        return condition == "AL"
+    return (code in ("CA", "AA")) == (condition == "SU")
 
 
 def build_ack(
@@ -103,6 +156,8 @@ def build_ack(
         msh.sending_facility, when, "", msg_type, control_id or new_control_id(),
         msh.processing_id or "P", msh.version,
     ]
+    if msh.enhanced:  # MSH-13..16: an acknowledgement is itself never acknowledged
+        header += ["", "", "NE", "NE"]
     msa = ["MSA", code, msh.control_id]
     segments = [d.field.join(header)]
     if error is None:

@@ -1,7 +1,9 @@
 """The asyncio MLLP listener: many connections, many messages per connection.
 
-Each connection is served in order (read a frame, commit it, answer it, read the next).
-A connection with no byte for ``idle_timeout`` seconds is closed. :meth:`MllpServer.stop`
+Each connection is served in order (read a frame, commit it, answer it, read the next);
+the answer follows the message's acknowledgement mode (:mod:`intakeflow.mllp.ack`): in
+enhanced mode MSH-15 may ask for no answer, and the next frame is read after the commit
+all the same. A connection with no byte for ``idle_timeout`` seconds is closed. :meth:`MllpServer.stop`
 stops accepting, closes connections that wait for their next frame, lets those with a
 message in hand commit and answer it, then closes them (``grace`` bounds the wait).
 """
@@ -17,7 +19,7 @@ from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 
-from intakeflow.mllp.ack import AckError, build_ack, read_msh
+from intakeflow.mllp.ack import AckError, MshHeader, ack_wanted, answer_code, build_ack, read_msh
 from intakeflow.mllp.framing import Frame, FrameReader, FrameTruncated, frame
 from intakeflow.mllp.intake import Intake, Verdict
 
@@ -54,6 +56,7 @@ class MllpServer:
         self._stop_requested = asyncio.Event()
         self._stopping = False
         self._ids = itertools.count(1)
+        self._told_application_ack = False
 
     @property
     def port(self) -> int:
@@ -107,6 +110,7 @@ class MllpServer:
             self._handlers.add(task)
         conn = next(self._ids)
         self.counts["connections"] += 1
+        self.intake.connection_opened(conn)
         frames = FrameReader(reader, self.config.max_bytes, self.config.idle_timeout)
         end = "closed by peer"
         try:
@@ -118,13 +122,14 @@ class MllpServer:
                     self._waiting.discard(writer)
                 if got is None or writer.transport.is_closing():
                     break
-                reply = await self._answer(got)
+                reply = await self._answer(got, conn)
                 if reply is None:
                     end = "unreadable frame"
                     break
-                writer.write(frame(reply))
-                async with asyncio.timeout(self.config.idle_timeout):
-                    await writer.drain()
+                if reply:  # b"": enhanced mode, and MSH-15 asks for no ACK here
+                    writer.write(frame(reply))
+                    async with asyncio.timeout(self.config.idle_timeout):
+                        await writer.drain()
             else:
                 end = "shutdown"
         except FrameTruncated:
@@ -136,14 +141,16 @@ class MllpServer:
         finally:
             if task is not None:
                 self._handlers.discard(task)
+            self.intake.connection_closed(conn)
             writer.close()
             with suppress(Exception):
                 async with asyncio.timeout(2):
                     await writer.wait_closed()
             log.debug("connection %d ended: %s", conn, end)
 
-    async def _answer(self, got: Frame) -> bytes | None:
-        """The ACK for a frame; ``None`` when it has no readable MSH to address one to."""
+    async def _answer(self, got: Frame, conn: int) -> bytes | None:
+        """The ACK for a frame: ``None`` when it has no readable MSH to address one to,
+        ``b""`` when the sender asked for none (enhanced mode, MSH-15)."""
         msh = read_msh(got.payload)
         if msh is None:
             self.counts["unreadable_frames"] += 1
@@ -153,6 +160,24 @@ class MllpServer:
             reason = got.error.format(size=got.size, limit=self.config.max_bytes, why=got.why)
             verdict = Verdict("AE", AckError("207", got.error.name[:4], reason))
         else:
-            verdict = await self.intake.submit(got.payload)
-        self.counts[f"answered_{verdict.code}"] += 1
-        return build_ack(msh, verdict.code, verdict.error)
+            verdict = await self.intake.submit(got.payload, conn=conn, note=self._application_ack_note(msh))
+        code = answer_code(msh, verdict.code)
+        if not ack_wanted(msh, code):
+            self.counts[f"not_acked_{code}"] += 1
+            return b""
+        self.counts[f"answered_{code}"] += 1
+        return build_ack(msh, code, verdict.error)
+
+    def _application_ack_note(self, msh: MshHeader) -> dict[str, str] | None:
+        """MSH-16 asked for an application ACK, which this listener cannot honestly send
+        (the message is processed later, by the DAG): record the request with the message
+        (``meta.application_ack``), count it, and say so once in the log."""
+        condition = msh.application_condition
+        if condition == "NE":
+            return None
+        self.counts["application_ack_requested"] += 1
+        if not self._told_application_ack:
+            self._told_application_ack = True
+            log.warning("a sender asked for application acknowledgements (MSH-16=%s); this listener sends commit "
+                        "acknowledgements only and records the request in the message's meta", condition)
+        return {"application_ack": condition}
