@@ -50,8 +50,8 @@ class SlowPipeline:
                 self.running -= 1
 
 
-def _msgs(n: int, fail: frozenset[int] = frozenset()) -> list[InboundMessage]:
-    return [InboundMessage("hl7v2", f"P|{i:04d}", ("FAIL-ME " if i in fail else "") + f"please bill chart {1000000 + i}",
+def _msgs(n: int, prefix: str = "P", fail: frozenset[int] = frozenset()) -> list[InboundMessage]:
+    return [InboundMessage("hl7v2", f"{prefix}|{i:04d}", ("FAIL-ME " if i in fail else "") + f"please bill chart {1000000 + i}",
                            "hl7_note", f"FAC|P{i}", datetime(2024, 3, 5, tzinfo=UTC)) for i in range(n)]
 
 
@@ -95,13 +95,26 @@ def test_batches_overlap_and_each_message_is_processed_once(pg_dsn: str, store_s
     assert again.as_dict()["claimed"] == 0 and set(_per_message(store).values()) == {(1, "processed", 1, 1)}
 
 
-def test_one_worker_is_the_plain_loop(pg_dsn: str, store_schema: str, fake_pipeline: Any) -> None:
+def test_one_worker_runs_one_batch_at_a_time(pg_dsn: str, store_schema: str, fake_pipeline: Any,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
     store = _store(pg_dsn, store_schema)
     store.stage(_msgs(11), "r")
-    pipeline = SlowPipeline(fake_pipeline, delay=0.01)
+    pipeline = SlowPipeline(fake_pipeline, delay=0.05)
+    saving_while_processing: list[int] = []
+    real_save = Store.save_results
+
+    def save(self: Store, pairs: Any, run: RunRef | None = None) -> Any:
+        time.sleep(0.01)  # the worker has picked up the next batch by now, if there is one
+        saving_while_processing.append(pipeline.running)
+        return real_save(self, pairs, run)
+
+    monkeypatch.setattr(Store, "save_results", save)
+    tally = process_pending(store, pipeline, "tok", batch_size=3, workers=1)
+    assert pipeline.most == 1 and tally.batches == 4 and tally.outcomes["processed"] == 11
+    assert saving_while_processing[:3] == [1, 1, 1]  # the next batch ran while one was saved
+    store.stage(_msgs(20, "Q"), "r")
     tally = process_pending(store, pipeline, "tok", batch_size=3, workers=1, max_batches=2)
-    assert pipeline.most == 1 and tally.batches == 2 and tally.outcomes["processed"] == 6
-    assert store.counts()["received"] == 5  # max_batches counts claims: nothing claimed ahead and left
+    assert tally.batches == 2 and store.counts()["received"] == 14  # max_batches counts claims: none left claimed
 
 
 def test_rows_in_flight_on_their_last_attempt_are_not_quarantined(pg_dsn: str, store_schema: str,

@@ -119,6 +119,8 @@ def add_store_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
     sp = sub.add_parser("process", help="run the pipeline over staged messages, optionally write back to FHIR")
     _store_args(sp)
     sp.add_argument("--batch-size", type=_positive, default=64, help="messages per claim and pipeline batch")
+    sp.add_argument("--workers", type=_positive, default=2,
+                    help="batches in the pipeline at once, each on its own thread and up to a core (default: 2)")
     sp.add_argument("--write-back", metavar="FHIR_URL", default=None,
                     help=f"FHIR R4 base URL to write results back to (bearer token: ${FHIR_TOKEN_ENV})")
     sp.add_argument("--bundle-size", type=_positive, default=None,
@@ -184,7 +186,7 @@ def cmd_process(args: argparse.Namespace) -> int:
             writer = _writer(args.write_back, stack, args.bundle_size) if args.write_back else None
             store = _open_store(args, pipeline.version, stack, migrate=True)
             tally = _guarded(lambda: process_pending(
-                store, pipeline, token, batch_size=args.batch_size, run=RunRef(None, run_id)))
+                store, pipeline, token, batch_size=args.batch_size, run=RunRef(None, run_id), workers=args.workers))
             for key in ("processed", "quarantined", "failed"):
                 summary[key] += tally.outcomes[key]
             if writer is not None:

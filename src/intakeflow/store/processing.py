@@ -92,16 +92,19 @@ def process_pending(
     results, batch by batch, until none are left or ``max_batches`` ran. One bad message
     never stops the loop: the store quarantines input errors and re-claims other failures.
 
-    Up to ``workers`` batches are in ``pipeline.process`` at once, on threads: the model
-    runs outside the GIL, so one batch's Python (decoding, redaction) and this thread's
-    database work (saving the previous batch, claiming the next, on one kept connection)
-    overlap another batch's model run. Batches are saved in claim order, each in its own
-    transaction, as before; a claim ahead leaves out the rows still in flight. If a save
-    fails the loop stops and raises once the threads are idle, and every claimed row not
-    saved stays claimed by ``token``: the retry resumes it, as after a kill. ``workers=1``
-    is the plain claim -> process -> save loop."""
+    ``workers`` threads run ``pipeline.process``, each on its own batch, and one more batch
+    is claimed ahead so that none waits while this thread saves the oldest finished batch
+    and claims the next (on one kept connection). The model runs outside the GIL, so with
+    two workers one batch's Python (decoding, redaction) overlaps another's model run;
+    with one, only the database work overlaps the pipeline, which then stays on one thread
+    (each worker can keep a core busy: a model of ``threads=1`` runs one window at a time
+    per worker). Batches are saved in claim order, each in its own transaction, as before;
+    a claim ahead leaves out the rows still in flight. If a save fails the loop stops and
+    raises once the threads are idle, and every claimed row not saved stays claimed by
+    ``token``: the retry resumes it, as after a kill."""
     tally = RunTally()
-    depth = max(1, workers)
+    workers = max(1, workers)
+    depth = workers + 1  # batches claimed and not saved: one queued behind the running ones
     busy: set[int] = set()  # claimed, not saved yet
     inflight: deque[tuple[list[StagedMessage], Future[tuple[list[PipelineResult], float]]]] = deque()
     claimed_batches = 0
@@ -111,7 +114,7 @@ def process_pending(
         results = pipeline.process([m.to_pipeline_input() for m in batch])
         return results, time.perf_counter() - t
 
-    pool = ThreadPoolExecutor(depth, thread_name_prefix="intakeflow-process")
+    pool = ThreadPoolExecutor(workers, thread_name_prefix="intakeflow-process")
     try:
         with store.session():
             while True:
