@@ -143,6 +143,29 @@ def test_batch_save_writes_what_each_message_should(big_store: Store) -> None:
                            {"message_id": bad_input.id, "stage": "pipeline"})]
 
 
+def test_values_json_or_text_cannot_hold_never_fail_the_batch(big_store: Store) -> None:
+    """Rows go to the server as one JSON document, and PostgreSQL quotes the document around
+    a JSON error in its message: NaN and infinities (stored as the same float8, as per-row
+    parameters did), a NUL and a lone surrogate (U+FFFD, as at staging) are never sent as
+    such, so the batch never fails with message text in an exception."""
+    big_store.stage(_msgs(3), "r")
+    a, b, c = big_store.claim(3, "t")
+    nan, inf = float("nan"), float("inf")
+    big_store.save_results([
+        (a, _ok(a, intent_confidence=nan, phi=[Span(0, 9, "NAME", "model", inf)], fallback_usd=-inf)),
+        (b, PipelineResult(id=str(b.id), error_code="E007", error="E007: x", fallback_usd=nan)),
+        (c, _ok(c, redacted_text="nul\x00 and lone \ud800 surrogate", insurance_json={"CARRIER": ["A\x00"]})),
+    ])
+    nan_confidence = dict(_query(big_store, "SELECT message_id, confidence = 'NaN'::float8 FROM {s}.intents"))
+    assert nan_confidence == {a.id: True, c.id: False}
+    assert (a.id, inf) in _query(big_store, "SELECT message_id, score FROM {s}.phi_spans")
+    rows = {r[0]: r[1:] for r in _query(big_store, "SELECT id, fallback_usd, redacted_text FROM {s}.messages")}
+    assert rows[a.id][0] == -inf and rows[b.id][0] != rows[b.id][0]  # NaN
+    assert rows[c.id][1] == "nul\ufffd and lone \ufffd surrogate"
+    insurance = dict(_query(big_store, "SELECT message_id, normalised FROM {s}.insurance_fields"))
+    assert insurance[c.id] == {"CARRIER": ["A\ufffd"]}
+
+
 def test_saving_again_replaces_and_never_appends(big_store: Store) -> None:
     big_store.stage(_msgs(3), "r")
     claimed = big_store.claim(3, "t")

@@ -16,6 +16,9 @@ Guarantees:
 
 from __future__ import annotations
 
+import json
+import math
+import re
 import threading
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -259,7 +262,7 @@ class Store:
             "review": bool(r.needs_review), "queue": r.queue, "normalised": r.insurance_json,
             "spans": [{**sp.to_json(), "source": sp.source} for sp in r.insurance],
         } for staged, r in oks]
-        cur.execute(self._q(q.SAVE_OK), {"rows": Jsonb(rows), "keep": self.store_raw, "dag_id": run.dag_id,
+        cur.execute(self._q(q.SAVE_OK), {"rows": json_rows(rows), "keep": self.store_raw, "dag_id": run.dag_id,
                                          "run_id": run.run_id})
         saved = len(cur.fetchall())
         if saved:
@@ -268,7 +271,7 @@ class Store:
                     "detector": sp.source, "score": float(sp.score)}
                    for staged, r in oks for sp in _unique_spans(r.phi)]
             if phi:
-                cur.execute(self._q(q.INSERT_SAVED_PHI), {"rows": Jsonb(phi)})
+                cur.execute(self._q(q.INSERT_SAVED_PHI), {"rows": json_rows(phi)})
         return saved
 
     def _save_errors(
@@ -287,7 +290,7 @@ class Store:
             "keep": self.store_raw or not final, "timings": _timings(r), "fallback_calls": r.fallback_calls,
             "fallback_usd": float(r.fallback_usd),
         } for code, final, (staged, r) in zip(codes, terminal, errors, strict=True)]
-        cur.execute(self._q(q.SAVE_ERRORS), {"rows": Jsonb(rows), "dag_id": run.dag_id, "run_id": run.run_id})
+        cur.execute(self._q(q.SAVE_ERRORS), {"rows": json_rows(rows), "dag_id": run.dag_id, "run_id": run.run_id})
         took = {int(row["id"]): str(row["status"]) for row in cur.fetchall()}
         return [took.get(staged.id, "skipped") for staged, _ in errors]
 
@@ -347,11 +350,11 @@ class Store:
             return 0
         with self._conn() as conn, conn.pipeline(), conn.transaction(), conn.cursor() as cur:
             if rows:
-                cur.execute(self._q(q.UPSERT_FHIR_WRITES), {"rows": Jsonb(list(rows.values()))})
+                cur.execute(self._q(q.UPSERT_FHIR_WRITES), {"rows": json_rows(list(rows.values()))})
             if clean:
                 cur.execute(self._q(q.CLEAR_FAILED_WRITES_OF), {"ids": clean})
             if moved:
-                cur.execute(self._q(q.QUARANTINE_MESSAGES), {"rows": Jsonb(moved), "keep": self.store_raw})
+                cur.execute(self._q(q.QUARANTINE_MESSAGES), {"rows": json_rows(moved), "keep": self.store_raw})
             if not ids:
                 return 0
             cur.execute(self._q(q.MARK_DELIVERED_RETURNING), {"ids": ids})
@@ -462,6 +465,39 @@ def pg_safe(value: Any) -> Any:
         return {pg_safe(k): pg_safe(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [pg_safe(v) for v in value]
+    return value
+
+
+def json_rows(rows: list[dict[str, Any]]) -> str:
+    """The rows of a set-based statement as one JSON document (``%(rows)s::jsonb``).
+
+    PostgreSQL quotes the document around a JSON error in its message, and a row may hold
+    (redacted) message text: so a document it would refuse is never sent. NaN and
+    infinities (JSON has none) become the strings float8 reads back as the same value; a
+    NUL or a lone surrogate (neither fits PostgreSQL text) becomes U+FFFD, as at staging.
+    The check costs one dump in the common case."""
+    try:
+        doc = json.dumps(rows, ensure_ascii=False, allow_nan=False)
+        doc.encode("utf-8")  # a lone surrogate fails here
+    except (ValueError, UnicodeEncodeError):  # ValueError: NaN or infinity
+        return json.dumps(_json_safe(rows), ensure_ascii=False)
+    if "\\u0000" in doc:  # a NUL (or text that spells its escape: harmless to clean)
+        return json.dumps(_json_safe(rows), ensure_ascii=False)
+    return doc
+
+
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _json_safe(value: Any) -> Any:
+    if isinstance(value, str):
+        return _LONE_SURROGATE.sub("\ufffd", value.replace("\x00", "\ufffd"))
+    if isinstance(value, float) and not math.isfinite(value):
+        return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+    if isinstance(value, dict):
+        return {_json_safe(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(v) for v in value]
     return value
 
 
