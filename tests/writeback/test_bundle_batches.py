@@ -7,6 +7,7 @@ server error leaves the whole Bundle pending without splitting it."""
 from __future__ import annotations
 
 import json
+import threading
 from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -33,20 +34,27 @@ OUTCOME = {"resourceType": "OperationOutcome", "issue": [{"severity": "error", "
 
 class Gate(httpx.BaseTransport):
     """Forwards to the server; records each transaction Bundle (its messages, by the
-    idempotency keys of its entries) and answers ``refuse`` for Bundles that ``refuses``."""
+    idempotency keys of its entries) with the status it got, and answers ``refuse`` for
+    Bundles that ``refuses``. Bundles may come from two threads at once (deliver_pending)."""
 
     def __init__(self) -> None:
         self.inner = httpx.HTTPTransport()
-        self.bundles: list[list[str]] = []
-        self.answers: list[int] = []
+        self.sent: list[tuple[list[str], int]] = []  # (message keys, status), in order of answers
+        self.lock = threading.Lock()
         self.refuses: Callable[[dict[str, Any]], bool] = lambda bundle: False
         self.refuse = 422
         self.before: Callable[[], None] | None = None  # runs once, before the first transaction
         self.searches = 0
+        self.search_status: int | None = None  # answer searches by _id with this instead
+        self.reads = 0  # GET Communication/<id>
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         if request.method == "GET" and "_id=" in str(request.url):
             self.searches += 1
+            if self.search_status is not None:
+                return httpx.Response(self.search_status, json=OUTCOME)
+        if request.method == "GET" and "/Communication/" in request.url.path:
+            self.reads += 1
         if request.method != "POST" or not request.url.path.rstrip("/").endswith("/fhir"):
             return self.inner.handle_request(request)
         bundle = json.loads(request.content)
@@ -54,16 +62,26 @@ class Gate(httpx.BaseTransport):
         for e in bundle["entry"]:
             req = e["request"]
             assert req.get("ifNoneExist") if req["method"] == "POST" else req["method"] == "PUT" and req.get("ifMatch")
-        self.bundles.append(sorted({_key(e) for e in bundle["entry"] if _key(e)}))
-        if self.before is not None:
+        keys = sorted({k for e in bundle["entry"] if (k := _key(e))})
+        with self.lock:
             before, self.before = self.before, None
+        if before is not None:
             before()
         if self.refuses(bundle):
             response = httpx.Response(self.refuse, json=OUTCOME)
         else:
             response = self.inner.handle_request(request)
-        self.answers.append(response.status_code)
+        with self.lock:
+            self.sent.append((keys, response.status_code))
         return response
+
+    @property
+    def bundles(self) -> list[list[str]]:
+        return [keys for keys, _ in self.sent]
+
+    @property
+    def answers(self) -> list[int]:
+        return [status for _, status in self.sent]
 
 
 def _key(entry: dict[str, Any]) -> str | None:
@@ -132,7 +150,7 @@ def test_messages_share_bundles_and_a_second_delivery_creates_nothing(store: Sto
     keys = {fr.idempotency_key(m) for m in claimed}
     writer = FhirWriter(client, bundle_size=4)
     assert deliver_pending(store, writer, limit=100) == {"delivered": 10, "quarantined": 0, "failed": 0}
-    assert [len(b) for b in gate.bundles] == [4, 4, 2] and gate.answers == [200, 200, 200]
+    assert sorted(len(b) for b in gate.bundles) == [2, 4, 4] and gate.answers == [200, 200, 200]
     on_server = _on_server(client, keys)
     assert len(on_server) == 40 and set(on_server.values()) == {1}  # 4 resources each, once
     assert all(roles == {(r, "created", None) for r in ("derived", "task", "coverage", "provenance")}
@@ -155,8 +173,8 @@ def test_a_bad_entry_fails_alone_and_the_others_are_written(store: Store, client
     writer = FhirWriter(client, bundle_size=9)
     assert deliver_pending(store, writer, limit=100) == {"delivered": 8, "quarantined": 1, "failed": 0}
     # halves until the bad one is alone; never one request per message
-    assert len(gate.bundles) < len(claimed) and gate.bundles[0] == sorted(fr.idempotency_key(m) for m in claimed)
-    delivered_in = Counter(k for b, status in zip(gate.bundles, gate.answers, strict=True) if status == 200 for k in b)
+    assert len(gate.sent) < len(claimed) and gate.bundles[0] == sorted(fr.idempotency_key(m) for m in claimed)
+    delivered_in = Counter(k for keys, status in gate.sent if status == 200 for k in keys)
     good = {fr.idempotency_key(m) for m in claimed if m is not poison}
     assert delivered_in == Counter({k: 1 for k in good})  # each good message committed once
     on_server = _on_server(client, {*good, fr.idempotency_key(poison)})
@@ -207,3 +225,19 @@ def test_fhir_sourced_messages_read_in_one_search_and_a_conflict_is_retried(
     final = [client.read("Communication", s["id"]) for s in sources]
     assert all(fr.intent_coding("billing_inquiry")["code"] in json.dumps(c["category"]) for c in final)
     assert final[1]["status"] == "in-progress"  # the other writer's change is kept
+
+
+def test_sources_unreadable_because_the_server_is_down_fail_the_bundle_at_once(
+    store: Store, client: FhirClient, gate: Gate
+) -> None:
+    sources = [client.request("POST", "Communication", json={
+        "resourceType": "Communication", "status": "completed", "payload": [{"contentString": f"synthetic {i}"}]}).json()
+        for i in range(4)]
+    _processed(store, [s["id"] for s in sources], source="fhir")
+    gate.search_status = 503
+    writer = FhirWriter(client, bundle_size=4)
+    assert deliver_pending(store, writer, limit=100) == {"delivered": 0, "quarantined": 0, "failed": 4}
+    assert gate.searches == 2 and gate.reads == 0 and gate.sent == []  # the client's retries; no read one by one
+    assert all(roles == {("bundle", "failed", "E030")} for roles in _writes(store).values())
+    gate.search_status = None
+    assert deliver_pending(store, writer, limit=100)["delivered"] == 4

@@ -178,8 +178,14 @@ class FhirWriter:
             return [self.write(*chunk[0])]
         try:
             sources = self._read_sources([staged for staged, _ in chunk])
-        except IntakeflowError:
+        except SourceError as exc:
+            status = exc.params.get("status")
+            if exc.code_id == "E034" or (isinstance(status, int) and (status >= 500 or status == 429)):
+                # the server is down or overloaded: every message would fail alike, one by one
+                return [WriteOutcome(staged.id, "failed", error_code=exc.code_id, error=str(exc)) for staged, _ in chunk]
             return [self.write(staged, result) for staged, result in chunk]  # each reads and codes its own
+        except IntakeflowError:
+            return [self.write(staged, result) for staged, result in chunk]
         outcomes: dict[int, WriteOutcome] = {}
         entries: list[dict[str, Any]] = []
         parts: list[tuple[int, int, list[tuple[str, str]]]] = []  # (chunk index, first entry, roles)
