@@ -190,7 +190,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--fhir-url", default=None, help="FHIR base URL (default: $INTAKEFLOW_FHIR_URL, else embedded)")
     p.add_argument("--writeback", type=int, default=300, help="processed messages to write back (0: skip)")
     p.add_argument("--batch-size", type=int, default=64, help="messages per claim, as ProcessMessagesOperator")
-    p.add_argument("--workers", type=int, default=2, help="batches in Pipeline.process at once (process_pending)")
+    p.add_argument("--workers", type=int, default=1, help="batches in Pipeline.process at once (process_pending)")
     p.add_argument("--threads", type=int, default=THREADS, help="model threads (PipelineConfig.threads)")
     p.add_argument("--bundle-size", type=int, default=DEFAULT_BUNDLE_SIZE,
                    help="messages per FHIR transaction Bundle of the write-back")

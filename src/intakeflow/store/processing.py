@@ -86,7 +86,7 @@ def process_pending(
     sources: Sequence[str] | None = None,
     max_batches: int | None = None,
     run: RunRef | None = None,
-    workers: int = 2,
+    workers: int = 1,
 ) -> RunTally:
     """Claim staged messages with claim token ``token``, run the pipeline and save the
     results, batch by batch, until none are left or ``max_batches`` ran. One bad message
@@ -94,14 +94,15 @@ def process_pending(
 
     ``workers`` threads run ``pipeline.process``, each on its own batch, and one more batch
     is claimed ahead so that none waits while this thread saves the oldest finished batch
-    and claims the next (on one kept connection). The model runs outside the GIL, so with
-    two workers one batch's Python (decoding, redaction) overlaps another's model run;
-    with one, only the database work overlaps the pipeline, which then stays on one thread
-    (each worker can keep a core busy: a model of ``threads=1`` runs one window at a time
-    per worker). Batches are saved in claim order, each in its own transaction, as before;
-    a claim ahead leaves out the rows still in flight. If a save fails the loop stops and
-    raises once the threads are idle, and every claimed row not saved stays claimed by
-    ``token``: the retry resumes it, as after a kill."""
+    and claims the next (on one kept connection): the database work overlaps the pipeline.
+    Each worker can keep a core busy (a model of ``threads=1`` runs one window at a time
+    per worker), so two workers are how a single-threaded model uses two cores; with a
+    multi-threaded model a second worker adds little (measured on 2 cores: the Python of
+    one batch holds the GIL the other's model threads need to hand back their results).
+    Batches are saved in claim order, each in its own transaction, as before; a claim
+    ahead leaves out the rows still in flight. If a save fails the loop stops and raises
+    once the threads are idle, and every claimed row not saved stays claimed by ``token``:
+    the retry resumes it, as after a kill."""
     tally = RunTally()
     workers = max(1, workers)
     depth = workers + 1  # batches claimed and not saved: one queued behind the running ones
