@@ -13,7 +13,7 @@ from intakeflow.provider.hooks.fhir import FhirHook
 from intakeflow.provider.operators._common import interval, open_store, pipeline_version, store_outage_coded
 from intakeflow.provider.operators._metrics import publish, with_default_outlets
 from intakeflow.sources import iter_communications
-from intakeflow.writeback.writer import FhirWriter, deliver_pending
+from intakeflow.writeback.writer import DEFAULT_BUNDLE_SIZE, FhirWriter, deliver_pending
 
 
 class StageFhirCommunicationsOperator(BaseOperator):
@@ -97,13 +97,15 @@ class FhirWriteBackOperator(BaseOperator):
     """Write processed results back to the FHIR server.
 
     Per message: the intent on the source Communication (FHIR-sourced messages only), a
-    redacted derived Communication, a routing Task, a Coverage and a Provenance, as one
-    transaction; ``batch_size`` messages per pass, at most ``max_batches`` passes, stopping
-    early once a pass moves nothing or the queue is drained. Idempotent: resources are
-    created conditionally on identifiers intakeflow owns, so a retry creates nothing twice.
-    Transient failures stay pending for the next run; invalid results are quarantined
-    (E031). Unless ``outlets`` is given, the task's outlet is the store's ``written_back``
-    asset (none when ``store_schema`` is templated). XCom: counts only (``delivered``,
+    redacted derived Communication, a routing Task, a Coverage and a Provenance; the
+    entries of ``bundle_size`` messages go in one transaction Bundle (a Bundle the server
+    refuses for one entry is split until that message fails alone, coded); ``batch_size``
+    messages per pass, at most ``max_batches`` passes, stopping early once a pass moves
+    nothing or the queue is drained. Idempotent: resources are created conditionally on
+    identifiers intakeflow owns, so a retry creates nothing twice. Transient failures stay
+    pending for the next run; invalid results are quarantined (E031). Unless ``outlets`` is
+    given, the task's outlet is the store's ``written_back`` asset (none when
+    ``store_schema`` is templated). XCom: counts only (``delivered``,
     ``quarantined``, ``failed``), also sent as ``intakeflow.write_back.*`` metrics and as
     the extra of the ``written_back`` asset event.
 
@@ -114,12 +116,13 @@ class FhirWriteBackOperator(BaseOperator):
     :param model_path: Model artifact folder; only results of its pipeline version
         (``name@version``) are written back. Default: the bundled model. (templated)
     :param batch_size: Messages per pass. Default 100. (templated)
+    :param bundle_size: Messages per FHIR transaction Bundle. Default 25. (templated)
     :param max_batches: Most passes per run; what is left waits for the next run.
         Default 50. (templated)
     """
 
     template_fields: Sequence[str] = (
-        "fhir_conn_id", "postgres_conn_id", "store_schema", "model_path", "batch_size", "max_batches",
+        "fhir_conn_id", "postgres_conn_id", "store_schema", "model_path", "batch_size", "max_batches", "bundle_size",
     )
 
     def __init__(
@@ -131,6 +134,7 @@ class FhirWriteBackOperator(BaseOperator):
         model_path: str | None = None,
         batch_size: int | str = 100,
         max_batches: int | str = 50,
+        bundle_size: int | str = DEFAULT_BUNDLE_SIZE,
         **kwargs: Any,
     ) -> None:
         super().__init__(**with_default_outlets(kwargs, store_schema, "written_back"))
@@ -140,6 +144,7 @@ class FhirWriteBackOperator(BaseOperator):
         self.model_path = model_path
         self.batch_size = batch_size
         self.max_batches = max_batches
+        self.bundle_size = bundle_size
 
     @store_outage_coded
     def execute(self, context: Context) -> dict[str, int]:
@@ -147,7 +152,7 @@ class FhirWriteBackOperator(BaseOperator):
         totals: Counter[str] = Counter({"delivered": 0, "quarantined": 0, "failed": 0})
         size = int(self.batch_size)
         with FhirHook(self.fhir_conn_id).get_conn() as client:
-            writer = FhirWriter(client)
+            writer = FhirWriter(client, bundle_size=int(self.bundle_size))
             for _ in range(int(self.max_batches)):
                 counts = deliver_pending(store, writer, size)
                 totals.update(counts)

@@ -37,6 +37,10 @@ class ProcessMessagesOperator(BaseOperator):
         ``fhir`` or the stage task's ``source_name`` for FHIR). Default ``None``: all sources.
         (templated)
     :param batch_size: Messages claimed, processed and saved per batch. Default 64. (templated)
+    :param workers: Batches in the pipeline at once, each on a thread of its own; the next
+        batch is claimed and the last one saved meanwhile either way. Each worker can keep
+        a core busy, so keep it at or below the cores a task slot may use. Default 1.
+        (templated)
     :param max_batches: Most batches per run; ``None`` (default) runs until no claimable
         message is left. (templated)
     :param model_path: Model artifact folder to run; its ``name@version`` is the pipeline
@@ -55,7 +59,7 @@ class ProcessMessagesOperator(BaseOperator):
 
     template_fields: Sequence[str] = (
         "postgres_conn_id", "store_schema", "sources", "model_path", "batch_size", "max_batches", "anthropic_conn_id",
-        "site_formats",
+        "site_formats", "workers",
     )
 
     def __init__(
@@ -70,6 +74,7 @@ class ProcessMessagesOperator(BaseOperator):
         anthropic_conn_id: str | None = None,
         store_raw: bool = False,
         site_formats: str | None = None,
+        workers: int | str = 1,
         **kwargs: Any,
     ) -> None:
         super().__init__(**with_default_outlets(kwargs, store_schema, "processed"))
@@ -84,6 +89,7 @@ class ProcessMessagesOperator(BaseOperator):
         self.store_raw = store_raw
         # JSON file of this site's identifier formats (default: $INTAKEFLOW_SITE_FORMATS)
         self.site_formats = site_formats
+        self.workers = workers
 
     def pipeline_config(self) -> PipelineConfig:
         from intakeflow.pipeline import PipelineConfig
@@ -120,6 +126,7 @@ class ProcessMessagesOperator(BaseOperator):
             sources=list(self.sources) if self.sources else None,
             max_batches=None if self.max_batches is None else int(self.max_batches),
             run=RunRef(self.dag_id, str(context["run_id"])),
+            workers=int(self.workers),
         )
         summary = tally.as_dict()
         self.log.info(

@@ -24,7 +24,7 @@ import subprocess
 import sys
 import zlib
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import ExitStack
 from datetime import UTC, datetime
 from pathlib import Path
@@ -119,8 +119,12 @@ def add_store_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
     sp = sub.add_parser("process", help="run the pipeline over staged messages, optionally write back to FHIR")
     _store_args(sp)
     sp.add_argument("--batch-size", type=_positive, default=64, help="messages per claim and pipeline batch")
+    sp.add_argument("--workers", type=_positive, default=2,
+                    help="batches in the pipeline at once, each on its own thread and up to a core (default: 2)")
     sp.add_argument("--write-back", metavar="FHIR_URL", default=None,
                     help=f"FHIR R4 base URL to write results back to (bearer token: ${FHIR_TOKEN_ENV})")
+    sp.add_argument("--bundle-size", type=_positive, default=None,
+                    help="messages per FHIR transaction Bundle of --write-back (default: 25)")
     sp.set_defaults(func=cmd_process)
 
     sp = sub.add_parser("status", help="messages by status and quarantine entries by code")
@@ -179,10 +183,10 @@ def cmd_process(args: argparse.Namespace) -> int:
     summary = {"processed": 0, "quarantined": 0, "failed": 0, "delivered": 0}
     with ExitStack() as stack:
         try:
-            writer = _writer(args.write_back, stack) if args.write_back else None
+            writer = _writer(args.write_back, stack, args.bundle_size) if args.write_back else None
             store = _open_store(args, pipeline.version, stack, migrate=True)
             tally = _guarded(lambda: process_pending(
-                store, pipeline, token, batch_size=args.batch_size, run=RunRef(None, run_id)))
+                store, pipeline, token, batch_size=args.batch_size, run=RunRef(None, run_id), workers=args.workers))
             for key in ("processed", "quarantined", "failed"):
                 summary[key] += tally.outcomes[key]
             if writer is not None:
@@ -399,20 +403,26 @@ def _build_pipeline(model: str | None) -> Pipeline:
     return Pipeline(config)
 
 
-def _writer(url: str, stack: ExitStack) -> FhirWriter:
+def _writer(url: str, stack: ExitStack, bundle_size: int | None = None) -> FhirWriter:
     """A writer on ``url``, after checking that the server answers (``GET metadata``); it
-    stops the write-back at the first message the server could not be reached for (E034)
-    instead of retrying every pending one (that message stays pending)."""
+    stops the write-back at the first Bundle the server could not be reached for (E034)
+    instead of retrying every pending one (its messages stay pending)."""
     from intakeflow.sources.fhir_client import FhirAuth, FhirClient
     from intakeflow.store.staged import StagedMessage
-    from intakeflow.writeback.writer import FhirWriter, WriteOutcome
+    from intakeflow.writeback.writer import DEFAULT_BUNDLE_SIZE, FhirWriter, WriteOutcome
 
     class StopWhenUnreachable(FhirWriter):
         def write(self, staged: StagedMessage, result: PipelineResult) -> WriteOutcome:
-            outcome = super().write(staged, result)
+            return _stop_if_unreachable([super().write(staged, result)])[0]
+
+        def write_many(self, pairs: Sequence[tuple[StagedMessage, PipelineResult]]) -> list[WriteOutcome]:
+            return _stop_if_unreachable(super().write_many(pairs))
+
+    def _stop_if_unreachable(outcomes: list[WriteOutcome]) -> list[WriteOutcome]:
+        for outcome in outcomes:
             if outcome.error_code == "E034":
                 raise Unreachable(outcome.error or E.E034_FHIR_UNREACHABLE.value)
-            return outcome
+        return outcomes
 
     token = os.environ.get(FHIR_TOKEN_ENV)
     try:
@@ -420,7 +430,7 @@ def _writer(url: str, stack: ExitStack) -> FhirWriter:
         client.capability()
     except IntakeflowError as exc:
         raise Unreachable(str(exc)) from None
-    return StopWhenUnreachable(client)
+    return StopWhenUnreachable(client, bundle_size=bundle_size or DEFAULT_BUNDLE_SIZE)
 
 
 def _write_back(store: Store, writer: FhirWriter, size: int) -> dict[str, int]:

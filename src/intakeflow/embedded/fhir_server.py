@@ -75,6 +75,11 @@ class EmbeddedFhirServer:
         self.stop()
         raise SinkError(E.E050_CONFIG, why="FHIR server did not start in time")
 
+    @property
+    def pid(self) -> int | None:
+        """The server process (its CPU is what benchmarks count), None when stopped."""
+        return self._proc.pid if self._proc is not None and self._proc.poll() is None else None
+
     def ready(self) -> bool:
         try:
             return httpx.get(f"{self.base_url}/metadata", timeout=2.0).status_code == 200

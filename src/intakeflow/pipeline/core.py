@@ -15,6 +15,7 @@ Stages per message (see ARCHITECTURE.md):
 from __future__ import annotations
 
 import re
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -80,6 +81,9 @@ class Pipeline:
         self.config = config or PipelineConfig()
         self.model = model or OnnxModel(self.config.model_path, self.config.threads, self.config.batch_windows)
         self.fallback: Fallback | None = None
+        # process() may run on several threads at once (store.processing); a message's
+        # fallback figures are differences of the shared stats, so its calls go one at a time
+        self._fallback_lock = threading.Lock()
         if self.config.fallback.enabled:
             # imported only when enabled: an inference-only deployment needs no Anthropic SDK
             from intakeflow.pipeline.fallback.resolver import Fallback
@@ -154,10 +158,11 @@ class Pipeline:
         res.timings_ms["validate"] = (time.perf_counter() - t) * 1000
         if self.fallback is not None:
             t = time.perf_counter()
-            calls_before, usd_before = self.fallback.stats.calls, self.fallback.stats.usd
-            new_phi, new_ins = self.fallback.resolve(text, phi, ins)
-            res.fallback_calls = self.fallback.stats.calls - calls_before
-            res.fallback_usd = self.fallback.stats.usd - usd_before
+            with self._fallback_lock:
+                calls_before, usd_before = self.fallback.stats.calls, self.fallback.stats.usd
+                new_phi, new_ins = self.fallback.resolve(text, phi, ins)
+                res.fallback_calls = self.fallback.stats.calls - calls_before
+                res.fallback_usd = self.fallback.stats.usd - usd_before
             phi = _add_free(phi, new_phi)
             ins = _add_free(ins, new_ins)
             res.timings_ms["fallback"] = (time.perf_counter() - t) * 1000

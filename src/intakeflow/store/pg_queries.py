@@ -41,22 +41,40 @@ SET rule = EXCLUDED.rule, meta = EXCLUDED.meta, seen = {s}.filtered.seen + 1, la
 
 COUNT_FILTERED = "SELECT count(*) AS n FROM {s}.filtered"
 
+# ``busy``: ids this claimer holds in flight (claimed ahead, not saved yet); its own token
+# would otherwise hand them out again (the resume rule) or quarantine them under E025
 _CLAIMABLE = """
     pipeline_version = %(pv)s
     AND status IN ('received', 'failed')
     AND (claimed_by IS NULL OR claimed_by = %(token)s
          OR claimed_at < now() - make_interval(secs => %(lease)s))
+    AND NOT (id = ANY(%(busy)s::bigint[]))
 """
 
+# rows that used up their attempts -> quarantined (E025), message and quarantine row in one
+# statement (no round trip to hand the ids back); meta and run as ``quarantine_row`` writes them
 EXHAUST = (
     """
-UPDATE {s}.messages
-SET status = 'quarantined', reason_code = 'E025', reason = %(reason)s,
-    raw_text = CASE WHEN %(keep)s THEN raw_text ELSE NULL END, updated_at = now()
-WHERE attempts >= %(max)s AND """
+WITH exhausted AS (
+    UPDATE {s}.messages
+    SET status = 'quarantined', reason_code = 'E025', reason = %(reason)s,
+        raw_text = CASE WHEN %(keep)s THEN raw_text ELSE NULL END, updated_at = now()
+    WHERE attempts >= %(max)s AND """
     + _CLAIMABLE
     + """
-RETURNING id, source, source_id
+    RETURNING id, source, source_id
+)
+INSERT INTO {s}.quarantine (source, source_id, reason_code, reason, meta, run_id, dag_id)
+SELECT DISTINCT ON (source, source_id) source, source_id, 'E025', %(reason)s,
+       jsonb_build_object('message_id', id), %(token)s, NULL
+FROM exhausted
+ORDER BY source, source_id, id DESC
+"""
+    + """ON CONFLICT (source, source_id) DO UPDATE
+SET reason_code = EXCLUDED.reason_code, reason = EXCLUDED.reason, meta = EXCLUDED.meta,
+    run_id = COALESCE(EXCLUDED.run_id, {s}.quarantine.run_id),
+    dag_id = COALESCE(EXCLUDED.dag_id, {s}.quarantine.dag_id),
+    attempts = {s}.quarantine.attempts + 1, last_seen = now()
 """
 )
 
@@ -80,48 +98,86 @@ RETURNING m.id, m.source, m.source_id, m.pipeline_version, m.raw_text, m.channel
 """
 )
 
-MARK_PROCESSED = """
-UPDATE {s}.messages
-SET status = 'processed', redacted_text = %(redacted)s, reason_code = NULL, reason = NULL,
-    raw_text = CASE WHEN %(keep)s THEN raw_text ELSE NULL END,
-    processed_dag_id = %(dag_id)s, processed_run_id = %(run_id)s, timings_ms = %(timings)s,
-    fallback_calls = %(fallback_calls)s, fallback_usd = %(fallback_usd)s,
-    claimed_by = NULL, processed_at = clock_timestamp(), updated_at = now()
-WHERE id = %(id)s AND status <> 'delivered'
-RETURNING id
+# The results of a batch go in as one JSON array of row objects (``rows``: one json.dumps
+# on the client, no per-value array quoting): one statement for messages + intents +
+# insurance (data-modifying CTEs), one to clear and one to insert PHI spans. A row already
+# ``delivered`` is left alone and gets nothing (``saved``: the rows that took their result;
+# after SAVE_OK they are exactly the batch's rows in status ``processed``).
+SAVE_OK = """
+WITH u AS (
+    SELECT * FROM jsonb_to_recordset(%(rows)s::jsonb)
+        AS u(id bigint, redacted text, timings jsonb, fallback_calls integer, fallback_usd double precision,
+             intent text, confidence double precision, review boolean, queue text, normalised jsonb, spans jsonb)
+), saved AS (
+    UPDATE {s}.messages AS m
+    SET status = 'processed', redacted_text = u.redacted, reason_code = NULL, reason = NULL,
+        raw_text = CASE WHEN %(keep)s THEN m.raw_text ELSE NULL END,
+        processed_dag_id = %(dag_id)s, processed_run_id = %(run_id)s, timings_ms = u.timings,
+        fallback_calls = u.fallback_calls, fallback_usd = u.fallback_usd,
+        claimed_by = NULL, processed_at = clock_timestamp(), updated_at = now()
+    FROM u
+    WHERE m.id = u.id AND m.status <> 'delivered'
+    RETURNING m.id
+), intents AS (
+    INSERT INTO {s}.intents (message_id, intent, confidence, needs_review, queue)
+    SELECT u.id, u.intent, u.confidence, u.review, u.queue FROM u JOIN saved USING (id)
+    ON CONFLICT (message_id) DO UPDATE
+    SET intent = EXCLUDED.intent, confidence = EXCLUDED.confidence, needs_review = EXCLUDED.needs_review,
+        queue = EXCLUDED.queue, updated_at = now()
+), insurance AS (
+    INSERT INTO {s}.insurance_fields (message_id, normalised, spans)
+    SELECT u.id, u.normalised, u.spans FROM u JOIN saved USING (id)
+    ON CONFLICT (message_id) DO UPDATE
+    SET normalised = EXCLUDED.normalised, spans = EXCLUDED.spans, updated_at = now()
+)
+SELECT id FROM saved
 """
 
-MARK_ERROR = """
-UPDATE {s}.messages
-SET status = %(status)s, reason_code = %(code)s, reason = %(reason)s,
-    raw_text = CASE WHEN %(keep)s THEN raw_text ELSE NULL END,
-    processed_dag_id = %(dag_id)s, processed_run_id = %(run_id)s, timings_ms = %(timings)s,
-    fallback_calls = %(fallback_calls)s, fallback_usd = %(fallback_usd)s,
-    claimed_by = NULL, processed_at = clock_timestamp(), updated_at = now()
-WHERE id = %(id)s AND status <> 'delivered'
+DELETE_SAVED_PHI = """
+DELETE FROM {s}.phi_spans AS p USING {s}.messages AS m
+WHERE p.message_id = m.id AND m.id = ANY(%(ids)s::bigint[]) AND m.status = 'processed'
 """
 
-UPSERT_INTENT = """
-INSERT INTO {s}.intents (message_id, intent, confidence, needs_review, queue)
-VALUES (%(id)s, %(intent)s, %(confidence)s, %(review)s, %(queue)s)
-ON CONFLICT (message_id) DO UPDATE
-SET intent = EXCLUDED.intent, confidence = EXCLUDED.confidence, needs_review = EXCLUDED.needs_review,
-    queue = EXCLUDED.queue, updated_at = now()
-"""
-
-DELETE_PHI = "DELETE FROM {s}.phi_spans WHERE message_id = ANY(%(ids)s)"
-
-INSERT_PHI = """
+INSERT_SAVED_PHI = """
 INSERT INTO {s}.phi_spans (message_id, start_offset, end_offset, phi_type, detector, score)
-VALUES (%(id)s, %(start)s, %(end)s, %(type)s, %(detector)s, %(score)s)
+SELECT p.id, p.start_offset, p.end_offset, p.phi_type, p.detector, p.score
+FROM jsonb_to_recordset(%(rows)s::jsonb)
+     AS p(id bigint, start_offset integer, end_offset integer, phi_type text, detector text, score double precision)
+JOIN {s}.messages AS m ON m.id = p.id AND m.status = 'processed'
 ON CONFLICT DO NOTHING
 """
 
-UPSERT_INSURANCE = """
-INSERT INTO {s}.insurance_fields (message_id, normalised, spans)
-VALUES (%(id)s, %(normalised)s, %(spans)s)
-ON CONFLICT (message_id) DO UPDATE
-SET normalised = EXCLUDED.normalised, spans = EXCLUDED.spans, updated_at = now()
+# error results: failed (retried) or quarantined (terminal), the quarantine row in the same
+# statement; returns the rows that took their result
+SAVE_ERRORS = """
+WITH u AS (
+    SELECT * FROM jsonb_to_recordset(%(rows)s::jsonb)
+        AS u(id bigint, status text, code text, reason text, keep boolean, timings jsonb, fallback_calls integer,
+             fallback_usd double precision)
+), saved AS (
+    UPDATE {s}.messages AS m
+    SET status = u.status, reason_code = u.code, reason = u.reason,
+        raw_text = CASE WHEN u.keep THEN m.raw_text ELSE NULL END,
+        processed_dag_id = %(dag_id)s, processed_run_id = %(run_id)s, timings_ms = u.timings,
+        fallback_calls = u.fallback_calls, fallback_usd = u.fallback_usd,
+        claimed_by = NULL, processed_at = clock_timestamp(), updated_at = now()
+    FROM u
+    WHERE m.id = u.id AND m.status <> 'delivered'
+    RETURNING m.id, m.source, m.source_id, m.status
+), quarantined AS (
+    INSERT INTO {s}.quarantine (source, source_id, reason_code, reason, meta, run_id, dag_id)
+    SELECT DISTINCT ON (saved.source, saved.source_id) saved.source, saved.source_id, u.code, u.reason,
+           jsonb_build_object('message_id', u.id, 'stage', 'pipeline'), %(run_id)s, %(dag_id)s
+    FROM u JOIN saved USING (id)
+    WHERE saved.status = 'quarantined'
+    ORDER BY saved.source, saved.source_id, u.id DESC
+    ON CONFLICT (source, source_id) DO UPDATE
+    SET reason_code = EXCLUDED.reason_code, reason = EXCLUDED.reason, meta = EXCLUDED.meta,
+        run_id = COALESCE(EXCLUDED.run_id, {s}.quarantine.run_id),
+        dag_id = COALESCE(EXCLUDED.dag_id, {s}.quarantine.dag_id),
+        attempts = {s}.quarantine.attempts + 1, last_seen = now()
+)
+SELECT id, status FROM saved
 """
 
 PENDING_WRITEBACK = """
@@ -157,6 +213,55 @@ SET resource_type = EXCLUDED.resource_type,
 CLEAR_FAILED_WRITES = """
 DELETE FROM {s}.fhir_writes
 WHERE message_id = %(id)s AND status = 'failed' AND NOT (role = ANY(%(roles)s))
+"""
+
+# what a write-back pass did, for many messages in one transaction (rows: JSON array)
+UPSERT_FHIR_WRITES = """
+INSERT INTO {s}.fhir_writes (message_id, role, resource_type, fhir_id, version_id, status, reason_code)
+SELECT r.id, r.role, r.type, r.fhir_id, r.version, r.status, r.code
+FROM jsonb_to_recordset(%(rows)s::jsonb)
+     AS r(id bigint, role text, type text, fhir_id text, version text, status text, code text)
+ON CONFLICT (message_id, role) DO UPDATE
+SET resource_type = EXCLUDED.resource_type,
+    fhir_id = COALESCE(EXCLUDED.fhir_id, {s}.fhir_writes.fhir_id),
+    version_id = COALESCE(EXCLUDED.version_id, {s}.fhir_writes.version_id),
+    status = EXCLUDED.status, reason_code = EXCLUDED.reason_code, updated_at = now()
+"""
+
+# after UPSERT_FHIR_WRITES of a write without failures, the failed rows left are of roles it
+# did not write (the ``bundle`` row of a failed attempt): superseded, as CLEAR_FAILED_WRITES
+CLEAR_FAILED_WRITES_OF = """
+DELETE FROM {s}.fhir_writes WHERE message_id = ANY(%(ids)s::bigint[]) AND status = 'failed'
+"""
+
+MARK_DELIVERED_RETURNING = """
+UPDATE {s}.messages SET status = 'delivered', delivered_at = now(), updated_at = now()
+WHERE id = ANY(%(ids)s::bigint[]) AND status = 'processed'
+RETURNING id
+"""
+
+# processed messages whose write-back can never succeed (E031), with their quarantine rows
+QUARANTINE_MESSAGES = """
+WITH u AS (
+    SELECT * FROM jsonb_to_recordset(%(rows)s::jsonb) AS u(id bigint, code text, reason text)
+), moved AS (
+    UPDATE {s}.messages AS m
+    SET status = 'quarantined', reason_code = u.code, reason = u.reason,
+        raw_text = CASE WHEN %(keep)s THEN m.raw_text ELSE NULL END, updated_at = now()
+    FROM u
+    WHERE m.id = u.id AND m.status IN ('processed', 'received', 'failed')
+    RETURNING m.id, m.source, m.source_id
+)
+INSERT INTO {s}.quarantine (source, source_id, reason_code, reason, meta, run_id, dag_id)
+SELECT DISTINCT ON (moved.source, moved.source_id) moved.source, moved.source_id, u.code, u.reason,
+       jsonb_build_object('message_id', u.id, 'stage', 'writeback'), NULL, NULL
+FROM u JOIN moved USING (id)
+ORDER BY moved.source, moved.source_id, u.id DESC
+ON CONFLICT (source, source_id) DO UPDATE
+SET reason_code = EXCLUDED.reason_code, reason = EXCLUDED.reason, meta = EXCLUDED.meta,
+    run_id = COALESCE(EXCLUDED.run_id, {s}.quarantine.run_id),
+    dag_id = COALESCE(EXCLUDED.dag_id, {s}.quarantine.dag_id),
+    attempts = {s}.quarantine.attempts + 1, last_seen = now()
 """
 
 MARK_DELIVERED = """

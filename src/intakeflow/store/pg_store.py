@@ -6,13 +6,22 @@ Guarantees:
 - Resumable: each batch commits alone. A task killed mid-batch leaves its un-saved rows
   in ``received``; the same claim token (Airflow retry of the same task instance) picks
   them up again at once, any other token after ``claim_lease_s``.
+- Cheap per message: a batch is a few set-based statements (arrays in, ``unnest``), sent
+  in one pipeline with its transaction; inside :meth:`Store.session` each thread keeps one
+  connection (prepared statements, no connection set-up per batch). Transaction
+  boundaries are the same with or without a session.
 - Text policy: ``raw_text`` holds the inbound text while a message waits for processing
   and is set to NULL once it is processed or quarantined, unless ``store_raw`` is on.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+import json
+import math
+import re
+import threading
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from itertools import islice
 from typing import Any, TypeVar
@@ -67,14 +76,52 @@ class Store:
         self.max_attempts = max_attempts
         self.batch_size = max(1, batch_size)
         self.claim_lease_s = claim_lease_s
+        self._held = threading.local()
+        self._composed: dict[str, sql.Composed] = {}
 
     # -- plumbing ---------------------------------------------------------------------------
 
     def connect(self) -> psycopg.Connection[dict[str, Any]]:
         return psycopg.connect(self.dsn, row_factory=dict_row)
 
+    @contextmanager
+    def session(self) -> Iterator[Store]:
+        """Inside this block, store calls made by this thread share one connection (opened
+        on first use, closed at the end) instead of opening one each: no connection set-up
+        per batch, and psycopg prepares the statements a loop repeats. Every write still
+        runs in its own transaction, so what commits when is unchanged; a broken connection
+        is replaced on the next call. Nests; each thread needs its own block."""
+        depth = getattr(self._held, "depth", 0)
+        self._held.depth = depth + 1
+        try:
+            yield self
+        finally:
+            self._held.depth = depth
+            if depth == 0:
+                conn, self._held.conn = getattr(self._held, "conn", None), None
+                if conn is not None:
+                    conn.close()
+
+    @contextmanager
+    def _conn(self) -> Iterator[psycopg.Connection[dict[str, Any]]]:
+        """The session's connection of this thread (autocommit: reads leave no transaction
+        open; writes use ``conn.transaction()``), else a new one closed at the end."""
+        if not getattr(self._held, "depth", 0):
+            with self.connect() as conn:
+                yield conn
+            return
+        held: psycopg.Connection[dict[str, Any]] | None = getattr(self._held, "conn", None)
+        if held is None or held.closed or held.broken:
+            if held is not None:
+                held.close()
+            held = self._held.conn = psycopg.connect(self.dsn, row_factory=dict_row, autocommit=True)
+        yield held
+
     def _q(self, template: str) -> sql.Composed:
-        return sql.SQL(template).format(s=sql.Identifier(self.schema))
+        composed = self._composed.get(template)
+        if composed is None:
+            composed = self._composed[template] = sql.SQL(template).format(s=sql.Identifier(self.schema))
+        return composed
 
     def migrate(self) -> list[int]:
         """Create or upgrade the schema; returns the migration versions applied now."""
@@ -94,7 +141,7 @@ class Store:
             messages = [m for m in batch if isinstance(m, InboundMessage)]
             quarantined = _dedupe_quarantine([m for m in batch if isinstance(m, Quarantined)])
             filtered = {(m.source, m.source_id): m for m in batch if isinstance(m, Filtered)}
-            with self.connect() as conn, conn.transaction():
+            with self._conn() as conn, conn.transaction():
                 if messages:
                     inserted = self._copy_messages(conn, messages, run_id, dag_id)
                     counts.staged += inserted
@@ -144,7 +191,9 @@ class Store:
 
     # -- processing -------------------------------------------------------------------------
 
-    def claim(self, limit: int, run_id: str, sources: Sequence[str] | None = None) -> list[StagedMessage]:
+    def claim(
+        self, limit: int, run_id: str, sources: Sequence[str] | None = None, *, exclude: Collection[int] = ()
+    ) -> list[StagedMessage]:
         """Take up to ``limit`` messages to process (``received``, or ``failed`` with
         attempts left), oldest first, and count an attempt for each.
 
@@ -153,31 +202,25 @@ class Store:
         {map_index}"``). Claiming again with the same token returns rows claimed but not
         saved (resume); other tokens skip them until ``claim_lease_s`` has passed.
         Messages that used up ``max_attempts`` without a result are quarantined (E025).
+        ``exclude``: ids this caller still has in flight (claimed ahead of saving), neither
+        handed out again nor quarantined. Both statements go in one round trip.
         """
-        with self.connect() as conn, conn.transaction():
-            self._quarantine_exhausted(conn, run_id)
-            params = {
-                "pv": self.pipeline_version,
-                "max": self.max_attempts,
-                "token": run_id,
-                "lease": self.claim_lease_s,
-                "limit": limit,
-                "sources": list(sources) if sources else None,
-            }
-            rows = conn.execute(self._q(q.CLAIM), params).fetchall()
+        params = {
+            "pv": self.pipeline_version,
+            "max": self.max_attempts,
+            "token": run_id,
+            "lease": self.claim_lease_s,
+            "limit": limit,
+            "sources": list(sources) if sources else None,
+            "busy": list(exclude),
+            "reason": E.E025_ATTEMPTS_EXHAUSTED.format(limit=self.max_attempts),
+            "keep": self.store_raw,
+        }
+        with self._conn() as conn, conn.pipeline(), conn.transaction(), conn.cursor() as cur:
+            cur.execute(self._q(q.EXHAUST), params)
+            cur.execute(self._q(q.CLAIM), params)
+            rows = cur.fetchall()
         return sorted((_staged(r) for r in rows), key=lambda m: m.id)
-
-    def _quarantine_exhausted(self, conn: psycopg.Connection[dict[str, Any]], run_id: str) -> None:
-        reason = E.E025_ATTEMPTS_EXHAUSTED.format(limit=self.max_attempts)
-        rows = conn.execute(
-            self._q(q.EXHAUST),
-            {"pv": self.pipeline_version, "max": self.max_attempts, "lease": self.claim_lease_s,
-             "token": run_id, "reason": reason, "keep": self.store_raw},
-        ).fetchall()
-        if rows:
-            self._upsert_quarantine(conn, [
-                quarantine_row(r["source"], r["source_id"], "E025", reason, {"message_id": r["id"]}, RunRef(None, run_id))
-                for r in rows])
 
     def save_results(
         self, pairs: Iterable[tuple[StagedMessage, PipelineResult]], run: RunRef | None = None
@@ -193,64 +236,63 @@ class Store:
         counts = SaveCounts()
         run = run or RunRef()
         for batch in _batches(pairs, self.batch_size):
-            with self.connect() as conn, conn.transaction(), conn.cursor() as cur:
-                oks = [(staged, result) for staged, result in batch if result.ok]
+            # the last result of an id wins, as when each was written in turn
+            by_id = {staged.id: (staged, result) for staged, result in batch}
+            oks = [(staged, result) for staged, result in by_id.values() if result.ok]
+            errors = [(staged, result) for staged, result in by_id.values() if not result.ok]
+            with self._conn() as conn, conn.pipeline(), conn.transaction(), conn.cursor() as cur:
                 counts.processed += (saved := self._save_ok(cur, oks, run))
                 counts.skipped += len(oks) - saved
-                for staged, result in batch:
-                    if not result.ok:
-                        outcome = self._save_error(cur, staged, result, run)
-                        setattr(counts, outcome, getattr(counts, outcome) + 1)
+                for outcome in self._save_errors(cur, errors, run):
+                    setattr(counts, outcome, getattr(counts, outcome) + 1)
+            counts.skipped += len(batch) - len(by_id)
         return counts
 
     def _save_ok(
         self, cur: psycopg.Cursor[dict[str, Any]], oks: list[tuple[StagedMessage, PipelineResult]], run: RunRef
     ) -> int:
-        """Results of a batch with one statement per table (``executemany`` pipelines them),
-        not five round trips per message; returns how many rows took their result."""
+        """The OK results of a batch: three set-based statements for the whole batch (arrays
+        in), pipelined with the transaction; returns how many rows took their result (rows
+        delivered meanwhile keep what they had)."""
         if not oks:
             return 0
-        cur.executemany(self._q(q.MARK_PROCESSED), [
-            {"id": staged.id, "redacted": result.redacted_text, "keep": self.store_raw, **_figures(result, run)}
-            for staged, result in oks], returning=True)
-        saved: set[int] = set()
-        while True:
-            saved.update(int(row["id"]) for row in cur.fetchall())
-            if not cur.nextset():
-                break
-        kept = [(staged, result) for staged, result in oks if staged.id in saved]
-        if not kept:
-            return 0
-        cur.executemany(self._q(q.UPSERT_INTENT), [
-            {"id": staged.id, "intent": result.intent, "confidence": float(result.intent_confidence),
-             "review": bool(result.needs_review), "queue": result.queue} for staged, result in kept])
-        cur.execute(self._q(q.DELETE_PHI), {"ids": [staged.id for staged, _ in kept]})
-        phi = [{"id": staged.id, "start": sp.start, "end": sp.end, "type": sp.label, "detector": sp.source,
-                "score": float(sp.score)} for staged, result in kept for sp in _unique_spans(result.phi)]
-        if phi:
-            cur.executemany(self._q(q.INSERT_PHI), phi)
-        cur.executemany(self._q(q.UPSERT_INSURANCE), [
-            {"id": staged.id, "normalised": Jsonb(result.insurance_json),
-             "spans": Jsonb([{**sp.to_json(), "source": sp.source} for sp in result.insurance])}
-            for staged, result in kept])
-        return len(kept)
+        rows = [{
+            "id": staged.id, "redacted": r.redacted_text, "timings": _timings(r), "fallback_calls": r.fallback_calls,
+            "fallback_usd": float(r.fallback_usd), "intent": r.intent, "confidence": float(r.intent_confidence),
+            "review": bool(r.needs_review), "queue": r.queue, "normalised": r.insurance_json,
+            "spans": [{**sp.to_json(), "source": sp.source} for sp in r.insurance],
+        } for staged, r in oks]
+        cur.execute(self._q(q.SAVE_OK), {"rows": json_rows(rows), "keep": self.store_raw, "dag_id": run.dag_id,
+                                         "run_id": run.run_id})
+        saved = len(cur.fetchall())
+        if saved:
+            cur.execute(self._q(q.DELETE_SAVED_PHI), {"ids": [staged.id for staged, _ in oks]})
+            phi = [{"id": staged.id, "start_offset": sp.start, "end_offset": sp.end, "phi_type": sp.label,
+                    "detector": sp.source, "score": float(sp.score)}
+                   for staged, r in oks for sp in _unique_spans(r.phi)]
+            if phi:
+                cur.execute(self._q(q.INSERT_SAVED_PHI), {"rows": json_rows(phi)})
+        return saved
 
-    def _save_error(
-        self, cur: psycopg.Cursor[dict[str, Any]], staged: StagedMessage, result: PipelineResult, run: RunRef
-    ) -> str:
-        code = code_of(result.error_code)
-        reason = result.error or code
-        terminal = code in QUARANTINE_CODES or staged.attempts >= self.max_attempts
-        status = "quarantined" if terminal else "failed"
-        cur.execute(self._q(q.MARK_ERROR), {
-            "id": staged.id, "status": status, "code": code, "reason": reason, "keep": self.store_raw or not terminal,
-            **_figures(result, run)})
-        if cur.rowcount == 0:
-            return "skipped"
-        if terminal:
-            cur.execute(self._q(q.UPSERT_QUARANTINE), quarantine_row(
-                staged.source, staged.source_id, code, reason, {"message_id": staged.id, "stage": "pipeline"}, run))
-        return status
+    def _save_errors(
+        self, cur: psycopg.Cursor[dict[str, Any]], errors: list[tuple[StagedMessage, PipelineResult]], run: RunRef
+    ) -> list[str]:
+        """Error results of a batch in one statement: ``failed`` (claimed again until
+        ``max_attempts``) or ``quarantined`` with its quarantine row; one outcome per
+        result (``skipped``: the row was delivered meanwhile)."""
+        if not errors:
+            return []
+        codes = [code_of(r.error_code) for _, r in errors]
+        terminal = [code in QUARANTINE_CODES or staged.attempts >= self.max_attempts
+                    for code, (staged, _) in zip(codes, errors, strict=True)]
+        rows = [{
+            "id": staged.id, "status": "quarantined" if final else "failed", "code": code, "reason": r.error or code,
+            "keep": self.store_raw or not final, "timings": _timings(r), "fallback_calls": r.fallback_calls,
+            "fallback_usd": float(r.fallback_usd),
+        } for code, final, (staged, r) in zip(codes, terminal, errors, strict=True)]
+        cur.execute(self._q(q.SAVE_ERRORS), {"rows": json_rows(rows), "dag_id": run.dag_id, "run_id": run.run_id})
+        took = {int(row["id"]): str(row["status"]) for row in cur.fetchall()}
+        return [took.get(staged.id, "skipped") for staged, _ in errors]
 
     # -- write-back -------------------------------------------------------------------------
 
@@ -262,7 +304,7 @@ class Store:
         Not locked: write-back is idempotent on the FHIR side, so two writers at once
         cost a request, never a duplicate resource.
         """
-        with self.connect() as conn:
+        with self._conn() as conn:
             rows = conn.execute(self._q(q.PENDING_WRITEBACK), {
                 "pv": self.pipeline_version, "limit": limit,
                 "sources": list(sources) if sources else None}).fetchall()
@@ -276,22 +318,59 @@ class Store:
                  "version": r.version_id, "status": r.status, "code": r.reason_code} for r in records]
         if not rows:
             return
-        with self.connect() as conn, conn.transaction(), conn.cursor() as cur:
+        with self._conn() as conn, conn.transaction(), conn.cursor() as cur:
             cur.executemany(self._q(q.UPSERT_FHIR_WRITE), rows)
             if all(r["status"] != "failed" for r in rows):
                 cur.execute(self._q(q.CLEAR_FAILED_WRITES), {"id": message_id, "roles": [r["role"] for r in rows]})
+
+    def record_writeback(
+        self,
+        records: Mapping[int, Sequence[FhirWriteRecord]],
+        delivered: Collection[int] = (),
+        quarantine: Mapping[int, tuple[str, str]] | None = None,
+    ) -> int:
+        """One write-back pass over many messages in one transaction (one round trip):
+        upsert each message's ``records`` (as :meth:`record_fhir_writes`, clearing the
+        superseded failed rows of a write without failures), set ``delivered`` ids to
+        ``delivered`` (as :meth:`mark_delivered`) and quarantine ``quarantine`` ids with
+        their (code, catalogue reason) (as :meth:`quarantine_message`). Returns how many
+        messages became ``delivered``."""
+        rows: dict[tuple[int, str], dict[str, Any]] = {}
+        clean: list[int] = []
+        for message_id, recs in records.items():
+            for r in recs:
+                rows[(message_id, r.role)] = {"id": message_id, "role": r.role, "type": r.resource_type,
+                                              "fhir_id": r.fhir_id, "version": r.version_id, "status": r.status,
+                                              "code": r.reason_code}
+            if recs and all(r.status != "failed" for r in recs):
+                clean.append(message_id)
+        moved = [{"id": i, "code": code, "reason": reason} for i, (code, reason) in (quarantine or {}).items()]
+        ids = list(delivered)
+        if not (rows or ids or moved):
+            return 0
+        with self._conn() as conn, conn.pipeline(), conn.transaction(), conn.cursor() as cur:
+            if rows:
+                cur.execute(self._q(q.UPSERT_FHIR_WRITES), {"rows": json_rows(list(rows.values()))})
+            if clean:
+                cur.execute(self._q(q.CLEAR_FAILED_WRITES_OF), {"ids": clean})
+            if moved:
+                cur.execute(self._q(q.QUARANTINE_MESSAGES), {"rows": json_rows(moved), "keep": self.store_raw})
+            if not ids:
+                return 0
+            cur.execute(self._q(q.MARK_DELIVERED_RETURNING), {"ids": ids})
+            return len(cur.fetchall())
 
     def mark_delivered(self, ids: Iterable[int]) -> int:
         """Set processed messages to ``delivered``; returns how many changed."""
         id_list = list(ids)
         if not id_list:
             return 0
-        with self.connect() as conn, conn.transaction():
+        with self._conn() as conn, conn.transaction():
             return conn.execute(self._q(q.MARK_DELIVERED), {"ids": id_list}).rowcount
 
     def quarantine_message(self, message_id: int, code: str, reason: str) -> bool:
         """Quarantine a processed message whose write-back can never succeed (e.g. E031)."""
-        with self.connect() as conn, conn.transaction():
+        with self._conn() as conn, conn.transaction():
             row = conn.execute(self._q(q.QUARANTINE_MESSAGE), {
                 "id": message_id, "code": code, "reason": reason, "keep": self.store_raw}).fetchone()
             if row is None:
@@ -307,7 +386,7 @@ class Store:
         ``new_version``, stage copies of the selected messages under that version beside
         the old results. Needs the raw text (``store_raw``); see ``pg_reprocess``."""
         check_request(selection, new_version)
-        with self.connect() as conn, conn.transaction():
+        with self._conn() as conn, conn.transaction():
             if new_version is None:
                 return requeue(conn, self.schema, selection, lease_s=self.claim_lease_s)
             return stage_new_version(conn, self.schema, selection, new_version)
@@ -318,12 +397,12 @@ class Store:
                    timings_ms: Mapping[str, float] | None = None) -> None:
         """Upsert run statistics; keys given again overwrite, other keys are kept (several
         tasks of one run may report)."""
-        with self.connect() as conn, conn.transaction():
+        with self._conn() as conn, conn.transaction():
             conn.execute(self._q(q.UPSERT_RUN), {
                 "dag": dag_id, "run": run_id, "counts": Jsonb(dict(stats)), "timings": Jsonb(dict(timings_ms or {}))})
 
     def run_stats(self, run_id: str, dag_id: str) -> dict[str, Any] | None:
-        with self.connect() as conn:
+        with self._conn() as conn:
             row = conn.execute(self._q(q.SELECT_RUN), {"dag": dag_id, "run": run_id}).fetchone()
         return dict(row) if row else None
 
@@ -331,7 +410,7 @@ class Store:
         """Message rows of this pipeline version per status, plus ``quarantine_rows``
         (all sources and versions) and ``total``."""
         out = dict.fromkeys(STATUSES, 0)
-        with self.connect() as conn:
+        with self._conn() as conn:
             for row in conn.execute(self._q(q.COUNT_STATUS), {"pv": self.pipeline_version}).fetchall():
                 out[row["status"]] = int(row["n"])
             qrow = conn.execute(self._q(q.COUNT_QUARANTINE)).fetchone()
@@ -389,11 +468,42 @@ def pg_safe(value: Any) -> Any:
     return value
 
 
-def _figures(result: PipelineResult, run: RunRef) -> dict[str, Any]:
-    """What a saved result records besides its outcome: the run, stage timings, fallback use."""
-    return {"dag_id": run.dag_id, "run_id": run.run_id,
-            "timings": Jsonb({k: round(float(v), 3) for k, v in result.timings_ms.items()}),
-            "fallback_calls": result.fallback_calls, "fallback_usd": float(result.fallback_usd)}
+def json_rows(rows: list[dict[str, Any]]) -> str:
+    """The rows of a set-based statement as one JSON document (``%(rows)s::jsonb``).
+
+    PostgreSQL quotes the document around a JSON error in its message, and a row may hold
+    (redacted) message text: so a document it would refuse is never sent. NaN and
+    infinities (JSON has none) become the strings float8 reads back as the same value; a
+    NUL or a lone surrogate (neither fits PostgreSQL text) becomes U+FFFD, as at staging.
+    The check costs one dump in the common case."""
+    try:
+        doc = json.dumps(rows, ensure_ascii=False, allow_nan=False)
+        doc.encode("utf-8")  # a lone surrogate fails here
+    except (ValueError, UnicodeEncodeError):  # ValueError: NaN or infinity
+        return json.dumps(_json_safe(rows), ensure_ascii=False)
+    if "\\u0000" in doc:  # a NUL (or text that spells its escape: harmless to clean)
+        return json.dumps(_json_safe(rows), ensure_ascii=False)
+    return doc
+
+
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _json_safe(value: Any) -> Any:
+    if isinstance(value, str):
+        return _LONE_SURROGATE.sub("\ufffd", value.replace("\x00", "\ufffd"))
+    if isinstance(value, float) and not math.isfinite(value):
+        return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+    if isinstance(value, dict):
+        return {_json_safe(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(v) for v in value]
+    return value
+
+
+def _timings(result: PipelineResult) -> dict[str, float]:
+    """The stage timings a saved result records (ms, 3 decimals)."""
+    return {k: round(float(v), 3) for k, v in result.timings_ms.items()}
 
 
 def _unique_spans(spans: list[Span]) -> list[Span]:

@@ -1,4 +1,13 @@
-"""Write processed messages back to a FHIR server as one idempotent transaction each.
+"""Write processed messages back to a FHIR server in idempotent transaction Bundles.
+
+``FhirWriter.write_many`` (what ``deliver_pending`` uses) sends the entries of up to
+``bundle_size`` messages as one transaction Bundle: one request and one server commit for
+many messages. The server applies a transaction whole or not at all, so when it refuses
+the Bundle for one entry (4xx: an invalid resource, a failed ``If-Match``, a conflict) the
+Bundle is split in halves and sent again, down to single messages, whose failure is then
+coded for that message alone (``FhirWriter.write``, which also retries ``If-Match``
+conflicts); the other messages are written. A 5xx, 429 or transport failure (after the
+client's own retries) leaves every message of the Bundle pending for the next pass.
 
 Per message: (FHIR-sourced only) the source Communication gets the intent coding in
 ``category`` and ``priority`` urgent for clinical concerns, sent as PUT with ``If-Match``
@@ -11,9 +20,12 @@ The source Communication is assumed to live on the server the writer talks to.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from itertools import islice
 from typing import TYPE_CHECKING, Any
 
 from intakeflow.errors import E, IntakeflowError, SinkError, SourceError
@@ -26,6 +38,12 @@ if TYPE_CHECKING:
     from intakeflow.store.pg_store import Store
 
 DEFAULT_SOFTWARE = "intakeflow"
+#: messages per transaction Bundle (each is 3-5 entries)
+DEFAULT_BUNDLE_SIZE = 25
+#: answers to a whole Bundle that one entry can cause (invalid resource, failed If-Match or
+#: conditional match, conflict, a reference to nothing): split the Bundle to isolate it.
+#: Others (401/403, 5xx, 429, transport) would fail every part alike: not split.
+SPLIT_STATUSES: frozenset[int] = frozenset({400, 404, 409, 412, 422})
 
 
 def is_fhir_sourced(staged: StagedMessage) -> bool:
@@ -56,6 +74,32 @@ def build_bundle(
     """The transaction Bundle for one message; raises SinkError E031 when a resource fails
     R4B validation. ``source_resource`` is the current source Communication (FHIR-sourced
     messages), read just before so its version goes into ``If-Match``."""
+    entries, roles = message_entries(staged, result, source_resource, software=software, recorded=recorded)
+    bundle = transaction_bundle(entries)
+    bundle["_roles"] = roles  # stripped before sending; keeps response entries attributable
+    return bundle
+
+
+def transaction_bundle(entries: list[dict[str, Any]]) -> dict[str, Any]:
+    """A transaction Bundle of ``entries`` whose resources are validated already: the
+    envelope (``fullUrl``, ``request``) is validated here without validating every
+    resource a second time."""
+    fr.validated({"resourceType": "Bundle", "type": "transaction",
+                  "entry": [{k: v for k, v in e.items() if k != "resource"} for e in entries]})
+    return {"resourceType": "Bundle", "type": "transaction", "entry": entries}
+
+
+def message_entries(
+    staged: StagedMessage,
+    result: PipelineResult,
+    source_resource: dict[str, Any] | None = None,
+    *,
+    software: str = DEFAULT_SOFTWARE,
+    recorded: datetime | None = None,
+) -> tuple[list[dict[str, Any]], list[tuple[str, str]]]:
+    """The Bundle entries of one message (each resource validated; SinkError E031 if one
+    fails) and the (role, resource type) of each, in order. Entry ``fullUrl``s derive from
+    the message's idempotency key, so entries of many messages can share one Bundle."""
     if not result.ok or not result.intent:
         raise SinkError(E.E031_FHIR_INVALID, resource="Bundle", why="result has no intent")
     key = fr.idempotency_key(staged)
@@ -97,16 +141,13 @@ def build_bundle(
     prov = fr.provenance(key, targets, source_ref, version_label, when)
     entries.append(_create(fr.entry_uuid(key, "provenance"), prov, f"_tag={fr.KEY_TAG_SYSTEM}|{key}"))
     roles.append(("provenance", "Provenance"))
-
-    bundle = {"resourceType": "Bundle", "type": "transaction", "entry": entries}
-    fr.validated(bundle)
-    bundle["_roles"] = roles  # stripped before sending; keeps response entries attributable
-    return bundle
+    return entries, roles
 
 
 class FhirWriter:
     """Sends write-back bundles through a :class:`FhirClient`; retries ``If-Match``
-    conflicts by re-reading the source Communication (at most ``conflict_retries`` times)."""
+    conflicts by re-reading the source Communication (at most ``conflict_retries`` times).
+    ``bundle_size``: messages per transaction Bundle in :meth:`write_many`."""
 
     def __init__(
         self,
@@ -115,11 +156,103 @@ class FhirWriter:
         software: str = DEFAULT_SOFTWARE,
         conflict_retries: int = 2,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        bundle_size: int = DEFAULT_BUNDLE_SIZE,
     ) -> None:
         self.client = client
         self.software = software
         self.conflict_retries = conflict_retries
         self._clock = clock
+        self.bundle_size = max(1, int(bundle_size))
+
+    def write_many(self, pairs: Sequence[tuple[StagedMessage, PipelineResult]]) -> list[WriteOutcome]:
+        """Write many messages, ``bundle_size`` to a transaction Bundle; one outcome per
+        message, in order. Never raises for bad data or server errors."""
+        out: list[WriteOutcome] = []
+        it = iter(pairs)
+        while chunk := list(islice(it, self.bundle_size)):
+            out.extend(self._write_chunk(chunk))
+        return out
+
+    def _write_chunk(self, chunk: list[tuple[StagedMessage, PipelineResult]]) -> list[WriteOutcome]:
+        if len(chunk) == 1:
+            return [self.write(*chunk[0])]
+        try:
+            sources = self._read_sources([staged for staged, _ in chunk])
+        except SourceError as exc:
+            status = exc.params.get("status")
+            if exc.code_id == "E034" or (isinstance(status, int) and (status >= 500 or status == 429)):
+                # the server is down or overloaded: every message would fail alike, one by one
+                return [WriteOutcome(staged.id, "failed", error_code=exc.code_id, error=str(exc)) for staged, _ in chunk]
+            return [self.write(staged, result) for staged, result in chunk]  # each reads and codes its own
+        except IntakeflowError:
+            return [self.write(staged, result) for staged, result in chunk]
+        outcomes: dict[int, WriteOutcome] = {}
+        entries: list[dict[str, Any]] = []
+        parts: list[tuple[int, int, list[tuple[str, str]]]] = []  # (chunk index, first entry, roles)
+        recorded = self._clock()
+        for i, (staged, result) in enumerate(chunk):
+            try:
+                mine, roles = message_entries(staged, result, sources.get(staged.id), software=self.software,
+                                              recorded=recorded)
+            except SinkError as exc:
+                outcomes[i] = WriteOutcome(staged.id, "invalid", error_code=exc.code_id, error=str(exc))
+                continue
+            except IntakeflowError as exc:
+                outcomes[i] = WriteOutcome(staged.id, "failed", error_code=exc.code_id, error=str(exc))
+                continue
+            parts.append((i, len(entries), roles))
+            entries.extend(mine)
+        if parts:
+            outcomes.update(self._send(chunk, parts, entries))
+        return [outcomes[i] for i in range(len(chunk))]
+
+    def _send(
+        self, chunk: list[tuple[StagedMessage, PipelineResult]], parts: list[tuple[int, int, list[tuple[str, str]]]],
+        entries: list[dict[str, Any]],
+    ) -> dict[int, WriteOutcome]:
+        """POST the entries of ``parts`` as one transaction; split it when one entry may be
+        the cause of a refusal."""
+        try:
+            response = self.client.transaction(transaction_bundle(entries))
+        except SinkError as exc:  # the envelope failed validation: each message on its own
+            return {i: self.write(*chunk[i]) for i, _, _ in parts} if len(parts) > 1 else {
+                parts[0][0]: WriteOutcome(chunk[parts[0][0]][0].id, "invalid", error_code=exc.code_id, error=str(exc))}
+        except SourceError as exc:
+            members = [chunk[i] for i, _, _ in parts]
+            if exc.params.get("status") in SPLIT_STATUSES:
+                half = len(members) // 2
+                if half == 0:
+                    return {parts[0][0]: self.write(*members[0])}
+                found = self._write_chunk(members[:half]) + self._write_chunk(members[half:])
+                return {i: outcome for (i, _, _), outcome in zip(parts, found, strict=True)}
+            return {i: WriteOutcome(chunk[i][0].id, "failed", error_code=exc.code_id, error=str(exc))
+                    for i, _, _ in parts}
+        answers = response.get("entry", []) or []
+        out: dict[int, WriteOutcome] = {}
+        for i, first, roles in parts:
+            if len(answers) != len(entries):
+                # committed, but the answer cannot be attributed per role (as _records says)
+                records = _records(roles, {"entry": []})
+            else:
+                records = _records(roles, {"entry": answers[first : first + len(roles)]})
+            out[i] = WriteOutcome(chunk[i][0].id, "written", records=records)
+        return out
+
+    def _read_sources(self, staged: list[StagedMessage]) -> dict[int, dict[str, Any] | None]:
+        """The current source Communication of each FHIR-sourced message (None: deleted),
+        by message id: one search by ``_id`` for all, a plain read for any it did not
+        return with a version."""
+        wanted = [m for m in staged if is_fhir_sourced(m)]
+        if not wanted:
+            return {}
+        found: dict[str, dict[str, Any]] = {}
+        ids = sorted({m.source_id for m in wanted})
+        params = [("_id", ",".join(i.replace("\\", "\\\\").replace(",", "\\,") for i in ids)),
+                  ("_count", str(len(ids)))]
+        for resource in self.client.search("Communication", params):
+            if isinstance(resource.get("id"), str) and (resource.get("meta") or {}).get("versionId"):
+                found[resource["id"]] = resource
+        return {m.id: found[m.source_id] if m.source_id in found else self._read_source(m) for m in wanted}
 
     def write(self, staged: StagedMessage, result: PipelineResult) -> WriteOutcome:
         """Write one message; never raises for bad data or server errors."""
@@ -160,25 +293,63 @@ class FhirWriter:
             raise
 
 
-def deliver_pending(store: Store, writer: FhirWriter, limit: int = 100) -> dict[str, int]:
+def deliver_pending(store: Store, writer: FhirWriter, limit: int = 100, *, workers: int = 2) -> dict[str, int]:
     """Write back up to ``limit`` processed messages: delivered on success, quarantined
-    when invalid (E031), left ``processed`` for the next run on transient failure."""
+    when invalid (E031), left ``processed`` for the next run on transient failure.
+
+    Messages go out ``writer.bundle_size`` to a transaction Bundle; up to ``workers``
+    Bundles are built and sent at once (one is built while another waits for the server).
+    What each Bundle did is recorded in one store transaction after the server answered,
+    in order (a kill in between leaves its messages ``processed``: sent again, the
+    conditional creates create nothing)."""
     counts = {"delivered": 0, "quarantined": 0, "failed": 0}
-    for staged, result in store.pending_writeback(limit):
-        outcome = writer.write(staged, result)
-        if outcome.status == "written":
-            store.record_fhir_writes(staged.id, outcome.records)
-            counts["delivered"] += store.mark_delivered([staged.id])
-            continue
-        store.record_fhir_writes(
-            staged.id, [FhirWriteRecord("bundle", "Bundle", "failed", reason_code=outcome.error_code)]
-        )
-        if outcome.status == "invalid":
-            store.quarantine_message(staged.id, outcome.error_code or "E031", outcome.error or "E031")
-            counts["quarantined"] += 1
-        else:
-            counts["failed"] += 1
+    with store.session():
+        pending = store.pending_writeback(limit)
+        chunks = [pending[i : i + writer.bundle_size] for i in range(0, len(pending), writer.bundle_size)]
+        for outcomes in _overlapped(writer.write_many, chunks, workers):
+            records: dict[int, list[FhirWriteRecord]] = {}
+            written: list[int] = []
+            quarantine: dict[int, tuple[str, str]] = {}
+            for outcome in outcomes:
+                if outcome.status == "written":
+                    records[outcome.message_id] = outcome.records
+                    written.append(outcome.message_id)
+                    continue
+                records[outcome.message_id] = [
+                    FhirWriteRecord("bundle", "Bundle", "failed", reason_code=outcome.error_code)]
+                if outcome.status == "invalid":
+                    quarantine[outcome.message_id] = (outcome.error_code or "E031", outcome.error or "E031")
+                    counts["quarantined"] += 1
+                else:
+                    counts["failed"] += 1
+            counts["delivered"] += store.record_writeback(records, written, quarantine)
     return counts
+
+
+def _overlapped(
+    write: Callable[[list[tuple[StagedMessage, PipelineResult]]], list[WriteOutcome]],
+    chunks: list[list[tuple[StagedMessage, PipelineResult]]],
+    workers: int,
+) -> Iterator[list[WriteOutcome]]:
+    """``write(chunk)`` for each chunk, in order, with up to ``workers`` running at once.
+    An exception is raised where its chunk's turn comes; chunks not started are dropped."""
+    if workers <= 1 or len(chunks) <= 1:
+        for chunk in chunks:
+            yield write(chunk)
+        return
+    with ThreadPoolExecutor(workers, thread_name_prefix="intakeflow-writeback") as pool:
+        todo = iter(chunks)
+        running = deque(pool.submit(write, chunk) for chunk in islice(todo, workers))
+        try:
+            while running:
+                outcomes = running.popleft().result()
+                nxt = next(todo, None)
+                if nxt is not None:
+                    running.append(pool.submit(write, nxt))
+                yield outcomes
+        finally:
+            for fut in running:
+                fut.cancel()
 
 
 def _create(full_url: str, resource: dict[str, Any], if_none_exist: str) -> dict[str, Any]:

@@ -53,3 +53,18 @@ def test_resolved_message_makes_no_call(base_pipeline: Pipeline, fake: FakeAnthr
     pipe = with_fallback(base_pipeline, make_config())
     (res,) = pipe.process([PipelineInput(id="c", text="My MRN is 44120973 and my phone is 617-555-0142.")])
     assert res.ok and res.fallback_calls == 0 and fake.received == []
+
+
+def test_two_threads_each_get_their_own_calls(base_pipeline: Pipeline, fake: FakeAnthropic, make_config: Any) -> None:
+    """``process`` runs on two threads at once in store.processing: a message's fallback
+    figures must be its own, not the other thread's call made meanwhile."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    fake.default = Reply(body=message("[]"), delay_s=0.4)
+    pipe = with_fallback(base_pipeline, make_config())
+    with ThreadPoolExecutor(2) as pool:
+        done = list(pool.map(lambda i: pipe.process([PipelineInput(id=f"t{i}", text=HEAD + FILLER + UNRESOLVED)]),
+                             range(2)))
+    calls = [res.fallback_calls for (res,) in done]
+    assert len(fake.received) == 2 and calls == [1, 1]
+    assert sum(res.fallback_usd for (res,) in done) == pytest.approx(pipe.fallback.stats.usd if pipe.fallback else -1)

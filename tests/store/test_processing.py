@@ -1,0 +1,168 @@
+"""``process_pending`` with batches in flight at once (issue 12): every message is processed
+and stored once, saves stay in claim order, rows in flight are never handed out again or
+quarantined, failures are retried within the run as before, and a failed save stops the
+loop with every unsaved row left for the retry of the same token."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import psycopg
+import pytest
+from psycopg import sql
+
+from intakeflow.results import InboundMessage, PipelineInput, PipelineResult
+from intakeflow.store.pg_store import Store
+from intakeflow.store.processing import process_pending
+from intakeflow.store.staged import RunRef
+
+pytestmark = pytest.mark.integration
+
+
+class SlowPipeline:
+    """The conftest's FakePipeline, slowed down so that batches overlap, recording which
+    ids it saw and how many calls ran at once."""
+
+    def __init__(self, inner: Any, delay: float = 0.05) -> None:
+        self.inner = inner
+        self.version = inner.version
+        self.delay = delay
+        self.seen: Counter[str] = Counter()
+        self.running = 0
+        self.most = 0
+        self._lock = threading.Lock()
+
+    def process(self, messages: Sequence[PipelineInput]) -> list[PipelineResult]:
+        with self._lock:
+            self.running += 1
+            self.most = max(self.most, self.running)
+            self.seen.update(m.id for m in messages)
+        try:
+            time.sleep(self.delay)
+            return self.inner.process(messages)
+        finally:
+            with self._lock:
+                self.running -= 1
+
+
+def _msgs(n: int, prefix: str = "P", fail: frozenset[int] = frozenset()) -> list[InboundMessage]:
+    return [InboundMessage("hl7v2", f"{prefix}|{i:04d}", ("FAIL-ME " if i in fail else "") + f"please bill chart {1000000 + i}",
+                           "hl7_note", f"FAC|P{i}", datetime(2024, 3, 5, tzinfo=UTC)) for i in range(n)]
+
+
+def _store(pg_dsn: str, schema: str, **options: Any) -> Store:
+    store = Store(pg_dsn, schema=schema, pipeline_version="fake-model@1", batch_size=4, **options)
+    store.migrate()
+    return store
+
+
+def _per_message(store: Store) -> dict[str, tuple[int, str, int, int]]:
+    """source id -> (message rows, status, intent rows, attempts)."""
+    with psycopg.connect(store.dsn) as conn:
+        rows = conn.execute(sql.SQL(
+            "SELECT m.source_id, count(DISTINCT m.id), min(m.status), count(i.message_id), max(m.attempts) "
+            "FROM {s}.messages m LEFT JOIN {s}.intents i ON i.message_id = m.id GROUP BY 1").format(
+            s=sql.Identifier(store.schema))).fetchall()
+    return {str(r[0]): (int(r[1]), str(r[2]), int(r[3]), int(r[4])) for r in rows}
+
+
+def test_batches_overlap_and_each_message_is_processed_once(pg_dsn: str, store_schema: str, fake_pipeline: Any,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    store = _store(pg_dsn, store_schema)
+    store.stage(_msgs(57), "r")
+    pipeline = SlowPipeline(fake_pipeline)
+    order: list[int] = []
+    real_save = Store.save_results
+
+    def save(self: Store, pairs: Any, run: RunRef | None = None) -> Any:
+        pairs = list(pairs)
+        order.append(min(m.id for m, _ in pairs))
+        return real_save(self, pairs, run)
+
+    monkeypatch.setattr(Store, "save_results", save)
+    tally = process_pending(store, pipeline, "tok", batch_size=5, workers=2, run=RunRef("dag", "run-1"))
+    assert pipeline.most == 2  # two batches really were in the pipeline at once
+    assert set(pipeline.seen.values()) == {1} and len(pipeline.seen) == 57  # each message once
+    assert order == sorted(order) and len(order) == 12  # saved batch by batch, in claim order
+    assert tally.as_dict()["processed"] == 57 and tally.batches == 12 and tally.outcomes["claimed"] == 57
+    assert set(_per_message(store).values()) == {(1, "processed", 1, 1)}
+    again = process_pending(store, pipeline, "tok", batch_size=5, workers=2)  # re-run: nothing left to do
+    assert again.as_dict()["claimed"] == 0 and set(_per_message(store).values()) == {(1, "processed", 1, 1)}
+
+
+def test_one_worker_runs_one_batch_at_a_time(pg_dsn: str, store_schema: str, fake_pipeline: Any,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    store = _store(pg_dsn, store_schema)
+    store.stage(_msgs(11), "r")
+    pipeline = SlowPipeline(fake_pipeline, delay=0.05)
+    saving_while_processing: list[int] = []
+    real_save = Store.save_results
+
+    def save(self: Store, pairs: Any, run: RunRef | None = None) -> Any:
+        time.sleep(0.01)  # the worker has picked up the next batch by now, if there is one
+        saving_while_processing.append(pipeline.running)
+        return real_save(self, pairs, run)
+
+    monkeypatch.setattr(Store, "save_results", save)
+    tally = process_pending(store, pipeline, "tok", batch_size=3, workers=1)
+    assert pipeline.most == 1 and tally.batches == 4 and tally.outcomes["processed"] == 11
+    assert saving_while_processing[:3] == [1, 1, 1]  # the next batch ran while one was saved
+    store.stage(_msgs(20, "Q"), "r")
+    tally = process_pending(store, pipeline, "tok", batch_size=3, workers=1, max_batches=2)
+    assert tally.batches == 2 and store.counts()["received"] == 14  # max_batches counts claims: none left claimed
+
+
+def test_rows_in_flight_on_their_last_attempt_are_not_quarantined(pg_dsn: str, store_schema: str,
+                                                                   fake_pipeline: Any) -> None:
+    """max_attempts=1: a batch in flight has used its one attempt, so a claim ahead that did
+    not leave it out would quarantine it (E025) while it is being processed."""
+    store = _store(pg_dsn, store_schema, max_attempts=1)
+    store.stage(_msgs(30), "r")
+    tally = process_pending(store, SlowPipeline(fake_pipeline), "tok", batch_size=4, workers=2)
+    assert tally.outcomes["processed"] == 30
+    counts = store.counts()
+    assert (counts["quarantined"], counts["quarantine_rows"]) == (0, 0)
+    assert set(_per_message(store).values()) == {(1, "processed", 1, 1)}
+
+
+def test_failures_are_retried_within_the_run_until_quarantined(pg_dsn: str, store_schema: str,
+                                                                fake_pipeline: Any) -> None:
+    store = _store(pg_dsn, store_schema, max_attempts=3)
+    store.stage(_msgs(20, fail=frozenset({3, 17})), "r")
+    tally = process_pending(store, SlowPipeline(fake_pipeline, delay=0.01), "tok", batch_size=4, workers=2)
+    rows = _per_message(store)
+    assert rows["P|0003"] == (1, "quarantined", 0, 3) and rows["P|0017"] == (1, "quarantined", 0, 3)
+    assert sum(1 for r in rows.values() if r == (1, "processed", 1, 1)) == 18
+    assert tally.outcomes["failed"] == 4 and tally.outcomes["quarantined"] == 2 and tally.errors["E007"] == 6
+
+
+def test_a_failed_save_stops_the_loop_and_the_retry_resumes(pg_dsn: str, store_schema: str, fake_pipeline: Any,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    store = _store(pg_dsn, store_schema)
+    store.stage(_msgs(40), "r")
+    pipeline = SlowPipeline(fake_pipeline)
+    real_save = Store.save_results
+    calls: list[int] = []
+
+    def flaky(self: Store, pairs: Any, run: RunRef | None = None) -> Any:
+        calls.append(1)
+        if len(calls) == 3:
+            raise psycopg.OperationalError("server closed the connection unexpectedly")
+        return real_save(self, pairs, run)
+
+    monkeypatch.setattr(Store, "save_results", flaky)
+    with pytest.raises(psycopg.OperationalError):
+        process_pending(store, pipeline, "tok", batch_size=5, workers=2)
+    assert not [t for t in threading.enumerate() if t.name.startswith("intakeflow-process")]  # threads stopped
+    mid = _per_message(store)
+    assert sum(1 for r in mid.values() if r[1] == "processed") == 10  # two batches saved
+    tally = process_pending(store, pipeline, "tok", batch_size=5, workers=2)  # the retry: same token
+    assert tally.outcomes["processed"] == 30
+    after = _per_message(store)
+    assert sorted(after) == sorted(m.source_id for m in _msgs(40))  # 0 lost
+    assert {r[:3] for r in after.values()} == {(1, "processed", 1)}  # 0 duplicated
