@@ -2,7 +2,8 @@
 
 ``demo`` and ``demo_data`` (``make demo``), ``devstack`` (a throw-away Airflow for tests and
 benchmarks: it writes a clear-text admin password, never for production), ``bench``
-(``intakeflow bench``), ``bench_archive`` (``make bench-archive``), ``bench_celery``
+(``intakeflow bench``), ``bench_model`` (the model alone in CPU time, artifacts side by
+side), ``bench_archive`` (``make bench-archive``), ``bench_celery``
 (``make bench-celery``) and ``presidio_baseline`` (the peer baseline ``intakeflow bench``
 compares against). They import the runtime (``intakeflow``); the runtime never imports them.
 """
