@@ -49,7 +49,9 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 class PipelineConfig:
     model_path: Path = DEFAULT_ARTIFACT
     threads: int = 1
-    batch_windows: int = 1
+    #: most windows per onnxruntime call; ``None``: the artifact's choice (several for a
+    #: batch-invariant artifact, one for a dynamically quantised one, whatever is asked)
+    batch_windows: int | None = None
     #: longer messages get an E002 error result instead of unbounded work
     max_chars: int = MAX_TEXT_CHARS
     validators: bool = True
