@@ -198,23 +198,6 @@ ORDER BY m.id
 LIMIT %(limit)s
 """
 
-UPSERT_FHIR_WRITE = """
-INSERT INTO {s}.fhir_writes (message_id, role, resource_type, fhir_id, version_id, status, reason_code)
-VALUES (%(id)s, %(role)s, %(type)s, %(fhir_id)s, %(version)s, %(status)s, %(code)s)
-ON CONFLICT (message_id, role) DO UPDATE
-SET resource_type = EXCLUDED.resource_type,
-    fhir_id = COALESCE(EXCLUDED.fhir_id, {s}.fhir_writes.fhir_id),
-    version_id = COALESCE(EXCLUDED.version_id, {s}.fhir_writes.version_id),
-    status = EXCLUDED.status, reason_code = EXCLUDED.reason_code, updated_at = now()
-"""
-
-# a write that succeeded supersedes the failed attempts before it: their rows (role
-# ``bundle``, status ``failed``) would otherwise report a failure that no longer holds
-CLEAR_FAILED_WRITES = """
-DELETE FROM {s}.fhir_writes
-WHERE message_id = %(id)s AND status = 'failed' AND NOT (role = ANY(%(roles)s))
-"""
-
 # what a write-back pass did, for many messages in one transaction (rows: JSON array)
 UPSERT_FHIR_WRITES = """
 INSERT INTO {s}.fhir_writes (message_id, role, resource_type, fhir_id, version_id, status, reason_code)
@@ -229,7 +212,7 @@ SET resource_type = EXCLUDED.resource_type,
 """
 
 # after UPSERT_FHIR_WRITES of a write without failures, the failed rows left are of roles it
-# did not write (the ``bundle`` row of a failed attempt): superseded, as CLEAR_FAILED_WRITES
+# did not write (the ``bundle`` row of a failed attempt): superseded
 CLEAR_FAILED_WRITES_OF = """
 DELETE FROM {s}.fhir_writes WHERE message_id = ANY(%(ids)s::bigint[]) AND status = 'failed'
 """

@@ -313,15 +313,9 @@ class Store:
     def record_fhir_writes(self, message_id: int, records: Iterable[FhirWriteRecord]) -> None:
         """Upsert what the write-back did per resource role (one row per message and role).
         A write without a failed record clears the message's earlier failed rows of other
-        roles (the ``bundle`` row of a failed attempt): the table tells the current state."""
-        rows = [{"id": message_id, "role": r.role, "type": r.resource_type, "fhir_id": r.fhir_id,
-                 "version": r.version_id, "status": r.status, "code": r.reason_code} for r in records]
-        if not rows:
-            return
-        with self._conn() as conn, conn.transaction(), conn.cursor() as cur:
-            cur.executemany(self._q(q.UPSERT_FHIR_WRITE), rows)
-            if all(r["status"] != "failed" for r in rows):
-                cur.execute(self._q(q.CLEAR_FAILED_WRITES), {"id": message_id, "roles": [r["role"] for r in rows]})
+        roles (the ``bundle`` row of a failed attempt): the table tells the current state.
+        One message's part of :meth:`record_writeback`."""
+        self.record_writeback({message_id: list(records)})
 
     def record_writeback(
         self,
