@@ -1,0 +1,74 @@
+// The intakeflow console, an Airflow 3 react_apps plugin. Airflow's UI imports this bundle and
+// renders its default export inside its own layout, with its Chakra provider (theme, colour mode)
+// and router; the filters live in the page's query string, so a view can be linked to.
+import { Alert, Box, Spinner } from "@chakra-ui/react";
+import { useEffect, useState } from "react";
+import { useSearchParams } from "react-router-dom";
+
+import { type Answer, fetchBoard } from "./api";
+import { Dashboard } from "./Dashboard";
+import { airflowTimezone } from "./format";
+import { Guide } from "./Guide";
+
+/** The props Airflow's UI passes to a react_apps component (its route's parameters). */
+export interface PluginProps {
+  dagId?: string;
+  runId?: string;
+  taskId?: string;
+  mapIndex?: string;
+}
+
+const FORWARDED = ["dag_id", "schema", "hours", "start", "end"];
+
+const Console = (_props: PluginProps) => {
+  const [params, setParams] = useSearchParams();
+  const [answer, setAnswer] = useState<Answer | { kind: "loading" } | { kind: "failed"; detail: string }>({
+    kind: "loading",
+  });
+  const query = new URLSearchParams();
+  for (const k of FORWARDED) {
+    const v = params.get(k);
+    if (v) query.set(k, v);
+  }
+  const key = query.toString();
+  useEffect(() => {
+    const abort = new AbortController();
+    fetchBoard(new URLSearchParams(key), abort.signal)
+      .then(setAnswer)
+      .catch((e: unknown) => {
+        if (!abort.signal.aborted) setAnswer({ kind: "failed", detail: e instanceof Error ? e.message : String(e) });
+      });
+    return () => abort.abort();
+  }, [key]);
+
+  const timeZone = airflowTimezone();
+  const schema = params.get("schema") ?? "";
+  let body;
+  if (answer.kind === "loading") {
+    body = <Spinner aria-label="loading" size="lg" />;
+  } else if (answer.kind === "board") {
+    const board = answer.board;
+    body = board.store.condition === "ready" ? (
+      <Dashboard board={board} params={params} setParams={(p) => setParams(p)} timeZone={timeZone} />
+    ) : (
+      <Guide board={board} schema={board.schema} />
+    );
+  } else if (answer.kind === "unreachable") {
+    body = <Guide schema={schema || "intakeflow"} unreachable={answer.detail} />;
+  } else {
+    const detail = answer.kind === "error" ? `${answer.status}: ${answer.detail}` : answer.detail;
+    body = (
+      <Alert.Root data-panel="request-failed" status="error">
+        <Alert.Indicator />
+        <Alert.Description>The console's figures could not be read ({detail}).</Alert.Description>
+      </Alert.Root>
+    );
+  }
+  return (
+    <Box className="intakeflow-console" data-console="intakeflow" maxW="1600px" p={4}>
+      {body}
+    </Box>
+  );
+};
+
+export default Console;
