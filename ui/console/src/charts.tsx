@@ -52,6 +52,7 @@ export const TimeColumns = ({
   const max = Math.max(1, ...series.flatMap((s) => s.values));
   const labelEvery = Math.max(1, Math.ceil(n / Math.max(2, Math.floor(plotW / 110))));
   const total = (s: Series) => s.values.reduce((a, b) => a + b, 0);
+  const anchor = (x: number) => (x < pad.left + 40 ? "start" : x > width - pad.right - 40 ? "end" : "middle");
   return (
     <Box as="figure" borderColor="border" borderRadius="md" borderWidth={1} data-chart="timeline" p={3} ref={box} w="full">
       <Flex align="center" justify="space-between" mb={2} wrap="wrap" gap={2}>
@@ -84,7 +85,9 @@ export const TimeColumns = ({
                   );
                 })}
                 {i % labelEvery === 0 ? (
-                  <text fill={token("fg.muted")} fontSize={11} textAnchor="middle" x={x0 + groupW / 2} y={height - 8}>
+                  // anchored inside the plot at its edges: no label is cut off
+                  <text fill={token("fg.muted")} fontSize={11} textAnchor={anchor(x0 + groupW / 2)} x={x0 + groupW / 2}
+                    y={height - 8}>
                     {tick(t, bucketS, timeZone)}
                   </text>
                 ) : null}
@@ -112,7 +115,7 @@ export const Bars = ({
           <Flex align="center" fontSize="sm" gap={2} key={r.label} mb={1}>
             <Text flex="0 0 40%" truncate title={r.label}>{r.label}</Text>
             <Box flex="1">
-              <Box bg={`${palette}.solid`} borderRadius="sm" h={3} w={`${Math.max((r.value / max) * 100, 1)}%`} />
+              <Box bg={`${palette}.solid`} borderRadius="sm" h={3} w={r.value > 0 ? `${Math.max((r.value / max) * 100, 1)}%` : 0} />
             </Box>
             <Text flex="0 0 auto" fontVariantNumeric="tabular-nums" minW="5ch" textAlign="end">
               {digits ? r.value.toFixed(digits) : count(r.value)}{unit}
