@@ -8,7 +8,8 @@ store with nothing in it shows the first-run guide, in light and in dark mode th
 fonts and colours are those of Airflow's own pages, and no message text appears anywhere.
 
 Screenshots (``.state/screenshots/`` or ``$INTAKEFLOW_SCREENSHOTS``): ``console-{light,dark}.png``
-and ``console-first-run-{light,dark}.png`` (the React console), ``monitoring-in-airflow.png``
+and ``console-first-run-{light,dark}.png`` (the React console), ``console-run-{light,dark}.png``
+(a run's tab, from the console's runs table), ``monitoring-in-airflow.png``
 (reached from the nav), ``monitoring-run.png`` (a run's tab), and the server-rendered pages
 on their own: ``monitoring.png``, ``monitoring-run-full.png``, ``monitoring-first-run.png``."""
 
@@ -217,6 +218,14 @@ STYLE_PROBE = """(el) => {
 }"""
 
 
+#: the same, inside the server-rendered run page (an iframe): its body, and a table's border
+FRAME_PROBE = """(body) => {
+  const b = getComputedStyle(body), t = document.querySelector("table");
+  return {font: b.fontFamily, text: b.color, background: b.backgroundColor,
+          border: t ? getComputedStyle(t).borderTopColor : null, html_class: document.documentElement.className};
+}"""
+
+
 def _lightness(color: str) -> float:
     """0 (black) to 1 (white), of a computed colour: ``rgb()`` or ``oklch()`` (Chakra's tokens)."""
     values = [float(x) for x in re.findall(r"[\d.]+", color)]
@@ -280,6 +289,20 @@ def test_console_in_light_and_dark_mode_looks_like_airflow(
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SCREENSHOTS / f"console-{mode}.png"), full_page=True)
         _no_message_text(page.content())
+
+        # a run's tab (the server-rendered run page in Airflow's iframe) takes the same look
+        run_link = console.locator("table.runs tbody tr").first.locator("td[data-col=run] a")
+        run_id = run_link.inner_text()
+        run_link.click()
+        page.wait_for_url(re.compile(r"/runs/.+/plugin/intakeflow-run$"))
+        frame = page.frame_locator("iframe")
+        expect(frame.locator("h1")).to_have_text(f"Run {run_id}", timeout=30_000)
+        run_page = frame.locator("body").evaluate(FRAME_PROBE)
+        assert (run_page["font"], run_page["text"]) == (airflow["font"], airflow["text"])
+        assert run_page["border"] == airflow["border"] and run_page["html_class"] == mode
+        assert (_lightness(run_page["background"]) < 0.3) == (mode == "dark")
+        page.screenshot(path=str(SCREENSHOTS / f"console-run-{mode}.png"))
+        _no_message_text(page.frames[-1].content())
 
         # an empty store: the first-run guide, in the same look
         page.goto(f"{local_airflow.base_url}/plugin/intakeflow?schema={EMPTY_STORE}")
