@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from itertools import pairwise
+from pathlib import Path
 
 import pytest
 from fastapi import HTTPException, Request
@@ -49,6 +50,19 @@ def test_bundle_takes_react_and_chakra_from_airflow_and_stays_small() -> None:
     # nothing of React or Chakra inside: a second copy would render outside Airflow's theme
     assert "__SECRET_INTERNALS" not in code and "createSystem" not in code and "chakra-ui-color-mode" not in code
     assert len(code.encode()) < 64 * 1024
+
+
+def test_the_installed_airflow_ui_exposes_what_the_bundle_takes() -> None:
+    """Airflow's built UI sets React, React Router and Chakra UI on globalThis and reads a
+    React app's component from globalThis.AirflowPlugin: an Airflow upgrade that stops doing
+    so fails here, not in a user's browser."""
+    import airflow
+
+    assets = Path(airflow.__file__).parent / "ui" / "dist" / "assets"
+    ui = "".join(p.read_text(errors="replace") for p in assets.glob("index-*.js"))
+    for name in HOST_GLOBALS:
+        assert f"Reflect.set(globalThis,`{name}`" in ui, name
+    assert "globalThis.AirflowPlugin" in ui and "bundle_url" in ui
 
 
 def test_bundle_is_served_as_javascript_behind_the_apps_guard(pg_dsn: str) -> None:
@@ -121,3 +135,23 @@ def test_an_unreachable_store_is_a_503_the_app_shows_as_the_guide() -> None:
     resp = TestClient(app).get("/api/console/dashboard")
     assert resp.status_code == 503 and "s3cret" not in resp.text
     assert resp.json()["detail"].startswith("store database unavailable")
+
+
+def test_server_rendered_pages_take_airflows_theme_after_their_own_style(seeded: Seeded) -> None:
+    """The run tab and the message record are HTML in Airflow's iframe: the theme (Airflow's
+    tokens, read from the page around them; the browser test checks the result) comes after the
+    page's own style, so its fonts and colours win."""
+    from seed_store import RUN_A
+
+    from intakeflow.plugins.monitoring import theme
+
+    client = _client(seeded.store.dsn, seeded.store.schema)
+    run = client.get("/api/run", params={"dag_id": DAG_A, "run_id": RUN_A}).json()
+    quarantined = [q["message_id"] for q in run["quarantine"] if q["message_id"]]
+    assert quarantined
+    pages = [client.get("/").text, client.get("/run", params={"dag_id": DAG_A, "run_id": RUN_A}).text,
+             client.get("/message", params={"id": quarantined[0]}).text]
+    for page in pages:
+        assert page.count(theme.HEAD) == 1
+        assert page.index("</style>") < page.index(theme.HEAD) < page.index("</head>")
+        assert "MutationObserver" not in PageReader(page).visible()  # the script is no visible text
