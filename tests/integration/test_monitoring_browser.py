@@ -275,6 +275,17 @@ def test_console_in_light_and_dark_mode_looks_like_airflow(
         status = json.loads(capsys.readouterr().out)
         assert figures == {"queued": status["staged"], **{k: status[k] for k in figures if k != "queued"}}
 
+        # a period chosen in the timezone picked in Airflow's user menu (Airflow keeps it in localStorage)
+        page.evaluate("localStorage.setItem('timezone', JSON.stringify('America/New_York'))")
+        page.reload()
+        console.locator("input[name=start]").fill("2024-03-01T00:00")
+        console.get_by_role("button", name="Show").click()
+        page.wait_for_url(re.compile(r"start=2024-03-01T05%3A00%3A00.000Z"))
+        expect(console.locator("[data-note=period]")).to_contain_text("2024-03-01 00:00:00 EST to ")
+        page.evaluate("localStorage.removeItem('timezone')")
+        page.goto(f"{local_airflow.base_url}/plugin/intakeflow?hours=168")
+        expect(console.locator("[data-figure=received] [data-value]")).not_to_have_text("–")
+
         card = console.locator("[data-figure=received]")
         mine = card.evaluate(STYLE_PROBE)
         cell = console.locator("table.channels tbody td").first.evaluate(STYLE_PROBE)

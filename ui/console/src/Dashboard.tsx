@@ -1,13 +1,12 @@
 // The channel dashboard: filters, channels (one row per source, rows that add up), the
 // timeline, results saved, breakdowns and the runs, each run opening its page (the plugin's
 // tab on the DAG run) and Airflow's own run page.
-import { Box, Button, Code, Flex, HStack, Heading, Link, NativeSelect, Stack, Text } from "@chakra-ui/react";
-
-import type { ReactNode } from "react";
+import { Box, Button, Code, Flex, HStack, Heading, Input, Link, NativeSelect, Stack, Text } from "@chakra-ui/react";
+import { type ReactNode, useState } from "react";
 
 import { type Board, type Row, appUrl } from "./api";
 import { Bars, TimeColumns } from "./charts";
-import { age, count, dateTime, decimal, percent } from "./format";
+import { age, count, dateTime, decimal, instantOf, percent, wallTime } from "./format";
 import { AirflowLink, type Column, DataTable, Figure, airflowPaths } from "./parts";
 import { Waiting } from "./Waiting";
 
@@ -23,9 +22,21 @@ const Section = ({ title, children }: { title: string; children: ReactNode }) =>
   </Stack>
 );
 
-const Filters = ({ board, params, setParams }: {
-  board: Board; params: URLSearchParams; setParams: (p: URLSearchParams) => void;
+const Filters = ({ board, params, setParams, timeZone }: {
+  board: Board; params: URLSearchParams; setParams: (p: URLSearchParams) => void; timeZone: string;
 }) => {
+  // from/to in the timezone chosen in Airflow's UI; the address keeps them as UTC instants
+  const [from, setFrom] = useState(params.get("start") ? wallTime(params.get("start")!, timeZone) : "");
+  const [to, setTo] = useState(params.get("end") ? wallTime(params.get("end")!, timeZone) : "");
+  const showRange = () => {
+    const next = new URLSearchParams(params);
+    next.delete("hours");
+    for (const [key, wall] of [["start", from], ["end", to]]) {
+      if (wall) next.set(key, instantOf(wall, timeZone));
+      else next.delete(key);
+    }
+    setParams(next);
+  };
   const change = (key: string, value: string, drop: string[] = []) => {
     const next = new URLSearchParams(params);
     for (const k of drop) next.delete(k);
@@ -70,6 +81,17 @@ const Filters = ({ board, params, setParams }: {
           ))}
         </HStack>
       </Box>
+      <Box>
+        <Text color="fg.muted" fontSize="xs" mb={1}>from ({timeZone})</Text>
+        <Input aria-label="from" name="start" onChange={(e) => setFrom(e.currentTarget.value)} size="sm"
+          type="datetime-local" value={from} width="210px" />
+      </Box>
+      <Box>
+        <Text color="fg.muted" fontSize="xs" mb={1}>to (empty: now)</Text>
+        <Input aria-label="to" name="end" onChange={(e) => setTo(e.currentTarget.value)} size="sm"
+          type="datetime-local" value={to} width="210px" />
+      </Box>
+      <Button disabled={!from} onClick={showRange} size="sm" variant="outline">Show</Button>
     </Flex>
   );
 };
@@ -118,7 +140,8 @@ export const Dashboard = ({ board, params, setParams, timeZone }: {
         <Heading as="h1" size="xl">intakeflow monitoring</Heading>
         <Link color="fg.muted" fontSize="sm" href={appUrl("", classic)}>server-rendered page</Link>
       </Flex>
-      <Filters board={board} params={params} setParams={setParams} />
+      <Filters board={board} key={`${params.get("start")}/${params.get("end")}`} params={params} setParams={setParams}
+        timeZone={timeZone} />
       <Text color="fg.muted" data-note="period" fontSize="sm">
         {dateTime(period.start, timeZone)} to {dateTime(period.end, timeZone)}, {board.dag_id ?? "all DAGs"}, store{" "}
         {board.schema}

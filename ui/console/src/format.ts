@@ -39,6 +39,28 @@ export const dateTime = (iso: string | null | undefined, timeZone: string): stri
   return `${p.year}-${p.month}-${p.day} ${p.hour}:${p.minute}:${p.second} ${p.timeZoneName}`;
 };
 
+/** ``YYYY-MM-DDTHH:mm`` in ``timeZone``: the value of a datetime-local input showing ``iso``. */
+export const wallTime = (iso: string, timeZone: string): string => {
+  const p = parts(iso, timeZone);
+  return `${p.year}-${p.month}-${p.day}T${p.hour}:${p.minute}`;
+};
+
+const offsetMs = (utcMs: number, timeZone: string): number => {
+  const p = parts(new Date(utcMs).toISOString(), timeZone);
+  return Date.UTC(+p.year, +p.month - 1, +p.day, +p.hour, +p.minute, +p.second) - Math.floor(utcMs / 1000) * 1000;
+};
+
+/** The instant (ISO, UTC) of a wall time ``YYYY-MM-DDTHH:mm`` in ``timeZone``. */
+export const instantOf = (wall: string, timeZone: string): string => {
+  const [day, time = "00:00"] = wall.split("T");
+  const [y, m, d] = day.split("-").map(Number);
+  const [h, mi] = time.split(":").map(Number);
+  const guess = Date.UTC(y, m - 1, d, h, mi);
+  // twice: the offset at the guess may differ from the offset at the answer (DST changes)
+  const first = guess - offsetMs(guess, timeZone);
+  return new Date(guess - offsetMs(first, timeZone)).toISOString();
+};
+
 /** An axis label: the day alone for day buckets, else month-day and time. */
 export const tick = (iso: string, bucketS: number, timeZone: string): string => {
   const p = parts(iso, timeZone);

@@ -1,13 +1,13 @@
 // The intakeflow console, an Airflow 3 react_apps plugin. Airflow's UI imports this bundle and
 // renders its default export inside its own layout, with its Chakra provider (theme, colour mode)
 // and router; the filters live in the page's query string, so a view can be linked to.
-import { Alert, Box, Spinner } from "@chakra-ui/react";
+import { Alert, Box, Spinner, Text } from "@chakra-ui/react";
 import { useEffect, useState } from "react";
 import { useSearchParams } from "react-router-dom";
 
 import { type Answer, fetchBoard } from "./api";
 import { Dashboard } from "./Dashboard";
-import { airflowTimezone } from "./format";
+import { airflowTimezone, dateTime } from "./format";
 import { Guide } from "./Guide";
 
 /** The props Airflow's UI passes to a react_apps component (its route's parameters). */
@@ -19,6 +19,7 @@ export interface PluginProps {
 }
 
 const FORWARDED = ["dag_id", "schema", "hours", "start", "end"];
+const REFRESH_S = 30;
 
 const Console = (_props: PluginProps) => {
   const [params, setParams] = useSearchParams();
@@ -31,15 +32,27 @@ const Console = (_props: PluginProps) => {
     if (v) query.set(k, v);
   }
   const key = query.toString();
+  // live counts: read again every REFRESH_S while the page is shown (the last figures stay meanwhile)
+  const [round, setRound] = useState(0);
+  const [updated, setUpdated] = useState<string | null>(null);
+  useEffect(() => {
+    const timer = setInterval(() => {
+      if (document.visibilityState === "visible") setRound((r) => r + 1);
+    }, REFRESH_S * 1000);
+    return () => clearInterval(timer);
+  }, []);
   useEffect(() => {
     const abort = new AbortController();
     fetchBoard(new URLSearchParams(key), abort.signal)
-      .then(setAnswer)
+      .then((a) => {
+        setAnswer(a);
+        setUpdated(new Date().toISOString());
+      })
       .catch((e: unknown) => {
         if (!abort.signal.aborted) setAnswer({ kind: "failed", detail: e instanceof Error ? e.message : String(e) });
       });
     return () => abort.abort();
-  }, [key]);
+  }, [key, round]);
 
   const timeZone = airflowTimezone();
   const schema = params.get("schema") ?? "";
@@ -67,6 +80,11 @@ const Console = (_props: PluginProps) => {
   return (
     <Box className="intakeflow-console" data-console="intakeflow" maxW="1600px" p={4}>
       {body}
+      {updated && answer.kind !== "loading" ? (
+        <Text color="fg.muted" data-note="updated" fontSize="xs" mt={6}>
+          Read {dateTime(updated, timeZone)}; read again every {REFRESH_S} s while this page is shown.
+        </Text>
+      ) : null}
     </Box>
   );
 };
