@@ -20,9 +20,11 @@ import os
 import re
 import shutil
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 import psycopg
 import pytest
@@ -276,12 +278,23 @@ def test_console_in_light_and_dark_mode_looks_like_airflow(
         assert figures == {"queued": status["staged"], **{k: status[k] for k in figures if k != "queued"}}
 
         # a period chosen in the timezone picked in Airflow's user menu (Airflow keeps it in localStorage)
-        page.evaluate("localStorage.setItem('timezone', JSON.stringify('America/New_York'))")
+        zone = "America/New_York"
+        page.evaluate("(zone) => localStorage.setItem('timezone', JSON.stringify(zone))", zone)
         page.reload()
+        expect(console.locator("[data-figure=received] [data-value]")).not_to_have_text("–")
+        # refused (over 400 days): said so, the last figures and the filters stay
         console.locator("input[name=start]").fill("2024-03-01T00:00")
         console.get_by_role("button", name="Show").click()
-        page.wait_for_url(re.compile(r"start=2024-03-01T05%3A00%3A00.000Z"))
-        expect(console.locator("[data-note=period]")).to_contain_text("2024-03-01 00:00:00 EST to ")
+        expect(console.locator("[data-panel=request-refused]")).to_contain_text("at most 400 days")
+        assert _figures(console)["received"] == f"{sum(figures.values()):,}"
+        start = (datetime.now(ZoneInfo(zone)) - timedelta(days=2)).replace(second=0, microsecond=0)
+        console.locator("input[name=start]").fill(start.strftime("%Y-%m-%dT%H:%M"))
+        console.get_by_role("button", name="Show").click()
+        utc = start.astimezone(UTC).strftime("%Y-%m-%dT%H%%3A%M%%3A00.000Z")
+        page.wait_for_url(re.compile(f"start={utc}"))
+        expect(console.locator("[data-note=period]")).to_contain_text(f"{start:%Y-%m-%d %H:%M}:00 {start:%Z} to ")
+        expect(console.locator("[data-panel=request-refused]")).to_have_count(0)
+        assert _figures(console)["received"] == f"{sum(figures.values()):,}"  # the demo data is younger
         page.evaluate("localStorage.removeItem('timezone')")
         page.goto(f"{local_airflow.base_url}/plugin/intakeflow?hours=168")
         expect(console.locator("[data-figure=received] [data-value]")).not_to_have_text("–")

@@ -5,7 +5,7 @@ import { Alert, Box, Spinner, Text } from "@chakra-ui/react";
 import { useEffect, useState } from "react";
 import { useSearchParams } from "react-router-dom";
 
-import { type Answer, fetchBoard } from "./api";
+import { type Answer, type Board, fetchBoard } from "./api";
 import { Dashboard } from "./Dashboard";
 import { airflowTimezone, dateTime } from "./format";
 import { Guide } from "./Guide";
@@ -35,6 +35,7 @@ const Console = (_props: PluginProps) => {
   // live counts: read again every REFRESH_S while the page is shown (the last figures stay meanwhile)
   const [round, setRound] = useState(0);
   const [updated, setUpdated] = useState<string | null>(null);
+  const [lastBoard, setLastBoard] = useState<Board | null>(null);
   useEffect(() => {
     const timer = setInterval(() => {
       if (document.visibilityState === "visible") setRound((r) => r + 1);
@@ -46,6 +47,7 @@ const Console = (_props: PluginProps) => {
     fetchBoard(new URLSearchParams(key), abort.signal)
       .then((a) => {
         setAnswer(a);
+        if (a.kind === "board") setLastBoard(a.board);
         setUpdated(new Date().toISOString());
       })
       .catch((e: unknown) => {
@@ -59,12 +61,23 @@ const Console = (_props: PluginProps) => {
   let body;
   if (answer.kind === "loading") {
     body = <Spinner aria-label="loading" size="lg" />;
-  } else if (answer.kind === "board") {
-    const board = answer.board;
-    body = board.store.condition === "ready" ? (
-      <Dashboard board={board} params={params} setParams={(p) => setParams(p)} timeZone={timeZone} />
-    ) : (
-      <Guide board={board} schema={board.schema} />
+  } else if (answer.kind === "board" || (answer.kind === "error" && lastBoard)) {
+    // a refused request (say, a period over the limit) keeps the last figures and the filters
+    const board = answer.kind === "board" ? answer.board : lastBoard!;
+    body = (
+      <>
+        {answer.kind === "error" ? (
+          <Alert.Root data-panel="request-refused" mb={4} status="error">
+            <Alert.Indicator />
+            <Alert.Description>Not shown: {answer.detail} ({answer.status}). The figures below are the last ones read.</Alert.Description>
+          </Alert.Root>
+        ) : null}
+        {board.store.condition === "ready" ? (
+          <Dashboard board={board} params={params} setParams={(p) => setParams(p)} timeZone={timeZone} />
+        ) : (
+          <Guide board={board} schema={board.schema} />
+        )}
+      </>
     );
   } else if (answer.kind === "unreachable") {
     body = <Guide schema={schema || "intakeflow"} unreachable={answer.detail} />;
