@@ -20,6 +20,9 @@ export interface PluginProps {
 
 const FORWARDED = ["dag_id", "schema", "hours", "start", "end"];
 const REFRESH_S = 30;
+// the last figures read, kept at module level: Airflow's UI may mount the component afresh when
+// the address changes, and a refused request (say, a period over the limit) should keep them
+let lastBoard: Board | null = null;
 
 const Console = (_props: PluginProps) => {
   const [params, setParams] = useSearchParams();
@@ -35,7 +38,6 @@ const Console = (_props: PluginProps) => {
   // live counts: read again every REFRESH_S while the page is shown (the last figures stay meanwhile)
   const [round, setRound] = useState(0);
   const [updated, setUpdated] = useState<string | null>(null);
-  const [lastBoard, setLastBoard] = useState<Board | null>(null);
   useEffect(() => {
     const timer = setInterval(() => {
       if (document.visibilityState === "visible") setRound((r) => r + 1);
@@ -47,7 +49,7 @@ const Console = (_props: PluginProps) => {
     fetchBoard(new URLSearchParams(key), abort.signal)
       .then((a) => {
         setAnswer(a);
-        if (a.kind === "board") setLastBoard(a.board);
+        if (a.kind === "board") lastBoard = a.board;
         setUpdated(new Date().toISOString());
       })
       .catch((e: unknown) => {
