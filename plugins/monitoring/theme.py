@@ -13,6 +13,8 @@ no token can be read. Only presentation: no figure, link or attribute changes.
 
 from __future__ import annotations
 
+import json
+
 #: page variable -> the Chakra token of Airflow's UI it takes its value from
 TOKENS: dict[str, str] = {
     "--if-font": "--chakra-fonts-body",
@@ -77,7 +79,7 @@ svg.chart line.grid,svg.chart line.tick{{stroke:var(--if-border)}}
 
 #: copies the tokens and the colour mode from Airflow's page (same origin), and follows it
 SCRIPT = """(function(){
-var map=%s, root=document.documentElement;
+var map=__TOKENS__, root=document.documentElement;
 function mode(m){root.classList.remove("light","dark");if(m==="light"||m==="dark")root.classList.add(m);}
 function follow(host){
   var cs=getComputedStyle(host);
@@ -93,9 +95,7 @@ try{
   }
 }catch(e){}
 try{mode(localStorage.getItem("theme")||"");}catch(e){}
-})();""" % (  # noqa: UP031 (the script's own braces)
-    "{" + ",".join(f'"{k}":"{v}"' for k, v in TOKENS.items()) + "}"
-)
+})();""".replace("__TOKENS__", json.dumps(TOKENS))
 
 #: what a page puts after its own ``<style>``: it overrides the page's colours and fonts
 HEAD = f"<style>{CSS}</style><script>{SCRIPT}</script>"
