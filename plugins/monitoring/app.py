@@ -11,6 +11,7 @@ pass their own. Routes (relative to where the app is mounted):
 - ``/run``: one run, ``?dag_id=&run_id=``: its messages, tasks, recorded figures, quarantine
 - ``/message``: one message's record, ``?id=`` (and ``dag_id=``: only a message of that DAG)
 - ``/api/dashboard``, ``/api/run`` and ``/api/message``: the same figures as JSON
+- ``/console.js`` and ``/api/console/dashboard``: the React console and its JSON (``console``)
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from fastapi import Depends, FastAPI, HTTPException, Query, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
-from intakeflow.plugins.monitoring import html, queries
+from intakeflow.plugins.monitoring import console, html, queries
 from intakeflow.plugins.monitoring.airflow_view import AirflowView, waits_of
 
 DEFAULT_HOURS = 24
@@ -238,4 +239,5 @@ def create_app(
         record, chosen, _ = m
         return JSONResponse(jsonable_encoder({"schema": chosen, **asdict(record)}), headers=NO_STORE)
 
+    console.register(app, board, schemas=allowed, store_conn_id=store_conn_id)
     return app

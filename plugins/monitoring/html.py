@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from intakeflow.errors import title_of
-from intakeflow.plugins.monitoring import labels
+from intakeflow.plugins.monitoring import labels, theme
 from intakeflow.plugins.monitoring.airflow_view import (
     DagSetup,
     RunState,
@@ -156,7 +156,7 @@ def _numeric(rows: Sequence[Mapping[str, Any]], key: str) -> bool:
 
 def _page(title: str, body: str) -> str:
     return (f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{escape(title)}</title>'
-            f"<style>{_STYLE}</style></head><body>{body}</body></html>")
+            f"<style>{_STYLE}</style>{theme.HEAD}</head><body>{body}</body></html>")
 
 
 def _card(label: str, value: Any, test_id: str, hint: str = "") -> str:
