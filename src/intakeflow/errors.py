@@ -323,7 +323,7 @@ class E(StrEnum):
         "intakeflow reprocess.",
     )
     E122_FEED_SILENT = (
-        "E122: no input from source {source} for {age} s (threshold {threshold} s)",
+        "E122: no input from source {source} for {age} (threshold {threshold} s)",
         "Feed silent",
         "Check the sender or its interface engine (its queue, its connection to the listener's port) and the network "
         "path. If the feed is quiet at these hours by design, raise feed_silent_s for this source in the "

@@ -28,8 +28,6 @@ from intakeflow.errors import E, IntakeflowError
 #: the Airflow Variable holding the document, and its environment form
 VARIABLE = "intakeflow_alerts"
 ENV = "AIRFLOW_VAR_INTAKEFLOW_ALERTS"
-#: how far back the silence check looks for a source's last input (older: "not in 7 days")
-FEED_LOOKBACK_S = 7 * 86400
 #: notifier types built in by name (``intakeflow.provider.notifications``); ``class`` takes any
 NOTIFIER_TYPES = ("smtp", "slack", "slack_webhook", "log", "class")
 

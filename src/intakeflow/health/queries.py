@@ -2,9 +2,10 @@
 
 Every query reads figures, times and codes: none selects message text, patient references,
 source ids or meta. Each is bounded by an index so that running them every minute stays
-cheap on a large store: the status index (``received``/``failed`` rows), ``processed_at``
-and ``created_at`` over a recent range, ``quarantine.last_seen``, ``filtered.last_seen``
-and the partial index on failed write-backs (migrations 0003 and 0005). The quarantine
+cheap on a large store: the partial index of waiting messages, ``(source, created_at)``,
+``processed_at`` over a recent range, ``(source, last_seen)`` of quarantine and ``(source,
+first_seen)`` of filtered inputs, the first-seen times the channel query reads, and the
+partial index on failed write-backs (migrations 0003 and 0005). The quarantine
 share reuses the monitoring page's channel query (``intakeflow.plugins.monitoring.queries.
 CHANNELS``), so the alert's figures are the page's channel row for the same period.
 """
@@ -50,32 +51,18 @@ FROM {s}.listener_heartbeats
 ORDER BY source, beat_at DESC
 """
 
-#: the last input of each source in ``sources`` within ``lookback`` seconds: a message staged,
-#: an input quarantined at staging, an input filtered (or seen again), or what its listener
-#: last reported taking (a resent duplicate stages no row, but is input all the same)
+#: the last input of ``source``: a message staged, an input quarantined (or seen again), a new
+#: input filtered, or what its listener last reported taking (a resent duplicate stages no
+#: row, but is input all the same). Asked per source, with the name as a value the planner
+#: sees: each part is then one probe of a per-source index (asked for many sources at once,
+#: the planner scanned the time indexes of all of them instead)
 LAST_INPUT = """
-SELECT s.source, EXTRACT(EPOCH FROM now() - GREATEST(m.t, q.t, f.t, h.t))::float8 AS last_input_s
-FROM unnest(%(sources)s::text[]) AS s(source)
-LEFT JOIN LATERAL (
-    SELECT created_at AS t FROM {s}.messages
-    WHERE source = s.source AND created_at > now() - make_interval(secs => %(lookback)s)
-    ORDER BY created_at DESC LIMIT 1
-) m ON true
-LEFT JOIN LATERAL (
-    SELECT last_seen AS t FROM {s}.quarantine
-    WHERE source = s.source AND last_seen > now() - make_interval(secs => %(lookback)s)
-    ORDER BY last_seen DESC LIMIT 1
-) q ON true
-LEFT JOIN LATERAL (
-    SELECT last_seen AS t FROM {s}.filtered
-    WHERE source = s.source AND last_seen > now() - make_interval(secs => %(lookback)s)
-    ORDER BY last_seen DESC LIMIT 1
-) f ON true
-LEFT JOIN LATERAL (
-    SELECT max(last_input_at) AS t FROM {s}.listener_heartbeats
-    WHERE source = s.source AND last_input_at > now() - make_interval(secs => %(lookback)s)
-) h ON true
-ORDER BY s.source
+SELECT EXTRACT(EPOCH FROM now() - GREATEST(
+    (SELECT max(created_at) FROM {s}.messages WHERE source = %(source)s),
+    (SELECT max(last_seen) FROM {s}.quarantine WHERE source = %(source)s),
+    (SELECT max(first_seen) FROM {s}.filtered WHERE source = %(source)s),
+    (SELECT max(last_input_at) FROM {s}.listener_heartbeats WHERE source = %(source)s)
+))::float8 AS last_input_s
 """
 
 #: messages still waiting for write-back (``processed``) whose last attempt failed within

@@ -9,9 +9,12 @@
 --   seconds; stopped_at is set at a clean shutdown.
 -- Indexes for the checks that run every minute, so that none reads the whole table: waiting
 -- messages per source (partial: only received and failed rows; a claim changes none of its
--- columns, so claims stay heap-only updates), each source's last input (source, created_at;
--- neither ever changes), failed write-backs by time (partial) and filtered inputs per source
--- by time (a feed of only filtered ADT is still a live feed).
+-- columns, so claims stay heap-only updates), each source's last input (source, created_at),
+-- failed write-backs by time (partial), filtered inputs by time and per source (a feed of
+-- only filtered ADT is still a live feed), inputs quarantined by when first seen (the
+-- quarantine share reads the channel query's period) and per source by when last seen.
+-- Only that last one indexes a time that changes (quarantine.last_seen was indexed already):
+-- claims and filtered re-reads keep their heap-only updates.
 
 CREATE TABLE IF NOT EXISTS {schema}.alerts (
     key             TEXT PRIMARY KEY,
@@ -54,4 +57,7 @@ CREATE INDEX IF NOT EXISTS messages_waiting_idx ON {schema}.messages (source, cr
     WHERE status IN ('received', 'failed');
 CREATE INDEX IF NOT EXISTS messages_source_created_idx ON {schema}.messages (source, created_at);
 CREATE INDEX IF NOT EXISTS fhir_writes_failed_idx ON {schema}.fhir_writes (updated_at) WHERE status = 'failed';
-CREATE INDEX IF NOT EXISTS filtered_source_seen_idx ON {schema}.filtered (source, last_seen);
+CREATE INDEX IF NOT EXISTS filtered_first_seen_idx ON {schema}.filtered (first_seen);
+CREATE INDEX IF NOT EXISTS filtered_source_first_seen_idx ON {schema}.filtered (source, first_seen);
+CREATE INDEX IF NOT EXISTS quarantine_first_seen_idx ON {schema}.quarantine (first_seen);
+CREATE INDEX IF NOT EXISTS quarantine_source_seen_idx ON {schema}.quarantine (source, last_seen);
