@@ -28,7 +28,7 @@ from fastapi import Depends, FastAPI, HTTPException, Query, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
-from intakeflow.plugins.monitoring import console, html, queries
+from intakeflow.plugins.monitoring import console, html, queries, watchdog
 from intakeflow.plugins.monitoring.airflow_view import AirflowView, waits_of
 
 DEFAULT_HOURS = 24
@@ -79,6 +79,7 @@ class Board:
     schema: str
     asked: dict[str, str]
     airflow: html.AirflowInfo = field(default_factory=html.AirflowInfo)
+    watchdog: watchdog.WatchdogView | None = None
 
 
 @dataclass(frozen=True)
@@ -175,7 +176,8 @@ def create_app(
                 return Board(state, None, [], chosen, asked, airflow_info(dag_id or None, with_dags=True))
             data = queries.dashboard(conn, chosen, queries.Filters(lo, hi, dag_id or None))
             dags = queries.dag_ids(conn, chosen)
-        return Board(state, data, dags, chosen, asked, airflow_info(dag_id or None))
+            alerts = watchdog.read(conn, chosen)
+        return Board(state, data, dags, chosen, asked, airflow_info(dag_id or None), alerts)
 
     @app.get("/", response_class=HTMLResponse)
     def dashboard_html(b: Board = Depends(board)) -> HTMLResponse:
@@ -183,7 +185,7 @@ def create_app(
             page = html.guide_page(b.state, schema=b.schema, conn_id=store_conn_id, airflow=b.airflow)
         else:
             page = html.dashboard_page(b.data, dags=b.dags, schemas=allowed, schema=b.schema, asked=b.asked,
-                                       airflow=b.airflow)
+                                       airflow=b.airflow, watchdog=watchdog.panel(b.watchdog))
         return HTMLResponse(page, headers=NO_STORE)
 
     @app.get("/api/dashboard")
@@ -192,6 +194,8 @@ def create_app(
                                 "waits": [asdict(w) for w in b.airflow.waits], "airflow_error": b.airflow.error}
         if b.data is not None:
             body.update(asdict(b.data))
+        if b.watchdog is not None:
+            body["watchdog"] = b.watchdog.as_json()
         return JSONResponse(jsonable_encoder(body), headers=NO_STORE)
 
     def detail(dag_id: str, run_id: str, schema: str | None = None) -> RunView:

@@ -303,8 +303,9 @@ def channel_section(board: Dashboard) -> str:
 
 def dashboard_page(
     board: Dashboard, *, dags: Sequence[str], schemas: Sequence[str], schema: str,
-    asked: Mapping[str, str] | None = None, airflow: AirflowInfo | None = None,
+    asked: Mapping[str, str] | None = None, airflow: AirflowInfo | None = None, watchdog: str = "",
 ) -> str:
+    """``watchdog``: the watchdog panel's markup (``monitoring.watchdog.panel``), above the channels."""
     t = board.totals
     share = t.get("needs_review_share")
     bucket = _bucket_name(board)
@@ -328,6 +329,7 @@ def dashboard_page(
         f'<p class="note">{_fmt(board.filters.start)} to {_fmt(board.filters.end)}, '
         f'{escape(board.filters.dag_id or "all DAGs")}, store {escape(schema)}</p>',
         waiting_panel(airflow or AirflowInfo(available=False), schema),
+        watchdog,
         channel_section(board),
         timeline_chart(board),
         "<h2>Results saved in the period</h2>",
