@@ -18,7 +18,7 @@ from intakeflow.errors import E, IntakeflowError, lookup, title_of
 #: the fields a template may have: codes, counts, ids, sizes, names, never message text
 SAFE_FIELDS = {
     "length", "limit", "kind", "encoding", "field", "line", "path", "why", "status", "method", "resource", "index",
-    "attempts", "which", "name", "rid", "count", "trigger", "error", "size",
+    "attempts", "which", "name", "rid", "count", "trigger", "error", "size", "severity", "issue",
 }  # fmt: skip
 
 

@@ -13,7 +13,7 @@ import email.utils
 import random
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal, cast
 from urllib.parse import urljoin, urlsplit
@@ -21,6 +21,7 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 
 from intakeflow.errors import E, SourceError
+from intakeflow.fhir_auth import TokenAuth, TokenSource
 
 QueryParams = list[tuple[str, str]] | dict[str, str] | None
 FHIR_JSON = "application/fhir+json"
@@ -28,12 +29,16 @@ FHIR_JSON = "application/fhir+json"
 
 @dataclass(frozen=True)
 class FhirAuth:
-    """How to authenticate: ``none``, ``basic`` (username/password) or ``bearer`` (token)."""
+    """How to authenticate: ``none``, ``basic`` (username/password), ``bearer`` (a static
+    token), or an OAuth 2.0 client (``client_credentials`` with a secret, ``smart``: SMART
+    Backend Services with a signed JWT) whose access tokens come from ``tokens``, cached
+    until shortly before they expire, with one retry on a 401 (``intakeflow.fhir_auth``)."""
 
-    kind: Literal["none", "basic", "bearer"] = "none"
+    kind: Literal["none", "basic", "bearer", "client_credentials", "smart"] = "none"
     username: str | None = None
-    password: str | None = None
-    token: str | None = None
+    password: str | None = field(default=None, repr=False)
+    token: str | None = field(default=None, repr=False)
+    tokens: TokenSource | None = field(default=None, compare=False)
 
     def headers(self) -> dict[str, str]:
         if self.kind == "bearer":
@@ -47,6 +52,10 @@ class FhirAuth:
             if self.username is None:
                 raise SourceError(E.E050_CONFIG, why="basic auth needs a username")
             return httpx.BasicAuth(self.username, self.password or "")
+        if self.kind in {"client_credentials", "smart"}:
+            if self.tokens is None:
+                raise SourceError(E.E050_CONFIG, why=f"{self.kind} auth needs a token source")
+            return TokenAuth(self.tokens)
         return None
 
 

@@ -1,0 +1,29 @@
+"""Fixtures for the SMART Backend Services and Bulk Data tests: the local peer
+(tests/fhir_peer) with a registered RSA client, and settings for it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from intakeflow.fhir_auth import OAuthSettings, public_jwks
+from tests.fhir_peer import CLIENT_ID, KID, PeerClient, PeerConfig, PeerServer, rsa_key_pem
+
+
+@pytest.fixture
+def peer_config() -> PeerConfig:
+    return PeerConfig()
+
+
+@pytest.fixture
+def peer(peer_config: PeerConfig) -> Iterator[PeerServer]:
+    """The peer with one client, registered with the public JWKS of ``rsa_key_pem()``."""
+    with PeerServer(peer_config) as server:
+        server.peer.register(PeerClient(CLIENT_ID, jwks=public_jwks(rsa_key_pem(), "RS384", kid=KID)))
+        yield server
+
+
+@pytest.fixture
+def smart_settings() -> OAuthSettings:
+    return OAuthSettings("smart", CLIENT_ID, private_key_pem=rsa_key_pem(), kid=KID)
