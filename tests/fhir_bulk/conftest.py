@@ -8,6 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from intakeflow.fhir_auth import OAuthSettings, public_jwks
+from intakeflow.store import Store
 from tests.fhir_peer import CLIENT_ID, KID, PeerClient, PeerConfig, PeerServer, rsa_key_pem
 
 
@@ -27,3 +28,11 @@ def peer(peer_config: PeerConfig) -> Iterator[PeerServer]:
 @pytest.fixture
 def smart_settings() -> OAuthSettings:
     return OAuthSettings("smart", CLIENT_ID, private_key_pem=rsa_key_pem(), kid=KID)
+
+
+@pytest.fixture
+def store(pg_dsn: str, store_schema: str) -> Store:
+    """A migrated store with the default batch size (an export stages thousands of rows)."""
+    s = Store(pg_dsn, schema=store_schema, pipeline_version="test-1")
+    s.migrate()
+    return s
