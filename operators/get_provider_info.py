@@ -96,6 +96,7 @@ def get_provider_info() -> dict[str, Any]:
                 "python-modules": [
                     f"{_PKG}.operators.hl7",
                     f"{_PKG}.operators.fhir",
+                    f"{_PKG}.operators.fhir_bulk",
                     f"{_PKG}.operators.process",
                     f"{_PKG}.operators.reprocess",
                     f"{_PKG}.operators.store",

@@ -4,6 +4,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
+from types import SimpleNamespace
+from typing import Any
 
 import pytest
 
@@ -36,3 +39,14 @@ def store(pg_dsn: str, store_schema: str) -> Store:
     s = Store(pg_dsn, schema=store_schema, pipeline_version="test-1")
     s.migrate()
     return s
+
+
+@pytest.fixture
+def make_context() -> Any:
+    """The parts of an Airflow task context the operators read (as tests/provider/conftest.py)."""
+
+    def build(run_id: str = "test-run") -> Any:
+        return {"run_id": run_id, "ti": SimpleNamespace(task_id="bulk", map_index=-1),
+                "data_interval_start": datetime(2026, 3, 4, tzinfo=UTC), "data_interval_end": datetime(2026, 3, 5, tzinfo=UTC)}
+
+    return build
