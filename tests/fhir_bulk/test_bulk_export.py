@@ -277,3 +277,29 @@ def test_migration_adds_the_export_table(store: Store, pg_dsn: str) -> None:
     with psycopg.connect(pg_dsn) as conn:
         row = conn.execute("SELECT to_regclass(%s)", [f'"{store.schema}".bulk_exports']).fetchone()
     assert row is not None and row[0] is not None
+
+
+@pytest.mark.parametrize("peer_config", [PeerConfig(file_size=500)])
+def test_killed_between_the_last_batch_and_the_done_mark(
+    peer: PeerServer, client: FhirClient, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every line of file 1 staged and checkpointed, its done mark not written: the resumed
+    Range request is past the end (416), which means the file is complete."""
+    peer.peer.add(communications(1_000))
+    first = exporter(client, store, lines_per_batch=250)
+    real = first.exports.checkpoint
+    calls = {"n": 0}
+
+    def die_at_the_done_mark(job: Any, url: str, progress: dict[str, Any]) -> None:
+        calls["n"] += 1
+        if calls["n"] == 3:  # two batches of file 1, then its done mark
+            raise Killed
+        real(job, url, progress)
+
+    monkeypatch.setattr(first.exports, "checkpoint", die_at_the_done_mark)
+    with pytest.raises(Killed):
+        first.run()
+    second = exporter(client, store, lines_per_batch=250).run()
+    assert (second.staged, second.duplicates, second.resumed_files) == (500, 0, 1)
+    assert staged_ids(store) == expected_ids(1_000)
+    assert [d[0] for d in peer.peer.downloads].count("Communication-1.ndjson") == 1  # the 416 is not a download

@@ -79,6 +79,10 @@ class PeerConfig:
     #: the first download of a file whose name contains this breaks off after ``break_after_bytes``
     break_file: str | None = None
     break_after_bytes: int = 0
+    #: downloads of a file whose name contains this stop after ``stall_after_bytes`` until
+    #: ``Peer.release`` is set (a slow transfer, for a kill at a known point)
+    stall_file: str | None = None
+    stall_after_bytes: int = 0
 
 
 @dataclass
@@ -112,6 +116,7 @@ class Peer:
     #: JWKS documents the peer publishes at ``/jwks/{name}`` (a client's "JWKS URL")
     published_jwks: dict[str, dict[str, Any]] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    release: threading.Event = field(default_factory=threading.Event)
 
     @property
     def root(self) -> str:
@@ -444,10 +449,14 @@ def create_app(peer: Peer) -> FastAPI:
         if start:
             headers["Content-Range"] = f"bytes {start}-{len(data) - 1}/{len(data)}"
 
+        stalls = cfg.stall_file is not None and cfg.stall_file in name
+
         def chunks() -> Iterator[bytes]:
             sent = 0
             for at in range(0, len(body), cfg.chunk_bytes):
                 piece = body[at:at + cfg.chunk_bytes]
+                if stalls and start + sent >= cfg.stall_after_bytes:
+                    peer.release.wait(timeout=60)
                 if breaks and sent + len(piece) > cfg.break_after_bytes:
                     yield piece[: max(0, cfg.break_after_bytes - sent)]
                     raise ConnectionAbortedError("peer breaks the download off on purpose")

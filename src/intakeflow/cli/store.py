@@ -89,8 +89,11 @@ def _store_args(sp: argparse.ArgumentParser) -> None:
                     help="model artifact folder; its version keys the rows (default: the bundled model)")
 
 
-def add_store_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Register ``stage`` (``hl7``, ``fhir``), ``process`` and ``status`` on ``build_parser``'s subparsers."""
+def add_store_parsers(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser],
+) -> argparse._SubParsersAction[argparse.ArgumentParser]:
+    """Register ``stage`` (``hl7``, ``fhir``), ``process`` and ``status`` on ``build_parser``'s
+    subparsers; returns the ``stage`` command's subparsers (``fhir-bulk`` is added there)."""
     stage = sub.add_parser("stage", help="read HL7 v2 or FHIR files into the staging store (no Airflow)")
     kinds = stage.add_subparsers(dest="kind", required=True)
 
@@ -128,6 +131,7 @@ def add_store_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
     _store_args(sp)
     sp.add_argument("--json", action="store_true", help="one JSON object instead of a table")
     sp.set_defaults(func=cmd_status)
+    return kinds
 
 
 # -- commands ----------------------------------------------------------------------------------

@@ -193,7 +193,7 @@ class FileProgress:
 class FileStream:
     """A started download; iterate :meth:`lines` for ``(line, number, offset after it)``."""
 
-    response: httpx.Response
+    response: httpx.Response | _Empty
     first_line: int
     start_byte: int
     skip_lines: int
@@ -238,16 +238,28 @@ def open_file(
     if wants_range:
         headers["Range"] = f"bytes={progress.bytes}-"
         headers["Accept-Encoding"] = "identity"  # byte offsets are of the plain file
-    with client.stream(url, headers=headers, credentials=same) as response:
+    with client.stream(url, headers=headers, credentials=same, ok_statuses=(416,) if wants_range else ()) as response:
         encoded = response.headers.get("Content-Encoding", "identity").lower() not in ("identity", "")
         ranges = response.headers.get("Accept-Ranges", "").lower() == "bytes" and not encoded
-        if response.status_code == 206:
+        if response.status_code == 416:
+            # nothing after the offset: the last batch was staged, its "done" mark not written
+            if response.headers.get("Content-Range", "") != f"bytes */{progress.bytes}":
+                raise SourceError(E.E036_FHIR_BAD_RESPONSE, why="the file is shorter than the part already staged")
+            yield FileStream(_Empty(), progress.lines + 1, progress.bytes, 0, True, "range")
+        elif response.status_code == 206:
             if not response.headers.get("Content-Range", "").startswith(f"bytes {progress.bytes}-"):
                 raise SourceError(E.E036_FHIR_BAD_RESPONSE, why="Content-Range does not start at the offset asked for")
             yield FileStream(response, progress.lines + 1, progress.bytes, 0, True, "range")
         else:  # the whole file: skip what is staged already
             resumed: Literal["no", "lines"] = "lines" if progress.lines else "no"
             yield FileStream(response, 1, 0, progress.lines, ranges, resumed)
+
+
+class _Empty:
+    """The body of a file read to its end already."""
+
+    def iter_bytes(self) -> Iterator[bytes]:
+        return iter(())
 
 
 def outcome_summary(resource: Any) -> tuple[str, str]:

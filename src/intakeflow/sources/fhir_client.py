@@ -189,7 +189,8 @@ class FhirClient:
 
     @contextmanager
     def stream(
-        self, path_or_url: str, *, headers: Mapping[str, str] | None = None, credentials: bool = True
+        self, path_or_url: str, *, headers: Mapping[str, str] | None = None, credentials: bool = True,
+        ok_statuses: Sequence[int] = (),
     ) -> Iterator[httpx.Response]:
         """GET ``path_or_url`` as a stream (no retries: the caller resumes). ``credentials``
         off sends the request without auth (a Bulk Data file elsewhere whose manifest says
@@ -210,7 +211,7 @@ class FhirClient:
                 raise SourceError(E.E034_FHIR_UNREACHABLE, method="GET", resource=resource, attempts=1,
                                   kind=type(exc).__name__) from None
             try:
-                if not response.is_success:
+                if not response.is_success and response.status_code not in ok_statuses:
                     raise SourceError(E.E030_FHIR_HTTP, status=response.status_code, method="GET", resource=resource)
                 yield response
             finally:
