@@ -101,7 +101,11 @@ class FhirBulkExportOperator(BaseOperator):
         self.delete_job = delete_job
 
     def export_request(self) -> ExportRequest:
-        since = self.since if isinstance(self.since, datetime) or not self.since else datetime.fromisoformat(self.since)
+        since: datetime | None = None
+        if isinstance(self.since, datetime):
+            since = self.since
+        elif self.since:
+            since = datetime.fromisoformat(self.since.replace("Z", "+00:00"))
         level: Level = self.level  # type: ignore[assignment]  # checked by ExportRequest
         return ExportRequest(level=level, group_id=self.group_id or None, since=since)
 

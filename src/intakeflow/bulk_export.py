@@ -45,6 +45,7 @@ from intakeflow.sources.fhir_bulk import (
     kick_off,
     open_file,
     outcome_summary,
+    parse_instant,
     poll,
 )
 from intakeflow.sources.fhir_client import FhirClient
@@ -136,8 +137,12 @@ class BulkExporter:
         if job is not None:
             log.info("resuming Bulk Data export %d (%s)", job.id, job.state)
             return job
-        since = self.request.since or self.exports.watermark(self.source, self.request.key)
-        status_url = kick_off(self.client, self.request, since)
+        if self.request.since is not None:
+            since_text: str | None = format_instant(self.request.since)
+        else:  # the server's own transactionTime, sent back as it wrote it
+            since_text = self.exports.watermark_text(self.source, self.request.key)
+        status_url = kick_off(self.client, self.request, since_text)
+        since = parse_instant(since_text) if since_text else None
         return self.exports.start(self.source, self.request.key, status_url, since, self.run_ref)
 
     def check(self, job: ExportJob) -> Status:

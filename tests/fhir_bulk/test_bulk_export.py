@@ -266,6 +266,7 @@ def test_manifest_parse_rejects_bad_answers() -> None:
     good = Manifest.parse({"transactionTime": "2026-01-01T00:00:00Z", "request": "x", "requiresAccessToken": True,
                            "output": [{"type": "Communication", "url": "http://x/f1", "count": 3}], "error": []})
     assert good.output[0].count == 3 and good.transaction_time.tzinfo is not None
+    bad: Any
     for bad in ([], {"output": []}, {"transactionTime": "2026-01-01T00:00:00Z", "output": {}},
                 {"transactionTime": "2026-01-01T00:00:00Z", "output": [{"type": "x"}]},
                 {"transactionTime": "yesterday"}):

@@ -116,11 +116,12 @@ class Status:
         return min(MAX_POLL_S, max(MIN_POLL_S, value))
 
 
-def kick_off(client: FhirClient, request: ExportRequest, since: datetime | None) -> str:
-    """Start an export; returns the absolute status URL (``Content-Location``)."""
+def kick_off(client: FhirClient, request: ExportRequest, since: datetime | str | None) -> str:
+    """Start an export; returns the absolute status URL (``Content-Location``). ``since`` is
+    an instant, or the text of one (a server's own transactionTime, sent back verbatim)."""
     params: list[tuple[str, str]] = [("_type", ",".join(request.types))]
     if since is not None:
-        params.append(("_since", format_instant(since)))
+        params.append(("_since", since if isinstance(since, str) else format_instant(since)))
     response = client.request("GET", request.path, params=params,
                               headers={"Accept": FHIR_JSON, "Prefer": "respond-async"})
     if response.status_code != 202:
@@ -131,7 +132,7 @@ def kick_off(client: FhirClient, request: ExportRequest, since: datetime | None)
     status_url = urljoin(client.base_url, location)
     if not client.same_origin(status_url):
         raise SourceError(E.E038_FHIR_BULK_FAILED, why="status URL points outside the FHIR server")
-    log.info("Bulk Data export started (%s, since %s)", request.key, format_instant(since) if since else "the start")
+    log.info("Bulk Data export started (%s, since %s)", request.key, params[1][1] if since is not None else "the start")
     return status_url
 
 
@@ -163,7 +164,7 @@ def delete(client: FhirClient, status_url: str) -> bool:
     try:
         response = client.request("DELETE", status_url, ok_statuses=(404, 410))
     except SourceError as exc:
-        log.warning("Bulk Data export could not be deleted (%s)", exc.code_id)
+        log.warning("Bulk Data export could not be deleted: %s", exc)
         return False
     return response.is_success
 
@@ -266,9 +267,9 @@ def outcome_summary(resource: Any) -> tuple[str, str]:
     """(severity, issue code) of an OperationOutcome's first issue, codes only."""
     issues = resource.get("issue") if isinstance(resource, dict) else None
     first = issues[0] if isinstance(issues, list) and issues and isinstance(issues[0], dict) else {}
-    severity = first.get("severity") if isinstance(first.get("severity"), str) else "unknown"
-    code = first.get("code") if isinstance(first.get("code"), str) else "unknown"
-    return _token(severity), _token(code)
+    severity, code = first.get("severity"), first.get("code")
+    return (_token(severity) if isinstance(severity, str) else "unknown",
+            _token(code) if isinstance(code, str) else "unknown")
 
 
 def parse_instant(value: str) -> datetime:

@@ -66,6 +66,16 @@ class BulkExportLog:
                 "AND export_key = %(key)s AND state = 'complete'"), {"source": source, "key": export_key}).fetchone()
         return row["t"] if row else None
 
+    def watermark_text(self, source: str, export_key: str) -> str | None:
+        """The watermark as the server wrote it (the manifest's ``transactionTime``), to send
+        back verbatim as ``_since``."""
+        with self.store._conn() as conn:
+            row = conn.execute(self._sql(
+                "SELECT manifest->>'transactionTime' AS t FROM {s}.bulk_exports WHERE source = %(source)s "
+                "AND export_key = %(key)s AND state = 'complete' ORDER BY transaction_time DESC NULLS LAST, id DESC "
+                "LIMIT 1"), {"source": source, "key": export_key}).fetchone()
+        return row["t"] if row else None
+
     def start(self, source: str, export_key: str, status_url: str, since: datetime | None,
               run: RunRef | None = None) -> ExportJob:
         run = run or RunRef()
