@@ -219,10 +219,13 @@ class FhirHook(BaseHook):
                     tokens.token()
                     parts.append(f"token endpoint {tokens.token_url()}")
                     granted = scopes_of(tokens.granted_scope)
-                    parts.append(f"granted scopes: {' '.join(granted) or 'none'}")
-                    missing = missing_scopes(scopes_of(s.oauth.scope), granted)
-                    if missing:
-                        parts.append(f"not granted: {' '.join(missing)}")
+                    if granted:
+                        parts.append(f"granted scopes: {' '.join(granted)}")
+                        missing = missing_scopes(scopes_of(s.oauth.scope), granted)
+                        if missing:
+                            parts.append(f"not granted: {' '.join(missing)}")
+                    else:
+                        parts.append("granted scopes: not stated by the server (it grants what the app registered)")
                 elif smart is not None:
                     parts.append("SMART configuration found (this connection does not use it)")
         except Exception as exc:  # noqa: BLE001 - the UI wants (False, reason), not a traceback

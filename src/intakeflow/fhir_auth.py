@@ -239,7 +239,8 @@ class TokenSource:
 
     @property
     def granted_scope(self) -> str:
-        """The scopes the server granted with the current token ("" before the first)."""
+        """The scopes the server granted with the current token ("" before the first, and when
+        the token answer states none: servers such as Epic grant what the app registered)."""
         return self._token.scope if self._token else ""
 
     def _needs_refresh(self, token: Token) -> bool:
@@ -276,9 +277,10 @@ class TokenSource:
         # refresh a margin before expiry, or at 80% of a lifetime shorter than five margins
         margin = min(self.refresh_margin_s, lifetime * 0.2)
         granted = body.get("scope")
-        scope = granted if isinstance(granted, str) else self.settings.scope
+        scope = granted if isinstance(granted, str) else ""  # some servers grant by registration, unstated
         self.fetches += 1
-        log.info("FHIR access token obtained (%s, expires in %ds, scope %s)", self.settings.kind, lifetime, scope)
+        log.info("FHIR access token obtained (%s, expires in %ds, scope %s)", self.settings.kind, lifetime,
+                 scope or "not stated")
         return Token(body["access_token"], self.clock() + lifetime - margin, scope)
 
 

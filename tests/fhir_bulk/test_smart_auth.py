@@ -256,6 +256,14 @@ def test_test_connection_reports_granted_scopes(peer: PeerServer, monkeypatch: p
     assert not ok and message.startswith("E037") and "invalid_client" in message
 
 
+def test_test_connection_when_the_server_states_no_scope(peer: PeerServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    peer.peer.config.state_scope = False
+    extra = {"auth_type": "smart_backend", "client_id": CLIENT_ID, "kid": KID, "private_key": rsa_key_pem()}
+    monkeypatch.setenv("AIRFLOW_CONN_PEER_FHIR", json.dumps({"conn_type": "fhir", "host": peer.base_url, "extra": extra}))
+    ok, message = FhirHook("peer_fhir").test_connection()
+    assert ok and message.endswith("granted scopes: not stated by the server (it grants what the app registered)")
+
+
 def test_provider_form_offers_the_auth_fields() -> None:
     from intakeflow.provider.get_provider_info import get_provider_info
 

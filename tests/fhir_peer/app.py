@@ -67,6 +67,8 @@ class PeerClient:
 @dataclass
 class PeerConfig:
     token_lifetime: int = 300
+    #: say which scopes a token carries (off: like servers that grant by registration)
+    state_scope: bool = True
     file_size: int = 2500
     error_lines: int = 0
     polls_before_ready: int = 1
@@ -258,8 +260,10 @@ def create_app(peer: Peer) -> FastAPI:
         with peer.lock:
             peer.tokens[value] = (client.client_id, time.time() + cfg.token_lifetime, scope)
         peer.token_requests.append((client.client_id, "ok"))
-        return JSONResponse({"access_token": value, "token_type": "bearer", "expires_in": cfg.token_lifetime,
-                             "scope": scope}, headers={"Cache-Control": "no-store", "Pragma": "no-cache"})
+        answer: dict[str, Any] = {"access_token": value, "token_type": "bearer", "expires_in": cfg.token_lifetime}
+        if cfg.state_scope:
+            answer["scope"] = scope
+        return JSONResponse(answer, headers={"Cache-Control": "no-store", "Pragma": "no-cache"})
 
     def _check_assertion(assertion: str) -> PeerClient | JSONResponse:
         def refuse(why: str, who: str = "?") -> JSONResponse:

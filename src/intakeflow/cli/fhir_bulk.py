@@ -189,8 +189,8 @@ def check(client: FhirClient, scope: str | None) -> dict[str, Any]:
     if tokens is not None and scope is not None:
         tokens.token()
         granted = scopes_of(tokens.granted_scope)
-        report["granted_scopes"] = granted
-        report["not_granted"] = missing_scopes(scopes_of(scope), granted)
+        report["granted_scopes"] = granted or None  # None: the token answer states no scope
+        report["not_granted"] = missing_scopes(scopes_of(scope), granted) if granted else None
     return report
 
 
