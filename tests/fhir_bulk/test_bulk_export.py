@@ -304,3 +304,25 @@ def test_killed_between_the_last_batch_and_the_done_mark(
     assert (second.staged, second.duplicates, second.resumed_files) == (500, 0, 1)
     assert staged_ids(store) == expected_ids(1_000)
     assert [d[0] for d in peer.peer.downloads].count("Communication-1.ndjson") == 1  # the 416 is not a download
+
+
+def test_credentials_never_travel_to_another_server(peer: PeerServer, client: FhirClient) -> None:
+    """A file on another origin is fetched only when the manifest says it needs no token,
+    and then without the Authorization header."""
+    from intakeflow.sources.fhir_bulk import kick_off, open_file, poll
+
+    peer.peer.add(communications(5))
+    status_url = kick_off(client, ExportRequest(), None)
+    while not (status := poll(client, status_url)).done:
+        pass
+    assert status.manifest is not None
+    url = status.manifest.output[0].url
+    elsewhere = url.replace("127.0.0.1", "localhost")  # same peer, another origin
+    with pytest.raises(IntakeflowError, match="another server"), open_file(
+            client, elsewhere, FileProgress(), requires_token=True):
+        pass
+    with pytest.raises(IntakeflowError) as refused, open_file(client, elsewhere, FileProgress(), requires_token=False):
+        pass
+    assert "401" in str(refused.value)  # the peer wants a token: none was sent
+    with open_file(client, url, FileProgress(), requires_token=True) as stream:
+        assert len(list(stream.lines())) == 5

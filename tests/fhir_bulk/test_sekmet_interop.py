@@ -46,11 +46,11 @@ def sekmet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 def seed(base_url: str, start: int, count: int) -> None:
+    resources = [communication(n, prefix="s") for n in range(start, start + count)]
+    for r in resources:
+        r.pop("meta")  # the server keeps its own versions and times
     bundle = {"resourceType": "Bundle", "type": "transaction", "entry": [
-        {"resource": r, "request": {"method": "PUT", "url": f"Communication/{r['id']}"}}
-        for r in (communication(n, prefix="s") for n in range(start, start + count))]}
-    for entry in bundle["entry"]:
-        entry["resource"].pop("meta")  # the server keeps its own versions and times
+        {"resource": r, "request": {"method": "PUT", "url": f"Communication/{r['id']}"}} for r in resources]}
     with FhirClient(base_url, FhirAuth("bearer", token=SEED_TOKEN)) as client:
         client.transaction(bundle)
 
