@@ -1,4 +1,4 @@
--- intakeflow schema v5: FHIR Bulk Data exports (intakeflow/bulk_export.py). One row per export
+-- intakeflow schema v6: FHIR Bulk Data exports (intakeflow/bulk_export.py). One row per export
 -- job: the status URL it polls, the manifest once the server has it, and per output file a
 -- checkpoint of the lines (and bytes) already staged, so a killed download resumes where the
 -- last committed batch ended. The watermark of the next incremental export (its _since) is the
