@@ -69,6 +69,8 @@ def dashboard_body(b: Any, schemas: Sequence[str], store_conn_id: str | None) ->
         "dag_setups": [_dag(d, info) for d in info.dags],
         "legend": [{"state": k, "meaning": v} for k, v in html.CHANNEL_LEGEND],
     }
+    if b.watchdog is not None:
+        body["watchdog"] = _watchdog(b.watchdog)
     board: queries.Dashboard | None = b.data
     if board is None:
         return body
@@ -85,8 +87,6 @@ def dashboard_body(b: Any, schemas: Sequence[str], store_conn_id: str | None) ->
         phi=board.phi, insurance=board.insurance, quarantine=board.quarantine, latency=board.latency,
         runs=board.runs,
     )
-    if b.watchdog is not None:
-        body["watchdog"] = _watchdog(b.watchdog)
     return body
 
 
