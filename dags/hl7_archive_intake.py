@@ -12,7 +12,9 @@ and records run statistics.
   quarantine table with a catalogue code, never dropped.
 * **Write-back** (off by default; `write_back=true` and `fhir_conn_id`): results go to the
   FHIR server as conditional, idempotent transaction Bundles, like the FHIR DAG's.
-* **Set `archive_root` first**: the default, `/data/hl7-archive`, is a placeholder. A run
+* **Set `archive_root` first**: its default is the Airflow setting `[intakeflow] archive_root`
+  (`AIRFLOW__INTAKEFLOW__ARCHIVE_ROOT` where the DAG processor runs); without it,
+  `/data/hl7-archive`, a placeholder. A run
   waits up to 6 hours (`wait_for_files`, deferred to the triggerer) for its day folder and
   then skips the day; the intakeflow monitoring page lists such waiting runs with the path
   and whether it exists.
@@ -26,10 +28,10 @@ from datetime import timedelta
 from airflow.sdk import DAG, CronDataIntervalTimetable, Param
 
 from intakeflow.provider.dag_defaults import (
-    DEFAULT_ARCHIVE_ROOT,
     DEFAULT_ARGS,
     START_DATE,
     STORE_ARGS,
+    archive_root_default,
     default_store_outlets,
     store_params,
     write_back_enabled,
@@ -55,9 +57,10 @@ with DAG(
     tags=["intakeflow", "hl7"],
     params={
         "archive_root": Param(
-            DEFAULT_ARCHIVE_ROOT, type="string",
-            description="Root of the YYYY/MM/DD archive as workers and the triggerer see it; the default is a "
-                        "placeholder: a run waits up to 6 h for its day folder there, then skips the day",
+            archive_root_default(), type="string",
+            description="Root of the YYYY/MM/DD archive as workers and the triggerer see it; the default is "
+                        "[intakeflow] archive_root, else a placeholder: a run waits up to 6 h for its day "
+                        "folder there, then skips the day",
         ),
         "files_per_shard": Param(8, type="integer", minimum=1, description="Archive files per mapped stage task"),
         **write_back_params(False),

@@ -11,9 +11,21 @@ from intakeflow.provider.operators._metrics import stage_asset
 
 START_DATE = datetime(2024, 1, 1, tzinfo=UTC)
 DEFAULT_SCHEMA = "intakeflow"
-#: ``hl7_archive_intake``'s default ``archive_root``: a placeholder to replace before unpausing
-#: (the monitoring page's first-run guide says whether it exists)
+#: ``hl7_archive_intake``'s default ``archive_root`` when ``[intakeflow] archive_root`` is not set:
+#: a placeholder (the monitoring page's first-run guide says whether it exists)
 DEFAULT_ARCHIVE_ROOT = "/data/hl7-archive"
+
+
+
+def archive_root_default() -> str:
+    """``hl7_archive_intake``'s ``archive_root`` default: ``[intakeflow] archive_root``
+    (``AIRFLOW__INTAKEFLOW__ARCHIVE_ROOT``) as the DAG processor reads it when it parses the
+    DAG, else the placeholder. A setting, not an edit of the DAG file, so that scheduled runs
+    (which take the param defaults) read a site's archive and the example DAG is used unchanged."""
+    from airflow.sdk.configuration import conf
+
+    return conf.get("intakeflow", "archive_root", fallback=None) or DEFAULT_ARCHIVE_ROOT
+
 
 DEFAULT_ARGS: dict[str, Any] = {
     "owner": "intakeflow",
@@ -22,9 +34,6 @@ DEFAULT_ARGS: dict[str, Any] = {
     "retry_exponential_backoff": True,
     "max_retry_delay": timedelta(minutes=30),
 }
-
-
-
 
 def default_store_outlets(stage: str) -> dict[str, Any]:
     """Operator kwargs naming the default store's asset of ``stage`` as outlet. Outlets are

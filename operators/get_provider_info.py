@@ -147,8 +147,18 @@ def get_provider_info() -> dict[str, Any]:
         ],
         "config": {
             "intakeflow": {
-                "description": "Settings of the intakeflow monitoring page (Browse > intakeflow in the UI).",
+                "description": "Settings of the intakeflow monitoring page (Browse > intakeflow in the UI) "
+                               "and of the example DAGs.",
                 "options": {
+                    "archive_root": {
+                        "description": "Default archive_root of the hl7_archive_intake DAG: the root of the "
+                                       "YYYY/MM/DD HL7 v2 archive as workers and the triggerer see it. Read when "
+                                       "the DAG is parsed; a run's conf can still override it.",
+                        "version_added": "0.1.0",
+                        "type": "string",
+                        "example": "/srv/hl7-archive",
+                        "default": "/data/hl7-archive",
+                    },
                     "monitor_postgres_conn_id": {
                         "description": "Postgres connection of the store the monitoring page reads.",
                         "version_added": "0.1.0",

@@ -59,12 +59,12 @@ def monitoring_app() -> Any:
 
     from intakeflow.plugins.airflow_state import MetadataDbView
     from intakeflow.plugins.monitoring.app import create_app
-    from intakeflow.provider.dag_defaults import DEFAULT_ARCHIVE_ROOT
+    from intakeflow.provider.dag_defaults import archive_root_default
 
     conn_id, schemas = monitor_settings()
     return create_app(lambda: store_dsn(conn_id), schemas,
                       dependencies=[requires_access_dag("GET", DagAccessEntity.RUN)],
-                      airflow=MetadataDbView(), store_conn_id=conn_id, archive_default=DEFAULT_ARCHIVE_ROOT)
+                      airflow=MetadataDbView(), store_conn_id=conn_id, archive_default=archive_root_default())
 
 
 class _MonitoringApps:

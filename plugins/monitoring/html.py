@@ -473,9 +473,15 @@ def _run_messages(detail: RunDetail) -> str:
             ("quarantined", "quarantined by this run"), ("failed", "failed in this run (will retry)")]
     write_back = ((detail.stats or {}).get("counts") or {}).get("write_back")
     if isinstance(write_back, Mapping) and "delivered" in write_back:
+        mine = int(write_back["delivered"])
+        since = sum(int(row.get("written_back_since") or 0) for row in detail.messages)
+        # runs of one DAG overlap (a backfill): another run's write-back task may have taken this
+        # run's results before its own ran, which then finds nothing; its 0 is right, so say who did
+        others = (f" At least <b>{since - mine:,}</b> of the messages this run processed were written back by "
+                  "another run's write-back task, which ran first." if since > mine else "")
         own = (f'<p data-note="written-back">Written back by this run\'s write-back task: '
-               f'<b>{int(write_back["delivered"]):,}</b> messages (it takes every processed message waiting '
-               "for write-back, not only this run's).</p>")
+               f'<b>{mine:,}</b> messages (it takes every processed message waiting '
+               f"for write-back, not only this run's).{others}</p>")
     elif detail.stats is not None:
         own = ('<p data-note="written-back">This run wrote nothing back: its write-back task was skipped '
                "(<code>write_back</code> param false) or is not part of the DAG.</p>")

@@ -41,6 +41,14 @@ def test_dag_settings(bag: DagBag, dag_id: str, cron: str) -> None:
     assert [a.uri for a in dag.get_task("process").outlets] == ["intakeflow://intakeflow/messages/processed"]
 
 
+def test_archive_root_default_is_the_airflow_setting(monkeypatch: pytest.MonkeyPatch, bag: DagBag) -> None:
+    """docs/run-in-your-airflow.md points the archive DAG at a site's folder with this setting."""
+    assert bag.dags["hl7_archive_intake"].params["archive_root"] == "/data/hl7-archive"  # unset: the placeholder
+    monkeypatch.setenv("AIRFLOW__INTAKEFLOW__ARCHIVE_ROOT", "/srv/site-archive")
+    dag = DagBag(str(DAGS / "hl7_archive_intake.py")).dags["hl7_archive_intake"]
+    assert dag.params["archive_root"] == "/srv/site-archive"
+
+
 def _messages(pg_dsn: str, schema: str) -> dict[str, int]:
     with psycopg.connect(pg_dsn) as conn:
         rows = conn.execute(f'SELECT status, count(*) FROM "{schema}".messages GROUP BY 1').fetchall()

@@ -79,3 +79,19 @@ def test_a_nameless_plugin_is_rejected() -> None:
 
     with pytest.raises(AirflowPluginException, match="name"):
         Nameless.validate()
+
+
+def test_the_first_run_guide_names_the_archive_root_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Before the DAG is parsed the guide shows ``[intakeflow] archive_root`` as the archive
+    DAG's default (docs/run-in-your-airflow.md sets it for every component)."""
+    from intakeflow.plugins.monitoring import app as monitoring
+
+    seen: dict[str, object] = {}
+    monkeypatch.setattr(monitoring, "create_app", lambda *args, **kwargs: seen.update(kwargs))
+    monkeypatch.setenv("AIRFLOW__INTAKEFLOW__ARCHIVE_ROOT", "/srv/site-archive")
+    plugin.monitoring_app.cache_clear()
+    try:
+        plugin.monitoring_app()
+    finally:
+        plugin.monitoring_app.cache_clear()
+    assert seen["archive_default"] == "/srv/site-archive"

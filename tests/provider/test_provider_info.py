@@ -43,3 +43,14 @@ def test_config_section_defaults_are_the_plugins() -> None:
     options = INFO["config"]["intakeflow"]["options"]
     assert options["monitor_postgres_conn_id"]["default"] == plugin.DEFAULT_CONN_ID
     assert options["monitor_schemas"]["default"] == plugin.DEFAULT_SCHEMAS
+
+
+def test_archive_root_setting_is_the_archive_dags_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    from intakeflow.provider import dag_defaults
+
+    options = INFO["config"]["intakeflow"]["options"]
+    assert options["archive_root"]["default"] == dag_defaults.DEFAULT_ARCHIVE_ROOT
+    monkeypatch.delenv("AIRFLOW__INTAKEFLOW__ARCHIVE_ROOT", raising=False)
+    assert dag_defaults.archive_root_default() == dag_defaults.DEFAULT_ARCHIVE_ROOT
+    monkeypatch.setenv("AIRFLOW__INTAKEFLOW__ARCHIVE_ROOT", "/srv/site-archive")
+    assert dag_defaults.archive_root_default() == "/srv/site-archive"

@@ -222,6 +222,23 @@ def test_run_page_is_labelled_links_on_and_says_who_wrote_back(seeded: Seeded) -
     assert [t["task_id"] for t in body["airflow"]["tasks"]][:2] == ["migrate_store", "stage_shard"]
 
 
+def test_run_page_says_another_runs_write_back_took_its_results(seeded: Seeded) -> None:
+    """A backfill: this run's write-back task ran and found nothing, because another run's had
+    already written back what this run processed (seen with two overlapping runs of
+    hl7_archive_intake: "0" next to "written back since: 46")."""
+    seeded.store.record_run(RUN_A, DAG_A, {"write_back": {"delivered": 0, "quarantined": 0, "failed": 0}})
+    client = _seeded_client(seeded, airflow=FakeAirflow(runs={(DAG_A, RUN_A): RUN_A_TASKS}))
+    page = PageReader(client.get("/run", params={"dag_id": DAG_A, "run_id": RUN_A}).text)
+    text = page.visible()
+    assert page.tables["run-messages"]["hl7v2"]["written_back_since"] == "2"
+    assert "Written back by this run's write-back task: 0 messages" in text
+    assert "At least 2 of the messages this run processed were written back by another run's write-back task" in text
+    # a write-back task that wrote back at least what the run processed needs no such note
+    seeded.store.record_run(RUN_A, DAG_A, {"write_back": {"delivered": 2, "quarantined": 0, "failed": 0}})
+    text = PageReader(client.get("/run", params={"dag_id": DAG_A, "run_id": RUN_A}).text).visible()
+    assert "Written back by this run's write-back task: 2 messages" in text and "another run's write-back" not in text
+
+
 def test_message_record_shows_no_text_and_only_for_its_dag(seeded: Seeded) -> None:
     with psycopg.connect(seeded.store.dsn) as conn:
         conn.execute(sql.SQL("UPDATE {}.messages SET patient_ref = 'Patient/PT-SECRET-REF'").format(
