@@ -256,8 +256,8 @@ async def watch_queue(
                     if not overdue:
                         last_overdue = -math.inf  # the next row that goes stale wakes at once again
                     elif pending is None and now - last_overdue >= s.overdue_every_s:
-                        lg.info("live watch: %d row(s) waiting, the oldest unclaimed for %.0f s, without a "
-                                "notification being acted on: waking (safety net)", queue.queued, queue.oldest_s)
+                        lg.info("live watch: %d unclaimed row(s) waiting, the oldest for %.0f s: waking "
+                                "(safety net)", queue.queued, queue.oldest_s)
                         pending = Wake("overdue", queue.queued, queue.oldest_s)
                         last_overdue = now
         except Exception as exc:  # noqa: BLE001 - every failure is logged and retried: a watcher must not end
