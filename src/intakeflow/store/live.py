@@ -38,7 +38,9 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
+from intakeflow.errors import E, SinkError
 from intakeflow.store import pg_queries as q
+from intakeflow.store.pg_migrate import check_schema_name
 from intakeflow.store.staged import QueueAge
 
 #: the channel the MLLP listener notifies on unless told otherwise
@@ -52,8 +54,6 @@ log = logging.getLogger("intakeflow.live")
 
 def check_channel_name(channel: str) -> str:
     """A ``LISTEN`` channel name: lower-case identifier, at most 63 characters."""
-    from intakeflow.errors import E, SinkError
-
     if not _CHANNEL_NAME.match(channel):
         raise SinkError(E.E050_CONFIG, why="notify channel name must match [a-z_][a-z0-9_]*")
     return channel
@@ -187,8 +187,6 @@ async def watch_queue(
     returning the DSN, called before each connection attempt (the Airflow connection is
     looked up again after a failure). ``on_listening`` is called after each successful
     ``LISTEN`` (tests)."""
-    from intakeflow.store.pg_migrate import check_schema_name
-
     s = settings or WatchSettings()
     lg = logger or log
     check_schema_name(schema)
