@@ -70,24 +70,45 @@ def test_live_dag_is_started_by_its_asset_watcher_and_by_the_cron(bag: DagBag) -
     assert dag.dagrun_timeout is not None and process.execution_timeout < dag.dagrun_timeout
 
 
-def test_live_watcher_trigger_is_kept_across_parses_and_dropped_while_paused(bag: DagBag, airflow_db: None) -> None:
+def test_live_watcher_store_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    for key, value in {"CONN_ID": "other_pg", "SCHEMA": "ward_store", "SOURCES": "mllp:ward, mllp:lab",
+                       "CHANNEL": "ward_staged"}.items():
+        monkeypatch.setenv(f"INTAKEFLOW_LIVE_{key}", value)
+    dag = DagBag(str(DAGS)).dags["hl7_live_intake"]  # parsed again: the file reads them at parse time
+    assert isinstance(dag.timetable, AssetOrTimeSchedule)
+    watched = dag.timetable.asset_condition
+    assert isinstance(watched, Asset) and watched.uri == "intakeflow://ward_store/messages/queued/mllp"
+    kwargs = watched.watchers[0].trigger.serialize()[1]
+    assert (kwargs["postgres_conn_id"], kwargs["store_schema"], kwargs["sources"], kwargs["channel"]) == (
+        "other_pg", "ward_store", ["mllp:ward", "mllp:lab"], "ward_staged")
+    assert dag.params["notify_channel"] == "ward_staged"
+
+
+def test_live_watcher_trigger_is_kept_across_parses_and_dropped_while_paused(airflow_db: None) -> None:
     """What the DAG processor does with the watcher's trigger row (Airflow 3.3): none while
     the DAG is paused, one once unpaused, the same row (not restarted) at every later parse,
     unreferenced again once paused (the triggerer then cancels and deletes it: a restart
     later, which is why the trigger looks at the queue whenever it starts)."""
     from airflow.dag_processing.bundles.manager import DagBundlesManager
-    from airflow.dag_processing.dagbag import sync_bag_to_db
+    from airflow.dag_processing.dagbag import BundleDagBag, sync_bag_to_db
     from airflow.models.dag import DagModel
     from airflow.models.trigger import Trigger
     from airflow.utils.session import create_session
     from sqlalchemy import delete, select, update
 
     classpath = "intakeflow.provider.triggers.store.StagedMessagesTrigger"
-    DagBundlesManager().sync_bundles_to_db()
+    # parse the DAG folder as dag.test() and the DAG processor do (its bundle), so the rows
+    # written are the ones the other tests' runs use
+    manager = DagBundlesManager()
+    manager.sync_bundles_to_db()
+    bundle = manager.get_bundle("dags-folder")
+    if not bundle.is_initialized:
+        bundle.initialize()
+    bundle_bag = BundleDagBag(dag_folder=bundle.path, bundle_path=bundle.path, bundle_name=bundle.name)
 
     def parse() -> list[tuple[int, bool]]:
         with create_session() as session:
-            sync_bag_to_db(bag, "dags-folder", None, session=session)
+            sync_bag_to_db(bundle_bag, bundle.name, bundle.version, session=session)
         with create_session() as session:
             return [(t.id, bool(t.assets)) for t in session.scalars(select(Trigger).where(Trigger.classpath == classpath))]
 

@@ -89,21 +89,18 @@ def _status(pg_dsn: str, schema: str) -> dict[str, int]:
 
 def test_a_staged_message_fires_the_watcher_and_its_run_stores_the_results(
     airflow_db: None, pg_dsn: str, store_schema: str, pg_conn_id: str, fake_model: str, fake_pipeline: Any,
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     store = Store(pg_dsn, store_schema, fake_pipeline.version, notify_channel=CHANNEL)
     store.migrate()
-    # the DAG file fixes its watcher's store when parsed: point it at this test's store
-    for key, value in {"CONN_ID": pg_conn_id, "SCHEMA": store_schema, "CHANNEL": CHANNEL}.items():
-        monkeypatch.setenv(f"INTAKEFLOW_LIVE_{key}", value)
     dag = DagBag(str(DAGS)).dags["hl7_live_intake"]
     watched = dag.timetable.asset_condition
     assert isinstance(watched, Asset)
     watcher = watched.watchers[0].trigger
+    # as the triggerer builds it (from the serialized kwargs), pointed at this test's store
+    # (the DAG file takes it from INTAKEFLOW_LIVE_*: tests/dags), with a quicker safety net
     _path, kwargs = watcher.serialize()
-    assert (kwargs["store_schema"], kwargs["channel"]) == (store_schema, CHANNEL)
-    # as the triggerer builds it (from the serialized kwargs), with a quicker safety net
-    trigger = type(watcher)(**{**kwargs, "recheck_s": 0.5, "stale_after_s": 1.0, "min_interval_s": 0.0})
+    trigger = type(watcher)(**{**kwargs, "postgres_conn_id": pg_conn_id, "store_schema": store_schema,
+                               "channel": CHANNEL, "recheck_s": 0.5, "stale_after_s": 1.0, "min_interval_s": 0.0})
     conf = {"postgres_conn_id": pg_conn_id, "store_schema": store_schema, "model_path": fake_model, "batch_size": 4,
             "notify_channel": CHANNEL}
     when = datetime(2024, 3, 1, 12, 5, tzinfo=UTC)
