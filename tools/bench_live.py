@@ -33,6 +33,7 @@ import asyncio
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -67,7 +68,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--batch-size", type=int, default=64, help="the live DAG's batch_size")
     p.add_argument("--linger-s", type=float, default=60.0, help="the live DAG's linger_s")
     p.add_argument("--pg", default=PG_SERVER, help="PostgreSQL server URL (a database is created on it)")
-    p.add_argument("--keep", action="store_true", help="keep the database (and the Airflow home) afterwards")
+    p.add_argument("--keep", action="store_true", help="keep the database and the logs (Airflow home) afterwards")
     p.add_argument("--seed", type=int, default=17)
     p.add_argument("--json", action="store_true", help="also print the figures as one JSON line")
     return p.parse_args(argv)
@@ -408,6 +409,8 @@ def run(args: argparse.Namespace) -> int:
         if not args.keep:
             with psycopg.connect(f"{args.pg}/postgres", autocommit=True) as conn:
                 conn.execute(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
+    if not args.keep:  # logs stay only when asked for (or when the run failed: the exception left above)
+        shutil.rmtree(home, ignore_errors=True)
     latencies = [done[c] - at for c, at in sent.acked_at.items() if c in done]
     missing = len(set(sent.acked_at) - done.keys())
     figures = {
