@@ -77,6 +77,13 @@ bench-bulk: setup
 bench-celery: setup
 	$(PY) -m tools.bench_celery $(BENCH_ARGS)
 
+# the live feed: MLLP ACK -> results stored at a sustained rate (default 50 msg/s for 60 s) through a
+# real airflow standalone; p50/p95/p99 and the backlog over time. BENCH_ARGS="--seconds 600" for
+# issue 13's 10-minute figure, "--mode core" for the same code without Airflow
+.PHONY: bench-live
+bench-live: setup
+	$(PY) -m tools.bench_live $(BENCH_ARGS)
+
 eval: setup
 	$(VENV)/bin/intakeflow eval ../shared/data/dev-sample.jsonl
 

@@ -1,35 +1,67 @@
 """
-### HL7 v2 live intake (every 5 minutes)
+### HL7 v2 live intake (as messages arrive, and every 5 minutes)
 
 Processes the live HL7 v2 feed that `intakeflow mllp-listen` stages in PostgreSQL: the
 listener commits each message before it acknowledges it (source `mllp`, or `mllp:<name>`
 per listener), and this DAG runs the intakeflow pipeline over what is waiting, in small
 batches, then records run statistics.
 
-* **Small and steady**: at most `max_batches` batches of `batch_size` per run; what is
-  left waits for the next run, five minutes later. One run at a time.
+* **Event-driven**: the listener sends a PostgreSQL `NOTIFY` (channel `intakeflow_staged`)
+  in the transaction that stages messages. The asset `intakeflow://intakeflow/messages/queued/mllp`
+  has an `AssetWatcher` whose `StagedMessagesTrigger` (in the triggerer: no worker slot)
+  `LISTEN`s and starts a run within about a second. Safety net: it also looks at the queue
+  every 5 s and fires when an unclaimed message has waited 5 s, so a lost notification
+  cannot leave messages unseen; it reconnects with backoff and logs every failure.
+* **Catch-up**: the 5-minute cron stays (`AssetOrTimeSchedule`), for anything else.
+* **A run drains, then lingers**: `process` takes batches until the queue is empty, then
+  keeps taking new messages as they are staged (woken by the same `NOTIFY`) until none has
+  come for `linger_s` seconds, or `max_run_s` has passed; a run that finds nothing ends at
+  once. One run at a time: events during a run start the next one after it.
 * **Same pipeline and sinks** as `hl7_archive_intake`; only the source filter differs, so
   archive and live rows never share a run.
 * **Safe to retry**: claims carry a lease; a killed run leaves its rows to be claimed again.
 * The listener stages under the pipeline version of its `--model`: deploy a new model to
   the listener and the workers together.
-* XCom carries counts only, never message text.
+* The watcher's store, sources and channel are fixed when this file is parsed:
+  `INTAKEFLOW_LIVE_CONN_ID` (`intakeflow_postgres`), `INTAKEFLOW_LIVE_SCHEMA` (`intakeflow`),
+  `INTAKEFLOW_LIVE_SOURCES` (`mllp`, comma-separated) and `INTAKEFLOW_LIVE_CHANNEL`
+  (`intakeflow_staged`) in the DAG processor's environment change them; a run's params
+  choose what `process` claims.
+* XCom and asset events carry counts only, never message text.
 """
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 
-from airflow.sdk import DAG, CronDataIntervalTimetable, Param
+from airflow.sdk import DAG, Asset, AssetOrTimeSchedule, AssetWatcher, CronDataIntervalTimetable, Param
 
 from intakeflow.provider.dag_defaults import DEFAULT_ARGS, START_DATE, STORE_ARGS, default_store_outlets, store_params
 from intakeflow.provider.operators.process import ProcessMessagesOperator
 from intakeflow.provider.operators.store import MigrateStoreOperator, RecordRunOperator
+from intakeflow.provider.triggers.store import StagedMessagesTrigger
+
+#: what the watcher watches; fixed at parse time (the trigger's arguments are part of the DAG)
+LIVE_CONN_ID = os.environ.get("INTAKEFLOW_LIVE_CONN_ID", "intakeflow_postgres")
+LIVE_SCHEMA = os.environ.get("INTAKEFLOW_LIVE_SCHEMA", "intakeflow")
+LIVE_SOURCES = [s.strip() for s in os.environ.get("INTAKEFLOW_LIVE_SOURCES", "mllp").split(",") if s.strip()]
+LIVE_CHANNEL = os.environ.get("INTAKEFLOW_LIVE_CHANNEL", "intakeflow_staged")
+
+mllp_queued = Asset(
+    name="intakeflow_mllp_queued",
+    uri=f"intakeflow://{LIVE_SCHEMA}/messages/queued/mllp",
+    group="intakeflow",
+    watchers=[AssetWatcher(
+        name="intakeflow_mllp_staged",
+        trigger=StagedMessagesTrigger(LIVE_CONN_ID, LIVE_SCHEMA, LIVE_SOURCES, channel=LIVE_CHANNEL),
+    )],
+)
 
 with DAG(
     dag_id="hl7_live_intake",
-    description="Process the live HL7 v2 feed staged by the MLLP listener, in small batches",
-    schedule=CronDataIntervalTimetable("*/5 * * * *", timezone="UTC"),
+    description="Process the live HL7 v2 feed staged by the MLLP listener, as it arrives",
+    schedule=AssetOrTimeSchedule(timetable=CronDataIntervalTimetable("*/5 * * * *", timezone="UTC"), assets=mllp_queued),
     start_date=START_DATE,
     catchup=False,
     max_active_runs=1,
@@ -42,7 +74,14 @@ with DAG(
         "source_name": Param(
             "mllp", type="string", pattern="^mllp(:[a-z0-9_-]+)?$", description="Staging source name of the listener"
         ),
-        "max_batches": Param(20, type="integer", minimum=1, description="Batches per run; the rest waits for the next"),
+        "max_batches": Param(None, type=["null", "integer"], minimum=1,
+                             description="Most batches per run; empty: no limit (max_run_s bounds the run)"),
+        "linger_s": Param(60, type="number", minimum=0, maximum=600,
+                          description="Once the queue is empty, keep taking new messages until none came for this long"),
+        "max_run_s": Param(480, type="number", minimum=1, maximum=540,
+                           description="Take no new batch after this many seconds (the next run goes on)"),
+        "notify_channel": Param(LIVE_CHANNEL, type="string", pattern="^[a-z_][a-z0-9_]{0,62}$",
+                                description="NOTIFY channel of the listener (wakes a lingering run)"),
         **store_params(),
     },
 ) as dag:
@@ -54,6 +93,9 @@ with DAG(
         batch_size="{{ params.batch_size }}",
         max_batches="{{ params.max_batches }}",
         model_path="{{ params.model_path }}",
+        linger_s="{{ params.linger_s }}",
+        max_run_s="{{ params.max_run_s }}",
+        notify_channel="{{ params.notify_channel }}",
         execution_timeout=timedelta(minutes=10),
         **default_store_outlets("processed"),
         **store_args,

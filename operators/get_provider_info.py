@@ -113,7 +113,7 @@ def get_provider_info() -> dict[str, Any]:
         "triggers": [
             {
                 "integration-name": _INTEGRATION,
-                "python-modules": [f"{_PKG}.triggers.hl7", f"{_PKG}.triggers.fhir"],
+                "python-modules": [f"{_PKG}.triggers.hl7", f"{_PKG}.triggers.fhir", f"{_PKG}.triggers.store"],
             }
         ],
         "notifications": [f"{_PKG}.notifications.alerts.LogNotifier"],

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import ExitStack
 from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseOperator, Context
 
 from intakeflow.provider.operators._common import claim_token, open_store, store_outage_coded
 from intakeflow.provider.operators._metrics import publish, with_default_outlets
+from intakeflow.store.live import QueueWaiter
 from intakeflow.store.processing import PipelineLike, process_pending
 from intakeflow.store.staged import RunRef
 
@@ -55,11 +57,20 @@ class ProcessMessagesOperator(BaseOperator):
     :param site_formats: Path of a JSON file of this site's identifier formats (MRN, member
         id, account numbers) the pipeline recognizes beside its built-in recognizers.
         Default ``None``: the file ``$INTAKEFLOW_SITE_FORMATS`` names, else none. (templated)
+    :param linger_s: For a live feed: once the queue is empty, keep taking new messages as
+        they are staged until none has come for this many seconds (only a run that found
+        work lingers). Holds the task's worker slot meanwhile. Default 0: end when empty.
+        (templated)
+    :param max_run_s: Claim no new batch after this many seconds; what is in hand is
+        finished. Default ``None``: no limit. (templated)
+    :param notify_channel: While lingering, wake on this PostgreSQL ``NOTIFY`` channel (the
+        MLLP listener's ``--notify-channel``) instead of polling every second. Default
+        ``None``: poll. (templated)
     """
 
     template_fields: Sequence[str] = (
         "postgres_conn_id", "store_schema", "sources", "model_path", "batch_size", "max_batches", "anthropic_conn_id",
-        "site_formats", "workers",
+        "site_formats", "workers", "linger_s", "max_run_s", "notify_channel",
     )
 
     def __init__(
@@ -75,6 +86,9 @@ class ProcessMessagesOperator(BaseOperator):
         store_raw: bool = False,
         site_formats: str | None = None,
         workers: int | str = 1,
+        linger_s: float | str = 0.0,
+        max_run_s: float | str | None = None,
+        notify_channel: str | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**with_default_outlets(kwargs, store_schema, "processed"))
@@ -90,6 +104,9 @@ class ProcessMessagesOperator(BaseOperator):
         # JSON file of this site's identifier formats (default: $INTAKEFLOW_SITE_FORMATS)
         self.site_formats = site_formats
         self.workers = workers
+        self.linger_s = linger_s
+        self.max_run_s = max_run_s
+        self.notify_channel = notify_channel
 
     def pipeline_config(self) -> PipelineConfig:
         from intakeflow.pipeline import PipelineConfig
@@ -120,14 +137,23 @@ class ProcessMessagesOperator(BaseOperator):
         pipeline = self.build_pipeline()
         # the pipeline's own version keys the claim, so a changed model never re-reads old rows
         store = open_store(self.postgres_conn_id, self.store_schema, pipeline.version, store_raw=self.store_raw)
-        tally = process_pending(
-            store, pipeline, claim_token(context),
-            batch_size=int(self.batch_size),
-            sources=list(self.sources) if self.sources else None,
-            max_batches=None if self.max_batches is None else int(self.max_batches),
-            run=RunRef(self.dag_id, str(context["run_id"])),
-            workers=int(self.workers),
-        )
+        sources = list(self.sources) if self.sources else None
+        linger_s = float(self.linger_s or 0)
+        with ExitStack() as stack:
+            waiter = None
+            if linger_s > 0 and self.notify_channel:
+                waiter = stack.enter_context(QueueWaiter(store.dsn, store.schema, sources, self.notify_channel))
+            tally = process_pending(
+                store, pipeline, claim_token(context),
+                batch_size=int(self.batch_size),
+                sources=sources,
+                max_batches=None if self.max_batches in (None, "", "None") else int(self.max_batches),
+                run=RunRef(self.dag_id, str(context["run_id"])),
+                workers=int(self.workers),
+                linger_s=linger_s,
+                max_run_s=None if self.max_run_s in (None, "", "None") else float(self.max_run_s),
+                wait=None if waiter is None else waiter.wait,
+            )
         summary = tally.as_dict()
         self.log.info(
             "processed %d, failed %d, quarantined %d in %d batches",

@@ -8,7 +8,7 @@ import httpx
 import psycopg
 import pytest
 from airflow.dag_processing.dagbag import DagBag
-from airflow.sdk import CronDataIntervalTimetable
+from airflow.sdk import Asset, AssetOrTimeSchedule, CronDataIntervalTimetable
 
 from tools.demo_data import DemoText, communication, write_hl7_archive
 
@@ -33,6 +33,8 @@ def test_dags_import_without_errors(bag: DagBag) -> None:
 def test_dag_settings(bag: DagBag, dag_id: str, cron: str) -> None:
     dag = bag.dags[dag_id]
     timetable = dag.timetable
+    if isinstance(timetable, AssetOrTimeSchedule):  # the live DAG: asset watcher, cron as catch-up
+        timetable = timetable.timetable
     assert isinstance(timetable, CronDataIntervalTimetable) and timetable.expression == cron
     assert dag.doc_md and "XCom" in dag.doc_md
     assert {"postgres_conn_id", "store_schema", "batch_size"} <= set(dag.params.keys())
@@ -47,6 +49,98 @@ def test_archive_root_default_is_the_airflow_setting(monkeypatch: pytest.MonkeyP
     monkeypatch.setenv("AIRFLOW__INTAKEFLOW__ARCHIVE_ROOT", "/srv/site-archive")
     dag = DagBag(str(DAGS / "hl7_archive_intake.py")).dags["hl7_archive_intake"]
     assert dag.params["archive_root"] == "/srv/site-archive"
+
+
+def test_live_dag_is_started_by_its_asset_watcher_and_by_the_cron(bag: DagBag) -> None:
+    from intakeflow.provider.operators.process import ProcessMessagesOperator
+    from intakeflow.provider.triggers.store import StagedMessagesTrigger
+
+    dag = bag.dags["hl7_live_intake"]
+    assert isinstance(dag.timetable, AssetOrTimeSchedule)
+    watched = dag.timetable.asset_condition
+    assert isinstance(watched, Asset) and watched.uri == "intakeflow://intakeflow/messages/queued/mllp"
+    assert [w.name for w in watched.watchers] == ["intakeflow_mllp_staged"]
+    trigger = watched.watchers[0].trigger
+    assert isinstance(trigger, StagedMessagesTrigger)
+    assert trigger.serialize()[1] == {
+        "postgres_conn_id": "intakeflow_postgres", "store_schema": "intakeflow", "sources": ["mllp"],
+        "channel": "intakeflow_staged", "recheck_s": 5.0, "stale_after_s": 5.0, "min_interval_s": 5.0,
+        "max_backoff_s": 60.0}
+    assert isinstance(dag.timetable.timetable, CronDataIntervalTimetable)
+    assert dag.timetable.timetable.expression == "*/5 * * * *"
+    assert dag.max_active_runs == 1
+    process = dag.get_task("process")
+    assert isinstance(process, ProcessMessagesOperator)
+    assert (process.linger_s, process.max_run_s, process.notify_channel) == (
+        "{{ params.linger_s }}", "{{ params.max_run_s }}", "{{ params.notify_channel }}")
+    assert (dag.params["linger_s"], dag.params["max_run_s"], dag.params["notify_channel"]) == (60, 480, "intakeflow_staged")
+    # the lingering run ends before the task's time limit, and the run's
+    assert process.execution_timeout is not None and dag.params["max_run_s"] + 60 < process.execution_timeout.total_seconds()
+    assert dag.dagrun_timeout is not None and process.execution_timeout < dag.dagrun_timeout
+
+
+def test_live_watcher_store_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    for key, value in {"CONN_ID": "other_pg", "SCHEMA": "ward_store", "SOURCES": "mllp:ward, mllp:lab",
+                       "CHANNEL": "ward_staged"}.items():
+        monkeypatch.setenv(f"INTAKEFLOW_LIVE_{key}", value)
+    dag = DagBag(str(DAGS)).dags["hl7_live_intake"]  # parsed again: the file reads them at parse time
+    assert isinstance(dag.timetable, AssetOrTimeSchedule)
+    watched = dag.timetable.asset_condition
+    assert isinstance(watched, Asset) and watched.uri == "intakeflow://ward_store/messages/queued/mllp"
+    kwargs = watched.watchers[0].trigger.serialize()[1]
+    assert (kwargs["postgres_conn_id"], kwargs["store_schema"], kwargs["sources"], kwargs["channel"]) == (
+        "other_pg", "ward_store", ["mllp:ward", "mllp:lab"], "ward_staged")
+    assert dag.params["notify_channel"] == "ward_staged"
+
+
+def test_live_watcher_trigger_is_kept_across_parses_and_dropped_while_paused(airflow_db: None) -> None:
+    """What the DAG processor does with the watcher's trigger row (Airflow 3.3): none while
+    the DAG is paused, one once unpaused, the same row (not restarted) at every later parse,
+    unreferenced again once paused (the triggerer then cancels and deletes it: a restart
+    later, which is why the trigger looks at the queue whenever it starts)."""
+    from airflow.dag_processing.bundles.manager import DagBundlesManager
+    from airflow.dag_processing.dagbag import BundleDagBag, sync_bag_to_db
+    from airflow.models.dag import DagModel
+    from airflow.models.trigger import Trigger
+    from airflow.utils.session import create_session
+    from sqlalchemy import delete, select, update
+
+    classpath = "intakeflow.provider.triggers.store.StagedMessagesTrigger"
+    # parse the DAG folder as dag.test() and the DAG processor do (its bundle), so the rows
+    # written are the ones the other tests' runs use
+    manager = DagBundlesManager()
+    manager.sync_bundles_to_db()
+    bundle = manager.get_bundle("dags-folder")
+    if not bundle.is_initialized:
+        bundle.initialize()
+    bundle_bag = BundleDagBag(dag_folder=bundle.path, bundle_path=bundle.path, bundle_name=bundle.name)
+
+    def parse() -> list[tuple[int, bool]]:
+        with create_session() as session:
+            sync_bag_to_db(bundle_bag, bundle.name, bundle.version, session=session)
+        with create_session() as session:
+            return [(t.id, bool(t.assets)) for t in session.scalars(select(Trigger).where(Trigger.classpath == classpath))]
+
+    def pause(paused: bool) -> None:
+        with create_session() as session:
+            session.execute(update(DagModel).where(DagModel.dag_id == "hl7_live_intake").values(is_paused=paused))
+
+    with create_session() as session:
+        session.execute(delete(Trigger).where(Trigger.classpath == classpath))
+    pause(True)
+    try:
+        assert parse() == []
+        pause(False)
+        first = parse()
+        assert len(first) == 1 and first[0][1]
+        assert parse() == first and parse() == first  # same row: the running trigger is left alone
+        pause(True)
+        assert parse() == [(first[0][0], False)]  # no asset refers to it any more
+        with create_session() as session:
+            Trigger.clean_unused(session=session)  # the triggerer's clean-up loop
+        assert parse() == []
+    finally:
+        pause(True)
 
 
 def _messages(pg_dsn: str, schema: str) -> dict[str, int]:

@@ -60,6 +60,7 @@ def test_listen_process_stores_then_stops_on_sigterm(tmp_path: Path, pg_dsn: str
         (["--max-bytes", "0"], "--max-bytes must be positive"),
         (["--max-batch", "0"], "--max-batch must be positive"),
         (["--max-wait-ms", "-1"], "--max-wait-ms must be between 0 and 1000"),
+        (["--notify-channel", "Staged-Feed"], "--notify-channel must be a lower-case identifier"),
     ],
 )
 def test_bad_arguments_exit_2(argv: list[str], problem: str, capsys: pytest.CaptureFixture[str]) -> None:
@@ -79,6 +80,7 @@ def test_parser_defaults_match_the_compose_command(monkeypatch: pytest.MonkeyPat
     assert (args.host, args.port, args.dsn) == ("0.0.0.0", 2575, "postgresql://db/x")
     assert (args.schema, args.source) == ("intakeflow", "mllp")
     assert args.max_bytes == 1024 * 1024 and args.idle_timeout == 300.0
+    assert args.notify_channel == "intakeflow_staged"  # what the live DAG's watcher listens on
 
 
 def _children(pid: int) -> set[int]:

@@ -36,7 +36,8 @@ def test_live_dag_processes_the_mllp_feed_in_small_batches(
     store.stage([archived], "archive-run")  # an archive row: not the live DAG's to process
 
     dag = DagBag(str(DAGS)).dags["hl7_live_intake"]
-    conf = {"postgres_conn_id": pg_conn_id, "store_schema": store_schema, "model_path": fake_model, "batch_size": 2}
+    conf = {"postgres_conn_id": pg_conn_id, "store_schema": store_schema, "model_path": fake_model, "batch_size": 2,
+            "linger_s": 0}
     when = datetime(2024, 3, 1, 12, 5, tzinfo=UTC)
     small = dag.test(logical_date=when, run_conf={**conf, "max_batches": 1})
     assert str(small.state) == "success"

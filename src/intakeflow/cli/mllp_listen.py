@@ -38,6 +38,9 @@ def add_mllp_listen_parser(sub: argparse._SubParsersAction[argparse.ArgumentPars
     sp.add_argument("--max-batch", type=int, default=200, help="most messages committed in one transaction")
     sp.add_argument("--max-wait-ms", type=float, default=5.0,
                     help="longest a commit group waits for more messages (0: commit what is there)")
+    sp.add_argument("--notify-channel", default="intakeflow_staged", metavar="NAME",
+                    help="PostgreSQL NOTIFY channel told of each staging commit, so the live DAG starts at once "
+                         "('' for none; the payload holds schema, source and a count, never content)")
     sp.add_argument("--filters", default=None, metavar="FILE",
                     help="JSON filter rules for messages without text (default: $INTAKEFLOW_FILTERS, else built-in)")
     sp.add_argument("--heartbeat-s", type=float, default=15.0,
@@ -61,7 +64,7 @@ def cmd_mllp_listen(args: argparse.Namespace) -> int:
         return 2
     try:
         version = args.pipeline_version or _model_version(args.model)
-        store = Store(args.dsn, args.schema, version)
+        store = Store(args.dsn, args.schema, version, notify_channel=args.notify_channel or None)
         store.migrate()
         ssl_ctx = tls_context(args.tls_cert, args.tls_key) if args.tls_cert else None
         filters = load_filters(args.filters)
@@ -114,6 +117,8 @@ def _check(args: argparse.Namespace) -> str | None:
         return "--max-batch must be positive"
     if not 0 <= args.max_wait_ms <= 1000:
         return "--max-wait-ms must be between 0 and 1000"
+    if args.notify_channel and not re.match(r"^[a-z_][a-z0-9_]{0,62}$", args.notify_channel):
+        return "--notify-channel must be a lower-case identifier ([a-z_][a-z0-9_]*)"
     return None
 
 

@@ -6,10 +6,11 @@ from __future__ import annotations
 
 from intakeflow.store.pg_reprocess import ReprocessCounts, ReprocessSelection
 from intakeflow.store.pg_store import Store
-from intakeflow.store.staged import FhirWriteRecord, RunRef, SaveCounts, StageCounts, StagedMessage
+from intakeflow.store.staged import FhirWriteRecord, QueueAge, RunRef, SaveCounts, StageCounts, StagedMessage
 
 __all__ = [
     "FhirWriteRecord",
+    "QueueAge",
     "ReprocessCounts",
     "ReprocessSelection",
     "RunRef",

@@ -41,6 +41,25 @@ SET rule = EXCLUDED.rule, meta = EXCLUDED.meta, seen = {s}.filtered.seen + 1, la
 
 COUNT_FILTERED = "SELECT count(*) AS n FROM {s}.filtered"
 
+# the listener's wake-up call, sent in the staging transaction (delivered only if it commits);
+# the payload names the schema and sources and counts rows, never content
+NOTIFY_STAGED = "SELECT pg_notify(%(channel)s, %(payload)s)"
+
+# what waits for processing (status received) per source: how many, how many of them a run
+# holds (claimed: being processed, or left by a killed run until its lease ends), and the age
+# of the oldest, all and unclaimed. Every pipeline version counts: rows staged under a version
+# no worker runs wait forever, which is what a watchdog is for. The comment names the query
+# in pg_stat_activity. Served by the partial index messages_queued_idx.
+QUEUE_AGES = """
+/* intakeflow:queue-ages */
+SELECT source, count(*) AS queued, count(*) FILTER (WHERE claimed_by IS NOT NULL) AS in_hand,
+       EXTRACT(EPOCH FROM now() - min(created_at))::float8 AS oldest_s,
+       EXTRACT(EPOCH FROM now() - min(created_at) FILTER (WHERE claimed_by IS NULL))::float8 AS oldest_unclaimed_s
+FROM {s}.messages
+WHERE status = 'received' AND (%(sources)s::text[] IS NULL OR source = ANY(%(sources)s::text[]))
+GROUP BY source ORDER BY source
+"""
+
 # ``busy``: ids this claimer holds in flight (claimed ahead, not saved yet); its own token
 # would otherwise hand them out again (the resume rule) or quarantine them under E025
 _CLAIMABLE = """

@@ -35,11 +35,13 @@ from intakeflow.errors import E
 from intakeflow.results import Filtered, InboundMessage, PipelineResult, Quarantined, SourceItem
 from intakeflow.spans import Span
 from intakeflow.store import pg_queries as q
+from intakeflow.store.live import check_channel_name, queue_age, staged_payload
 from intakeflow.store.pg_migrate import check_schema_name, migrate
 from intakeflow.store.pg_reprocess import ReprocessCounts, ReprocessSelection, check_request, requeue, stage_new_version
 from intakeflow.store.staged import (
     QUARANTINE_CODES,
     FhirWriteRecord,
+    QueueAge,
     RunRef,
     SaveCounts,
     StageCounts,
@@ -55,7 +57,10 @@ class Store:
     """The staging database of one pipeline version.
 
     ``dsn`` is a libpq connection string or URL. ``max_attempts`` bounds claims of one
-    message; ``batch_size`` is the number of rows per transaction.
+    message; ``batch_size`` is the number of rows per transaction. ``notify_channel``: a
+    staging transaction that adds rows also sends a PostgreSQL ``NOTIFY`` on this channel,
+    delivered when (and only if) it commits, so a watcher wakes at once (see
+    :mod:`intakeflow.store.live`); ``None`` (default): no notification.
     """
 
     def __init__(
@@ -68,6 +73,7 @@ class Store:
         max_attempts: int = 3,
         batch_size: int = 500,
         claim_lease_s: float = 900.0,
+        notify_channel: str | None = None,
     ) -> None:
         self.dsn = dsn
         self.schema = check_schema_name(schema)
@@ -76,6 +82,7 @@ class Store:
         self.max_attempts = max_attempts
         self.batch_size = max(1, batch_size)
         self.claim_lease_s = claim_lease_s
+        self.notify_channel = check_channel_name(notify_channel) if notify_channel else None
         self._held = threading.local()
         self._composed: dict[str, sql.Composed] = {}
 
@@ -146,6 +153,10 @@ class Store:
                     inserted = self._copy_messages(conn, messages, run_id, dag_id)
                     counts.staged += inserted
                     counts.duplicates += len(messages) - inserted
+                    if inserted and self.notify_channel:
+                        # same transaction: PostgreSQL delivers it on commit, never for a rollback
+                        conn.execute(q.NOTIFY_STAGED, {"channel": self.notify_channel, "payload": staged_payload(
+                            self.schema, {m.source for m in messages}, inserted)})
                 if quarantined:
                     self._upsert_quarantine(conn, [
                         quarantine_row(qm.source, qm.source_id, qm.reason_code, qm.reason, dict(qm.meta), RunRef(dag_id, run_id))
@@ -399,6 +410,16 @@ class Store:
         with self._conn() as conn:
             row = conn.execute(self._q(q.SELECT_RUN), {"dag": dag_id, "run": run_id}).fetchone()
         return dict(row) if row else None
+
+    def queue_ages(self, sources: Sequence[str] | None = None) -> dict[str, QueueAge]:
+        """What waits for processing, per source (only sources with queued rows): how many
+        rows are in status ``received``, how many of them a run holds, and the age in seconds
+        of the oldest one (and of the oldest unclaimed one), by staging time. Every pipeline
+        version counts, so rows no worker will claim show up as ageing. For a watchdog: the
+        oldest queued age of a source is how late its feed is. One indexed query."""
+        with self._conn() as conn:
+            rows = conn.execute(self._q(q.QUEUE_AGES), {"sources": list(sources) if sources else None}).fetchall()
+        return {str(r["source"]): queue_age(r) for r in rows}
 
     def counts(self) -> dict[str, int]:
         """Message rows of this pipeline version per status, plus ``quarantine_rows``

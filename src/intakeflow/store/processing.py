@@ -7,9 +7,10 @@ metrics, asset extras): counts by outcome and label, never text.
 
 from __future__ import annotations
 
+import math
 import time
 from collections import Counter, deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -17,6 +18,10 @@ from typing import Any, Protocol
 from intakeflow.results import PipelineInput, PipelineResult
 from intakeflow.store.pg_store import Store
 from intakeflow.store.staged import RunRef, StagedMessage
+
+#: while lingering without a notification waiter, the queue is polled this often (seconds);
+#: with one, the claim is still retried this often in case a notification went missing
+LINGER_POLL_S = 1.0
 
 #: outcome keys of the tally, in the order they are reported
 OUTCOMES: tuple[str, ...] = ("claimed", "processed", "failed", "quarantined", "skipped")
@@ -87,6 +92,9 @@ def process_pending(
     max_batches: int | None = None,
     run: RunRef | None = None,
     workers: int = 1,
+    linger_s: float = 0.0,
+    max_run_s: float | None = None,
+    wait: Callable[[float], bool] | None = None,
 ) -> RunTally:
     """Claim staged messages with claim token ``token``, run the pipeline and save the
     results, batch by batch, until none are left or ``max_batches`` ran. One bad message
@@ -102,8 +110,16 @@ def process_pending(
     Batches are saved in claim order, each in its own transaction, as before; a claim
     ahead leaves out the rows still in flight. If a save fails the loop stops and raises
     once the threads are idle, and every claimed row not saved stays claimed by ``token``:
-    the retry resumes it, as after a kill."""
+    the retry resumes it, as after a kill.
+
+    ``linger_s`` (a live feed's consumer): once the queue is empty, keep claiming as new
+    messages arrive until none has come for ``linger_s`` seconds; only a run that found work
+    lingers, so a run started for nothing ends at once. ``wait(timeout)`` sleeps until the
+    next staging commit (``QueueWaiter.wait``; without it the loop polls every
+    ``LINGER_POLL_S``). ``max_run_s``: claim no new batch after this many seconds (the batches
+    in flight are finished), so a run under a steady feed hands over to the next in time."""
     tally = RunTally()
+    started = last_work = time.monotonic()
     workers = max(1, workers)
     depth = workers + 1  # batches claimed and not saved: one queued behind the running ones
     busy: set[int] = set()  # claimed, not saved yet
@@ -119,15 +135,25 @@ def process_pending(
     try:
         with store.session():
             while True:
-                while (max_batches is None or claimed_batches < max_batches) and len(inflight) < depth:
+                while (max_batches is None or claimed_batches < max_batches) and len(inflight) < depth and (
+                        max_run_s is None or time.monotonic() - started < max_run_s):
                     batch = store.claim(batch_size, token, sources, exclude=busy)
                     if not batch:
                         break
+                    last_work = time.monotonic()
                     claimed_batches += 1
                     busy.update(m.id for m in batch)
                     inflight.append((batch, pool.submit(timed_process, batch)))
-                if not inflight:
-                    return tally  # nothing claimable and nothing in flight
+                if not inflight:  # nothing claimable and nothing in flight
+                    now = time.monotonic()
+                    left = min(linger_s - (now - last_work), math.inf if max_run_s is None else max_run_s - (now - started))
+                    if not claimed_batches or left <= 0 or (max_batches is not None and claimed_batches >= max_batches):
+                        return tally
+                    if wait is not None:
+                        wait(min(left, LINGER_POLL_S))  # a staging commit, or time to look again
+                    else:
+                        time.sleep(min(left, LINGER_POLL_S))
+                    continue
                 batch, fut = inflight.popleft()
                 results, seconds = fut.result()
                 tally.pipeline_s += seconds

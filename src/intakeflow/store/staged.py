@@ -91,6 +91,24 @@ class SaveCounts:
 
 
 @dataclass(frozen=True)
+class QueueAge:
+    """What waits for processing from one source (:meth:`Store.queue_ages`): ``queued`` rows
+    in status ``received``, ``in_hand`` of them claimed by a run (being processed, or left by
+    a killed run until its claim lease ends), and the age in seconds of the oldest queued row
+    and of the oldest unclaimed one (``None``: none). Counts and ages only, never text."""
+
+    source: str
+    queued: int
+    in_hand: int
+    oldest_s: float | None
+    oldest_unclaimed_s: float | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"source": self.source, "queued": self.queued, "in_hand": self.in_hand,
+                "oldest_s": self.oldest_s, "oldest_unclaimed_s": self.oldest_unclaimed_s}
+
+
+@dataclass(frozen=True)
 class FhirWriteRecord:
     """One resource the write-back touched (``role``: source, derived, task, coverage, provenance)."""
 
