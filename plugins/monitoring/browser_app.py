@@ -196,24 +196,19 @@ def add_browser_routes(app: FastAPI, c: Console) -> None:
         if not actions.same_origin(request):
             raise HTTPException(403, "cross-site request refused: send it from the console's own page")
         chosen = c.pick_schema(schema)
-        with c.connect() as conn:
+        ids = sorted(set(ask.ids))[: actions.MAX_IDS + 1]
+        with c.connect() as conn:  # what the checks need, read before the action's own transaction
             state = store_ready(conn, chosen)
             version = state.version or 0
             if state.condition not in _READY:
                 raise HTTPException(404, "no such message")
-
-            def states(ids: list[int]) -> dict[int, Any]:
-                return browser_queries.message_states(conn, chosen, ids)
-
-            def prior(request_id: str) -> Any:
-                cur = conn.execute(sql.SQL(BY_REQUEST).format(s=sql.Identifier(chosen)),
-                                   {"request": request_id})
-                return cur.fetchone()
-
-            # the checks read through this connection; the action runs in the store's own transaction
-            outcome = actions.reprocess(ask, actor, schema=chosen, schema_version=version, states=states,
-                                        store=lambda: Store(c.dsn(), schema=chosen, pipeline_version="any"),
-                                        audit_version=AUDIT_SCHEMA_VERSION, prior=prior)
+            rows = browser_queries.message_states(conn, chosen, ids) if ids else {}
+            earlier = (conn.execute(sql.SQL(BY_REQUEST).format(s=sql.Identifier(chosen)),
+                                    {"request": ask.request_id}).fetchone()
+                       if version >= AUDIT_SCHEMA_VERSION and ask.request_id else None)
+        outcome = actions.reprocess(ask, actor, schema=chosen, schema_version=version, states=lambda _: rows,
+                                    store=lambda: Store(c.dsn(), schema=chosen, pipeline_version="any"),
+                                    audit_version=AUDIT_SCHEMA_VERSION, prior=lambda _: earlier)
         return outcome, chosen
 
     @app.post("/reprocess")
