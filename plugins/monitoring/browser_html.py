@@ -175,6 +175,8 @@ def search_page(result: SearchResult, form: SearchForm, *, schema: str, schemas:
         is_message = r["kind"] == "message"
         rows.append({
             **r,
+            # message ids as they are; the other kinds' ids are of other tables
+            "_key": r["id"] if is_message else f"{r['kind']}-{r['id']}",
             "_id": (_link(message_href(r["id"], schema, form.dag_id or None), str(r["id"])) if is_message
                     else escape(f"{'quarantine' if r['kind'] == 'rejected' else 'filtered'} #{r['id']}")),
             "kind": KINDS.get(str(r["kind"]), r["kind"]),
@@ -189,7 +191,7 @@ def search_page(result: SearchResult, form: SearchForm, *, schema: str, schemas:
         ("code", "code / rule"), ("code_title", "meaning"), ("seen_at", "staged / first seen"),
         ("received_at", "received at the source"), ("processed_at", "result saved"), ("delivered_at", "written back"),
         ("_staged_by", "staged by"), ("pipeline_version", "version"),
-    ], cls="results", row_key="id")
+    ], cls="results", row_key="_key")
     body = "".join([
         nav(schema, form.dag_id or None, current="messages"),
         "<h1>Messages</h1>",

@@ -203,6 +203,11 @@ def test_search_page_form_results_and_refresh(browsable: Browsable) -> None:
     assert f"message?id={browsable.quarantined}&schema={browsable.seeded.store.schema}" in page.links
     # the page refreshes itself: the script, its interval, and the part it swaps
     assert 'data-refresh="15"' in resp.text and 'data-live="results"' in resp.text and "visibilitychange" in resp.text
+    # inputs without a message row: listed by their own table's id, not linked
+    quarantined = PageReader(_client(browsable.seeded).get("/messages", params={"status": "quarantined"}).text)
+    rejected = [k for k in quarantined.tables["results"] if k.startswith("rejected-")]
+    assert len(rejected) == 1 and quarantined.tables["results"][rejected[0]]["id"].startswith("quarantine #")
+    assert len(quarantined.tables["results"]) == 3
     off = _client(browsable.seeded).get("/messages", params={"refresh": "0"}).text
     assert 'data-refresh="0"' in off and "<script>" not in off
     assert 'data-refresh="2"' in _client(browsable.seeded).get("/messages", params={"refresh": "1"}).text
