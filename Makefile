@@ -15,7 +15,7 @@ EDITABLE_INSTALL := $(PIP) install -q --no-deps --no-build-isolation -e . --conf
 # the link tree the venv imports intakeflow from (mypy's search path; its name carries the version)
 LINK_TREE = $$($(PY) -c 'import intakeflow, pathlib; print(pathlib.Path(intakeflow.__file__).parents[1])')
 
-.PHONY: setup setup-browser demo test lint typecheck unit bench eval clean
+.PHONY: setup setup-browser demo test lint typecheck unit bench eval clean ui
 
 $(STAMP): pyproject.toml setup.py constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -36,6 +36,13 @@ setup: $(STAMP)
 # never downloads a browser of its own). Needs root and apt, as on the CI machine.
 setup-browser:
 	command -v chromium >/dev/null || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; }
+
+# The console's React app (ui/console/) built into plugins/monitoring/static/console.js, which
+# is committed with its lock file and ships in the wheel: only this target needs Node.js (20.19+)
+# and the npm registry; demo and test use the committed bundle (a test checks it is current).
+ui:
+	cd ui/console && npm ci --no-audit --no-fund && npm run build
+	python3 -m tools.ui_stamp --write
 
 demo: setup
 	$(PY) -m tools.demo $(DEMO_ARGS)

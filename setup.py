@@ -11,6 +11,8 @@ import name                              folder                holds
 ``intakeflow.plugins``                   ``plugins/``          the Airflow plugin and the
                                                                monitoring page it mounts
 ``intakeflow.pipeline.model.artifacts``  ``models/artifacts/`` the committed model (data only)
+``intakeflow.plugins.monitoring.static`` (in ``plugins/``)     the console's React bundle, built
+                                                               from ``ui/console/`` (data only)
 =======================================  ====================  =====================================
 
 The mapping is setuptools' ``package_dir``, no symbolic link. The checkout root holds no
@@ -36,6 +38,7 @@ setup(
         *find_namespace_packages(where="src", include=["intakeflow", "intakeflow.*"], exclude=["*.__pycache__"]),
         *(pkg for name, folder in MAPPED.items() for pkg in mapped(name, folder)),
         "intakeflow.pipeline.model.artifacts",
+        "intakeflow.plugins.monitoring.static",  # the console's built bundle (data only)
     ],
     package_dir={"intakeflow": "src/intakeflow", **MAPPED, "intakeflow.pipeline.model.artifacts": "models/artifacts"},
 )

@@ -82,6 +82,7 @@ def get_provider_info() -> dict[str, Any]:
                     f"{_PKG}.operators.process",
                     f"{_PKG}.operators.reprocess",
                     f"{_PKG}.operators.store",
+                    f"{_PKG}.operators.watchdog",
                 ],
             }
         ],
@@ -97,6 +98,7 @@ def get_provider_info() -> dict[str, Any]:
                 "python-modules": [f"{_PKG}.triggers.hl7", f"{_PKG}.triggers.fhir"],
             }
         ],
+        "notifications": [f"{_PKG}.notifications.alerts.LogNotifier"],
         "connection-types": [
             {
                 "hook-class-name": f"{_PKG}.hooks.fhir.FhirHook",

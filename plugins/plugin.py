@@ -1,8 +1,10 @@
 """The intakeflow Airflow plugin, registered through the ``airflow.plugins`` entry point.
 
 It adds the monitoring page (``intakeflow.plugins.monitoring``) to the API server under
-``/intakeflow/``, with two UI entries: "intakeflow" in the Browse menu (the dashboard) and
-an "intakeflow" tab on every DAG run (that run's counts, tasks and quarantine list). Task
+``/intakeflow/``, with two UI entries: "intakeflow" in the Browse menu (the dashboard, a
+React app drawn with Airflow's own React and Chakra UI, ``monitoring/console.py``) and an
+"intakeflow" tab on every DAG run (that run's counts, tasks and quarantine list). The
+server-rendered dashboard stays at ``/intakeflow/``. Task
 states and waiting sensors come from Airflow's metadata database
 (``intakeflow.plugins.airflow_state``). Every route
 requires an Airflow login and read access to DAG runs (of the DAG in ``dag_id`` when one
@@ -24,6 +26,9 @@ from typing import Any
 from airflow.sdk.plugins_manager import AirflowPlugin
 
 URL_PREFIX = "/intakeflow"
+#: the console's bundle, served by the monitoring app; Airflow's UI resolves it against its
+#: ``<base href>``, so no leading slash: a deployment under a sub-path still finds it
+CONSOLE_BUNDLE_URL = "intakeflow/console.js"
 #: the defaults of the provider's ``[intakeflow]`` config section (operators/get_provider_info.py)
 DEFAULT_CONN_ID = "intakeflow_postgres"
 DEFAULT_SCHEMAS = "intakeflow"
@@ -76,11 +81,21 @@ class _MonitoringApps:
 class IntakeflowPlugin(AirflowPlugin):
     name = "intakeflow"
     fastapi_apps = _MonitoringApps()
-    external_views = [  # noqa: RUF012 (Airflow declares it a plain list attribute)
+    # the dashboard: a React app Airflow's UI renders in its own page (monitoring/console.py)
+    react_apps = [  # noqa: RUF012 (Airflow declares it a plain list attribute)
         {
             "name": "intakeflow",
-            "href": f"{URL_PREFIX}/",
+            "bundle_url": CONSOLE_BUNDLE_URL,
             "url_route": "intakeflow",
+            "destination": "nav",
+            "category": "browse",
+        },
+    ]
+    external_views = [  # noqa: RUF012 (Airflow declares it a plain list attribute)
+        {  # the message browser (server-rendered, in Airflow's iframe): search, history, reprocess, audit
+            "name": "intakeflow messages",
+            "href": f"{URL_PREFIX}/messages",
+            "url_route": "intakeflow-messages",
             "destination": "nav",
             "category": "browse",
         },

@@ -19,6 +19,9 @@ from intakeflow.errors import E, IntakeflowError, lookup, title_of
 SAFE_FIELDS = {
     "length", "limit", "kind", "encoding", "field", "line", "path", "why", "status", "method", "resource", "index",
     "attempts", "which", "name", "rid", "count", "trigger", "error", "size",
+    # the watchdog's alerts (E12x): a source name as staged (mllp, hl7v2, fhir:<name>), seconds,
+    # counts, a share and catalogue codes
+    "source", "age", "window", "total", "share", "threshold", "codes",
 }  # fmt: skip
 
 

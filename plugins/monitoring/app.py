@@ -10,8 +10,10 @@ pass their own. Routes (relative to where the app is mounted):
   first-run guide instead, never an error page
 - ``/run``: one run, ``?dag_id=&run_id=``: its messages, tasks, recorded figures, quarantine
 - ``/api/dashboard`` and ``/api/run``: the same figures as JSON
+- ``/console.js`` and ``/api/console/dashboard``: the React console and its JSON (``console``)
 - the message browser (``browser_app``): ``/messages`` (search), ``/message`` (one message's
-  record and history), ``POST /reprocess``, ``/audit``, and their JSON twins under ``/api/``
+  record and history, ``?id=``, and ``dag_id=``: only a message of that DAG),
+  ``POST /reprocess``, ``/audit``, and their JSON twins under ``/api/``
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from fastapi import Depends, FastAPI, HTTPException, Query, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
-from intakeflow.plugins.monitoring import actions, browser_app, html, queries
+from intakeflow.plugins.monitoring import actions, browser_app, console, html, queries, watchdog
 from intakeflow.plugins.monitoring.airflow_view import AirflowView, waits_of
 
 DEFAULT_HOURS = 24
@@ -79,6 +81,7 @@ class Board:
     schema: str
     asked: dict[str, str]
     airflow: html.AirflowInfo = field(default_factory=html.AirflowInfo)
+    watchdog: watchdog.WatchdogView | None = None
 
 
 @dataclass(frozen=True)
@@ -178,7 +181,8 @@ def create_app(
                 return Board(state, None, [], chosen, asked, airflow_info(dag_id or None, with_dags=True))
             data = queries.dashboard(conn, chosen, queries.Filters(lo, hi, dag_id or None))
             dags = queries.dag_ids(conn, chosen)
-        return Board(state, data, dags, chosen, asked, airflow_info(dag_id or None))
+            alerts = watchdog.read(conn, chosen)
+        return Board(state, data, dags, chosen, asked, airflow_info(dag_id or None), alerts)
 
     @app.get("/", response_class=HTMLResponse)
     def dashboard_html(b: Board = Depends(board)) -> HTMLResponse:
@@ -186,7 +190,7 @@ def create_app(
             page = html.guide_page(b.state, schema=b.schema, conn_id=store_conn_id, airflow=b.airflow)
         else:
             page = html.dashboard_page(b.data, dags=b.dags, schemas=allowed, schema=b.schema, asked=b.asked,
-                                       airflow=b.airflow)
+                                       airflow=b.airflow, watchdog=watchdog.panel(b.watchdog))
         return HTMLResponse(page, headers=NO_STORE)
 
     @app.get("/api/dashboard")
@@ -195,6 +199,8 @@ def create_app(
                                 "waits": [asdict(w) for w in b.airflow.waits], "airflow_error": b.airflow.error}
         if b.data is not None:
             body.update(asdict(b.data))
+        if b.watchdog is not None:
+            body["watchdog"] = b.watchdog.as_json()
         return JSONResponse(jsonable_encoder(body), headers=NO_STORE)
 
     def detail(dag_id: str, run_id: str, schema: str | None = None) -> RunView:
@@ -224,4 +230,5 @@ def create_app(
         connect=connect, dsn=dsn, pick_schema=pick_schema, schemas=allowed, airflow=airflow,
         actor=actor or actions.no_actions))
 
+    console.register(app, board, schemas=allowed, store_conn_id=store_conn_id)
     return app

@@ -33,14 +33,16 @@ TASK_ROLES: dict[str, str] = {
 }
 
 _STYLE = """
-nav.console{font-size:13px;margin:0 0 8px} nav.console a{margin-right:12px}
-.refresh{color:#666;font-size:12px;margin-left:8px}
+nav.console{font-size:13px;margin:0 0 8px} nav.console a{margin-right:4px}
+.refresh{color:var(--if-muted,#666);font-size:12px;margin-left:8px}
 .states a{margin-right:10px;font-size:13px} .states a.on{font-weight:700}
-pre.redacted{white-space:pre-wrap;background:#f6f7f9;border:1px solid #e5e5e5;border-radius:6px;padding:8px 12px;
-  max-width:900px;font-size:13px}
+pre.redacted{white-space:pre-wrap;background:var(--if-subtle,#f6f7f9);border:1px solid var(--if-border,#e5e5e5);
+  border-radius:6px;padding:8px 12px;max-width:900px;font-size:13px;font-family:var(--if-mono,monospace)}
 form.action{flex-direction:column;align-items:flex-start;max-width:640px}
-form.action textarea{width:600px;max-width:100%;min-height:48px}
-.notice{border:1px solid #16a34a;background:#f0fdf4;border-radius:6px;padding:8px 12px;margin:12px 0}
+form.action textarea{width:600px;max-width:100%;min-height:48px;font:inherit;color:var(--if-fg,inherit);
+  background:var(--if-bg,#fff);border:1px solid var(--if-border,#ccc);border-radius:4px;padding:6px 10px}
+.notice{border:1px solid var(--if-strong,#16a34a);background:var(--if-subtle,#f0fdf4);border-radius:6px;
+  padding:8px 12px;margin:12px 0}
 .pages a,.pages span{margin-right:10px;font-size:13px}
 """
 
@@ -348,7 +350,7 @@ def action_section(record: MessageRecord, hist: History, *, allowed: bool, schem
         return ""
     if not audit_available:
         return ('<h2>Reprocess</h2><p class="empty">Actions are recorded in the store\'s audit table, which this '
-                "store does not have yet: the next run of any intakeflow DAG adds it (migration 5).</p>")
+                "store does not have yet: the next run of any intakeflow DAG adds it (migration 6).</p>")
     if not hist.has_text:
         return ('<h2>Reprocess</h2><p class="empty" data-action="no-text">This message cannot be re-run from the store: '
                 "its inbound text was not kept (the store keeps it only with <code>store_raw</code> on; E090). Read it "
@@ -406,7 +408,7 @@ def audit_list(rows: Sequence[Mapping[str, Any]], schema: str, dag_id: str | Non
 def audit_page(audit: AuditPage | None, *, schema: str, dag_id: str | None, refresh: int, version: int) -> str:
     if audit is None:
         listing = (f'<p class="empty" data-audit="unavailable">The store {escape(schema)} is at migration {version}; '
-                   "the audit table comes with migration 5, which the next run of any intakeflow DAG applies. "
+                   "the audit table comes with migration 6, which the next run of any intakeflow DAG applies. "
                    "Until then the console takes no actions.</p>")
     else:
         pager = ""

@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from intakeflow.errors import title_of
-from intakeflow.plugins.monitoring import labels
+from intakeflow.plugins.monitoring import labels, theme
 from intakeflow.plugins.monitoring.airflow_view import (
     DagSetup,
     RunState,
@@ -156,7 +156,7 @@ def _numeric(rows: Sequence[Mapping[str, Any]], key: str) -> bool:
 
 def _page(title: str, body: str) -> str:
     return (f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{escape(title)}</title>'
-            f"<style>{_STYLE}</style></head><body>{body}</body></html>")
+            f"<style>{_STYLE}</style>{theme.HEAD}</head><body>{body}</body></html>")
 
 
 def _card(label: str, value: Any, test_id: str, hint: str = "") -> str:
@@ -313,8 +313,9 @@ def channel_section(board: Dashboard) -> str:
 
 def dashboard_page(
     board: Dashboard, *, dags: Sequence[str], schemas: Sequence[str], schema: str,
-    asked: Mapping[str, str] | None = None, airflow: AirflowInfo | None = None,
+    asked: Mapping[str, str] | None = None, airflow: AirflowInfo | None = None, watchdog: str = "",
 ) -> str:
+    """``watchdog``: the watchdog panel's markup (``monitoring.watchdog.panel``), above the channels."""
     t = board.totals
     share = t.get("needs_review_share")
     bucket = _bucket_name(board)
@@ -339,6 +340,7 @@ def dashboard_page(
         f'<p class="note">{_fmt(board.filters.start)} to {_fmt(board.filters.end)}, '
         f'{escape(board.filters.dag_id or "all DAGs")}, store {escape(schema)}</p>',
         waiting_panel(airflow or AirflowInfo(available=False), schema),
+        watchdog,
         channel_section(board),
         timeline_chart(board),
         "<h2>Results saved in the period</h2>",

@@ -10,8 +10,9 @@ field names, so an exception or a quarantine reason can be logged safely.
 
 Codes come in families: E00x input, E01x model, E02x HL7 v2 and archive files, E03x FHIR,
 E04x frontier fallback, E05x configuration, E06x synthetic data, E07x spans and
-redaction, E08x routing and waits, E09x reprocessing, E11x MLLP listener. A code is never
-reused for another error (the store, metrics and alerts group by it).
+redaction, E08x routing and waits, E09x reprocessing, E11x MLLP listener, E12x alerts (the
+watchdog's health checks, ``intakeflow.health``). A code is never reused for another error
+(the store, metrics and alerts group by it).
 """
 
 from __future__ import annotations
@@ -303,6 +304,49 @@ class E(StrEnum):
         "MLLP message rejected by the store",
         "The listener kept a quarantine record and answered AE, so the sender moves on instead of resending it "
         "for ever; report the error kind to the maintainers.",
+    )
+
+    E120_BACKLOG_STALLED = (
+        "E120: {count} messages of source {source} wait, the oldest for {age} s, and none was claimed or processed "
+        "in the last {window} s",
+        "Backlog not processed",
+        "Nothing is processing this source: check that the DAG that processes it (hl7_live_intake for mllp sources) "
+        "is unpaused and its runs succeed, that the scheduler and workers are up, and that the listener stages under "
+        "the workers' model version. intakeflow health shows the figures.",
+    )
+    E121_QUARANTINE_SHARE = (
+        "E121: {count} of {total} inputs of source {source} in the last {window} s (filtered ones aside) were "
+        "quarantined ({share} %), above {threshold} %",
+        "Quarantine share high",
+        "See the quarantine by reason code on the monitoring page (the source's channel row, same period): usually a "
+        "change at the sender (message type, encoding, segment layout) or a broken archive job. Fix it there, then "
+        "intakeflow reprocess.",
+    )
+    E122_FEED_SILENT = (
+        "E122: no input from source {source} for {age} (threshold {threshold} s)",
+        "Feed silent",
+        "Check the sender or its interface engine (its queue, its connection to the listener's port) and the network "
+        "path. If the feed is quiet at these hours by design, raise feed_silent_s for this source in the "
+        "intakeflow_alerts settings.",
+    )
+    E123_LISTENER_DOWN = (
+        "E123: the MLLP listener of source {source} last reported {age} s ago (threshold {threshold} s)",
+        "MLLP listener not running",
+        "Start intakeflow mllp-listen again (its service or container) and read its log; senders keep their messages "
+        "and resend them. For a listener retired on purpose, delete its row from the store's listener_heartbeats "
+        "table.",
+    )
+    E124_WRITEBACK_FAILING = (
+        "E124: the last FHIR write-back of {count} messages failed in the last {window} s ({codes})",
+        "FHIR write-back failing",
+        "The codes say why (E034 server unreachable, E030 error status, E035 version conflicts): check the FHIR "
+        "connection and the server. The messages stay processed and the next write-back run sends them again.",
+    )
+    E125_NOTIFIER_FAILED = (
+        "E125: alert notifier {name} failed ({kind}); it is tried again at the next check",
+        "Alert not sent",
+        "Check the notifier's connection (SMTP server, Slack webhook) and its entry in the intakeflow_alerts "
+        "settings; the watchdog keeps the alert pending and sends it once the notifier works.",
     )
 
     @property

@@ -97,15 +97,22 @@ def tune(
     preds: Sequence[dict[str, Any]],
     base: RoutingConfig | None = None,
     *,
-    max_misrouted: float = 0.02,
+    max_misrouted: float = 0.01,
     max_flagged: float = 0.10,
-    min_redaction_recall: float = 0.996,
+    min_redaction_recall: float = 0.995,
+    max_over_redaction: float = 0.025,
 ) -> Tuned:
     """Fit temperature, review threshold and redaction threshold on out-of-fold predictions.
 
-    The redaction target carries a margin over the issue's 0.995: writers the corpus has never
-    seen redact worse than held-out ones (the hidden set measured 0.983-0.988 while leave one
-    writer out said 0.995), so the threshold is chosen where pooled recall reaches 0.996."""
+    Routing carries a margin over the issue's target (misrouted and unflagged at most 2 %):
+    writers the corpus has never seen route worse than held-out ones (the hidden set measured
+    8.6 % while leave one writer out said 2 %). So the review threshold is the lowest that
+    leaves at most 1 % misrouted unflagged within the 10 % flagging budget.
+
+    Redaction leans to recall for the same gap (hidden set 0.983-0.988 against 0.995 held
+    out): of the thresholds that reach the issue's recall (0.995) and keep over-redaction
+    within half its budget (2.5 % of 5 %), the one with the most recall; ties go to the higher
+    threshold. Without such a threshold, the highest that reaches the recall."""
     cfg = base or RoutingConfig()
     labels = [INTENTS.index(g["intent"]) for g in gold]
     temperature = fit_temperature(np.asarray([p["intent_logits"] for p in preds]), labels)
@@ -124,7 +131,11 @@ def tune(
         r = score(list(gold), _with_redaction(preds, t))
         red_curve.append((t, r.redaction_recall, r.over_redaction))
     meets = [c for c in red_curve if c[1] >= min_redaction_recall]
-    redaction = meets[0][0] if meets else red_curve[-1][0]
+    within = [c for c in meets if c[2] <= max_over_redaction]
+    if within:
+        redaction = max(within, key=lambda c: (c[1], c[0]))[0]
+    else:
+        redaction = meets[0][0] if meets else red_curve[-1][0]
     return Tuned(temperature, review, redaction, curve, red_curve)
 
 

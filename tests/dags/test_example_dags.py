@@ -22,7 +22,8 @@ def bag() -> DagBag:
 
 def test_dags_import_without_errors(bag: DagBag) -> None:
     assert bag.import_errors == {}
-    assert sorted(bag.dag_ids) == ["fhir_communication_intake", "hl7_archive_intake", "hl7_live_intake"]
+    assert sorted(bag.dag_ids) == ["fhir_communication_intake", "hl7_archive_intake", "hl7_live_intake",
+                                   "intakeflow_watchdog"]
 
 
 @pytest.mark.parametrize(

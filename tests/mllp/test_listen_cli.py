@@ -10,8 +10,10 @@ import sys
 import time
 from pathlib import Path
 
+import psycopg
 import pytest
 from mllp_peer import FACILITY, message, rows_by_source_id, split_acks
+from psycopg import sql
 
 from intakeflow.cli import build_parser, main
 from intakeflow.mllp.framing import frame
@@ -21,8 +23,10 @@ REPO = Path(__file__).parents[2]
 
 def test_listen_process_stores_then_stops_on_sigterm(tmp_path: Path, pg_dsn: str, store_schema: str) -> None:
     cmd = [sys.executable, "-m", "intakeflow.cli", "mllp-listen", "--port", "0", "--dsn", pg_dsn, "--schema", store_schema,
-           "--source", "mllp:ward", "--pipeline-version", "cli-test@1", "--parse-workers", "0", "--log-level", "WARNING"]
-    proc = subprocess.Popen(cmd, cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)}, stderr=subprocess.PIPE, text=True)
+           "--source", "mllp:ward", "--pipeline-version", "cli-test@1", "--parse-workers", "0", "--log-level", "WARNING",
+           "--heartbeat-s", "0.5"]
+    path = os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH")) if p)
+    proc = subprocess.Popen(cmd, cwd=REPO, env={**os.environ, "PYTHONPATH": path}, stderr=subprocess.PIPE, text=True)
     try:
         assert proc.stderr is not None
         line = proc.stderr.readline()
@@ -40,6 +44,12 @@ def test_listen_process_stores_then_stops_on_sigterm(tmp_path: Path, pg_dsn: str
             proc.kill()
             proc.wait(10)
     assert rows_by_source_id(pg_dsn, store_schema, "mllp:ward") == {f"{FACILITY}|CLI-{i}": 1 for i in range(3)}
+    # its heartbeat (the watchdog's listener checks): alive while it ran, input taken, stopped cleanly
+    with psycopg.connect(pg_dsn) as conn:
+        beat = conn.execute(sql.SQL("SELECT instance, stopped_at IS NOT NULL, last_input_at IS NOT NULL, counts->>'staged' "
+                                    "FROM {}.listener_heartbeats WHERE source = 'mllp:ward'").format(
+            sql.Identifier(store_schema))).fetchall()
+    assert len(beat) == 1 and beat[0][0].endswith(f":{found.group(1)}") and beat[0][1:] == (True, True, "3")
 
 
 @pytest.mark.parametrize(

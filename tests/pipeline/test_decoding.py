@@ -23,6 +23,7 @@ from intakeflow.pipeline.decoding import (
     propagate,
     split_plan_type,
     whole_amounts,
+    whole_file_names,
     whole_streets,
     whole_words,
 )
@@ -296,6 +297,48 @@ def test_plate_state_code_stays_outside() -> None:
 @pytest.mark.parametrize(
     ("text", "pieces", "want"),
     [
+        # a file name written with a space, tagged in two pieces
+        (
+            "photos attached (aetna front.jpg, aetna back.jpg) thanks",
+            [("aetna", "PHOTO_REF"), ("front.jpg", "PHOTO_REF"), ("aetna", "PHOTO_REF", 20), ("back.jpg", "PHOTO_REF")],
+            [("aetna front.jpg", "PHOTO_REF"), ("aetna back.jpg", "PHOTO_REF")],
+        ),
+        # spoken in a voicemail
+        (
+            "the file is knee underscore two dot png ok",
+            [("knee", "PHOTO_REF"), ("underscore two dot png", "PHOTO_REF")],
+            [("knee underscore two dot png", "PHOTO_REF")],
+        ),
+        # a screenshot's default name, cut into a date and a time the model called an IP address
+        (
+            "see (Screenshot 2025-11-02 at 9.15.33 AM.png) please",
+            [("2025-11-02", "PHOTO_REF"), ("9.15.33", "IP"), ("AM.png", "PHOTO_REF")],
+            [("Screenshot 2025-11-02 at 9.15.33 AM.png", "PHOTO_REF")],
+        ),
+        # negatives: two file names in a list stay two; no extension, no join; a screenshot name
+        # nobody tagged as a photo stays as tagged
+        (
+            "files IMG_1.jpg IMG_2.jpg",
+            [("IMG_1.jpg", "PHOTO_REF"), ("IMG_2.jpg", "PHOTO_REF")],
+            [("IMG_1.jpg", "PHOTO_REF"), ("IMG_2.jpg", "PHOTO_REF")],
+        ),
+        (
+            "photo IMG_4410 front side",
+            [("IMG_4410", "PHOTO_REF"), ("front", "PHOTO_REF")],
+            [("IMG_4410", "PHOTO_REF"), ("front", "PHOTO_REF")],
+        ),
+        ("on 2025-11-02 at 9.15.33 AM.png", [("2025-11-02", "DATE")], [("2025-11-02", "DATE")]),
+        ("Screenshot 2025-11-02 at 9.15.33 AM.png", [("2025-11-02", "DATE")], [("2025-11-02", "DATE")]),
+    ],
+)
+def test_whole_file_names(text: str, pieces: list[tuple], want: list[tuple[str, str]]) -> None:
+    spans = [_span(text, p[0], p[1], *p[2:]) for p in pieces]
+    assert _texts(text, whole_file_names(text, spans)) == want
+
+
+@pytest.mark.parametrize(
+    ("text", "pieces", "want"),
+    [
         ("plate 8HTR 442. refund", ["8HTR", "442"], [("8HTR 442", "VEHICLE")]),
         ("plate MC 4T8J2.", ["MC", "4T8J2"], [("MC 4T8J2", "VEHICLE")]),
         # two plates in a list stay two
@@ -384,13 +427,25 @@ def test_drop_fragments(text: str, piece: str, label: str, kept: bool) -> None:
 @pytest.mark.parametrize(
     ("text", "ins", "phi", "want"),
     [
-        ("its 771 302 445 X, u had", [("771 302 445", "MEMBER_ID")], [("771 302 445 X", "HEALTH_PLAN")],
-         [("771 302 445 X", "MEMBER_ID")]),
-        ("His name is Lionel Baptiste-Ward, and", [("Lionel", "SUBSCRIBER_NAME")], [("Lionel Baptiste-Ward", "NAME")],
-         [("Lionel Baptiste-Ward", "SUBSCRIBER_NAME")]),
+        (
+            "its 771 302 445 X, u had",
+            [("771 302 445", "MEMBER_ID")],
+            [("771 302 445 X", "HEALTH_PLAN")],
+            [("771 302 445 X", "MEMBER_ID")],
+        ),
+        (
+            "His name is Lionel Baptiste-Ward, and",
+            [("Lionel", "SUBSCRIBER_NAME")],
+            [("Lionel Baptiste-Ward", "NAME")],
+            [("Lionel Baptiste-Ward", "SUBSCRIBER_NAME")],
+        ),
         # two pieces of one value are one span
-        ("card number is SHP 0071 4420 9.", [("SHP", "MEMBER_ID"), ("0071", "MEMBER_ID")],
-         [("SHP 0071 4420 9", "HEALTH_PLAN")], [("SHP 0071 4420 9", "MEMBER_ID")]),
+        (
+            "card number is SHP 0071 4420 9.",
+            [("SHP", "MEMBER_ID"), ("0071", "MEMBER_ID")],
+            [("SHP 0071 4420 9", "HEALTH_PLAN")],
+            [("SHP 0071 4420 9", "MEMBER_ID")],
+        ),
         # an identifier the PHI answer reads as another kind, or as nothing, is dropped
         ("ID W123 for Ann Lee", [("W123", "MEMBER_ID")], [("W123 for", "ACCOUNT")], []),
         ("referral faxed from (262) 555-0110 today", [("555-0110", "AUTH_NUMBER")], [("(262) 555-0110", "FAX")], []),

@@ -78,7 +78,7 @@ def test_run_lists_its_task_instances_and_dags_their_param_defaults(waiting_run:
     assert [(t.task_id, t.state) for t in run.tasks] == [("migrate_store", "success"), ("wait_for_files", "deferred")]
     assert view.run(DAG_ID, "no-such-run") is None
     dags = {d.dag_id: d for d in view.dags()}
-    assert set(dags) == {"fhir_communication_intake", "hl7_archive_intake", "hl7_live_intake"}
+    assert set(dags) == {"fhir_communication_intake", "hl7_archive_intake", "hl7_live_intake", "intakeflow_watchdog"}
     assert dags[DAG_ID].params["archive_root"] == DEFAULT_ROOT and dags[DAG_ID].params["write_back"] is False
 
 

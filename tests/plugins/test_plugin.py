@@ -6,7 +6,7 @@ import tempfile
 os.environ.setdefault("AIRFLOW_HOME", tempfile.mkdtemp(prefix="intakeflow-airflow-"))
 
 import pytest
-from airflow.api_fastapi.core_api.datamodels.plugins import ExternalViewResponse, FastAPIAppResponse
+from airflow.api_fastapi.core_api.datamodels.plugins import ExternalViewResponse, FastAPIAppResponse, ReactAppResponse
 from airflow.sdk._shared.plugins_manager import AirflowPluginException, is_valid_plugin
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -34,14 +34,27 @@ def test_plugin_adds_only_the_monitoring_page() -> None:
 def test_ui_entries_are_valid_airflow_external_views() -> None:
     views = [ExternalViewResponse.model_validate(v) for v in IntakeflowPlugin.external_views]
     assert {(v.destination, v.href) for v in views} == {
-        ("nav", "/intakeflow/"),
+        ("nav", "/intakeflow/messages"),
         ("dag_run", "/intakeflow/run?dag_id={DAG_ID}&run_id={RUN_ID}"),
     }
 
 
+def test_the_dashboard_is_a_react_app_served_by_the_plugins_own_app() -> None:
+    from intakeflow.plugins.monitoring import console
+
+    (app,) = [ReactAppResponse.model_validate(a) for a in IntakeflowPlugin.react_apps]
+    assert (app.destination, app.category, app.url_route) == ("nav", "browse", "intakeflow")
+    # relative to Airflow's <base href>, and the route the monitoring app serves the bundle on
+    assert app.bundle_url == plugin.URL_PREFIX.lstrip("/") + console.BUNDLE_ROUTE
+    assert console.BUNDLE.is_file()
+    # Airflow drops a UI entry whose url_route another one took
+    routes = [v["url_route"] for v in (*IntakeflowPlugin.external_views, *IntakeflowPlugin.react_apps)]
+    assert len(routes) == len(set(routes))
+
+
 @pytest.mark.parametrize("path", ["/", "/run?dag_id=d&run_id=r", "/api/dashboard", "/api/run?dag_id=d&run_id=r",
-                                  "/messages", "/api/messages", "/message?id=1", "/api/message?id=1", "/audit",
-                                  "/api/audit"])
+                                  "/console.js", "/api/console/dashboard", "/messages", "/api/messages",
+                                  "/message?id=1", "/api/message?id=1", "/audit", "/api/audit"])
 def test_every_route_needs_an_airflow_login(path: str) -> None:
     from airflow.api_fastapi.app import create_auth_manager
 

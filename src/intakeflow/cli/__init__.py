@@ -319,8 +319,10 @@ def build_parser() -> argparse.ArgumentParser:
     add_store_parsers(sub)
 
     from intakeflow.cli.errors import add_errors_parser
+    from intakeflow.cli.health import add_health_parser
     from intakeflow.cli.recognizers import add_recognizers_parser
 
+    add_health_parser(sub)
     add_errors_parser(sub)
     add_recognizers_parser(sub)
     return p

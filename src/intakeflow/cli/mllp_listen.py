@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from intakeflow.mllp.server import MllpServer
+    from intakeflow.store import Store
 
 _SOURCE_NAME = re.compile(r"^mllp(:[a-z0-9_-]+)?$")
 
@@ -39,6 +40,9 @@ def add_mllp_listen_parser(sub: argparse._SubParsersAction[argparse.ArgumentPars
                     help="longest a commit group waits for more messages (0: commit what is there)")
     sp.add_argument("--filters", default=None, metavar="FILE",
                     help="JSON filter rules for messages without text (default: $INTAKEFLOW_FILTERS, else built-in)")
+    sp.add_argument("--heartbeat-s", type=float, default=15.0,
+                    help="seconds between the listener's heartbeats in the store, which the watchdog's "
+                         "listener_down check reads (0: none)")
     sp.add_argument("--log-level", default="INFO")
     sp.set_defaults(func=cmd_mllp_listen)
 
@@ -70,11 +74,11 @@ def cmd_mllp_listen(args: argparse.Namespace) -> int:
                     max_wait=args.max_wait_ms / 1000)
     config = ListenerConfig(host=args.host, port=args.port, max_bytes=args.max_bytes,
                             idle_timeout=args.idle_timeout or None, grace=args.grace, ssl=ssl_ctx)
-    asyncio.run(_serve(MllpServer(intake, config), version))
+    asyncio.run(_serve(MllpServer(intake, config), version, store, args.heartbeat_s))
     return 0
 
 
-async def _serve(server: MllpServer, version: str) -> None:
+async def _serve(server: MllpServer, version: str, store: Store | None = None, heartbeat_s: float = 0) -> None:
     await server.start()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -82,7 +86,19 @@ async def _serve(server: MllpServer, version: str) -> None:
     cfg = server.config
     print(f"mllp-listen: listening on {cfg.host}:{server.port} (source {server.intake.source}, "
           f"pipeline version {version})", file=sys.stderr, flush=True)
-    await server.serve()
+    if store is None or heartbeat_s <= 0:
+        await server.serve()
+        return
+    from intakeflow.mllp.heartbeat import Heartbeat, instance_name
+
+    heartbeat = Heartbeat(store.dsn, store.schema, server.intake.source, instance_name(server.port),
+                          interval_s=heartbeat_s, counts=lambda: {**server.counts, **server.intake.counts})
+    beating = asyncio.create_task(heartbeat.run())
+    try:
+        await server.serve()
+    finally:
+        heartbeat.stop()
+        await beating
 
 
 def _check(args: argparse.Namespace) -> str | None:

@@ -34,6 +34,10 @@ repair have run:
 * **no word pieces, no car makes**: an identifier span without a digit cut inside a word
   ("tology") goes from the strict spans; a plate written with a space is one plate, and a
   "plate" with no digit, no spoken number and not in capitals (a make or model) goes;
+* **a file name is one name**: pieces of a photo's file name written with a space ("cigna"
+  "front.jpg", "angio" "underscore zero four one seven dot dcm") are one PHOTO_REF, and so is
+  a screenshot's default name ("Screenshot 2026-03-05 at 7.41.12 PM.png") the model cut into
+  dates and numbers;
 * **paired labels, one edge**: an insurance identifier inside a longer PHI span of its paired
   type takes that span's edges, and one the PHI answer reads as another kind (a fax number,
   an SSN) or as nothing is dropped (``pair_with_phi``, run on the two answers together).
@@ -125,6 +129,14 @@ _VIN_WORD = re.compile(r"\bVIN\b", re.IGNORECASE)
 #: one piece of a plate written with a space ("8HTR 442", "MC 4T8J2")
 _PLATE_PIECE = re.compile(r"[A-Z0-9]{1,5}")
 _ACRONYM_PLURAL = re.compile(r"[A-Z]{2,}s")
+#: a file name's extension, written ("front.jpg") or spoken ("four one seven dot dcm")
+_FILE_EXTENSION = re.compile(r"(?:\.|\s+dot\s+)(?:jpe?g|png|heic|gif|tiff?|bmp|webp|dcm|pdf|mov|mp4)\Z", re.IGNORECASE)
+#: the default names phones and desktops give screenshots
+_SCREENSHOT_NAME = re.compile(
+    r"\bScreen ?shot[ _-]\d{4}-?\d\d-?\d\d(?: at |[ _-])\d{1,2}[.:-]?\d\d[.:-]?\d\d"
+    r"(?:[ _-]?[AP]M)?(?:[ _-]\w+)?(?: \(\d+\))?\.(?:png|jpe?g|heic)\b",
+    re.IGNORECASE,
+)
 
 
 def _with(
@@ -533,6 +545,32 @@ def join_plates(text: str, spans: list[Span]) -> list[Span]:
     return out
 
 
+def whole_file_names(text: str, spans: list[Span]) -> list[Span]:
+    """A photo's file name written with a space and tagged as two PHOTO_REF pieces is one
+    name when the second piece, and only the second, ends in a file extension; a screenshot's default name that the
+    model tagged any part of as PHOTO_REF is one PHOTO_REF over the whole name (spec §2: one
+    span per identifier)."""
+    out: list[Span] = []
+    for sp in _sorted(spans):
+        prev = out[-1] if out else None
+        if (
+            prev is not None
+            and prev.label == sp.label == "PHOTO_REF"
+            and text[prev.end : sp.start] == " "
+            and _FILE_EXTENSION.search(text, sp.start, sp.end)
+            and not _FILE_EXTENSION.search(text, prev.start, prev.end)  # two names in a list
+        ):
+            out[-1] = _with(prev, end=sp.end, score=max(prev.score, sp.score))
+        else:
+            out.append(sp)
+    for m in _SCREENSHOT_NAME.finditer(text):
+        inside = [sp for sp in out if sp.start < m.end() and sp.end > m.start()]
+        if any(sp.label == "PHOTO_REF" for sp in inside):
+            whole = Span(m.start(), m.end(), "PHOTO_REF", inside[0].source, max(sp.score for sp in inside))
+            out = _sorted([sp for sp in out if sp not in inside] + [whole])
+    return out
+
+
 def decode_phi(text: str, spans: list[Span], common_words: frozenset[str], redaction: bool = False) -> list[Span]:
     """All PHI rules, in the order that lets each see the previous one's spans. For the
     recall-leaning redaction spans a word fragment stays: redacting a piece of a word costs
@@ -542,7 +580,7 @@ def decode_phi(text: str, spans: list[Span], common_words: frozenset[str], redac
     if not redaction:
         spans = drop_fragments(text, spans)
     spans = join_plates(text, cue_types(text, join_spelled(text, spans)))
-    spans = join_names(text, spans)
+    spans = whole_file_names(text, join_names(text, spans))
     spans = address_prefixes(text, join_addresses(text, spans))
     spans = place_names(text, whole_streets(text, spans))
     spans = continue_names(text, spans, common_words)

@@ -19,12 +19,12 @@ class PageReader(HTMLParser):
         self._table: list[str] = []
         self._row: str | None = None
         self._col: str | None = None
-        self._skip = 0  # inside <style> or <title>: not visible text
+        self._skip = 0  # inside <style>, <title> or <script>: not visible text
         self.feed(page)
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         a = {k: v or "" for k, v in attrs}
-        if tag in ("style", "title"):
+        if tag in ("style", "title", "script"):
             self._skip += 1
         elif tag == "div" and "data-figure" in a:
             self._card = a["data-figure"]
@@ -43,7 +43,7 @@ class PageReader(HTMLParser):
             self.links.append(a.get("href", ""))
 
     def handle_endtag(self, tag: str) -> None:
-        if tag in ("style", "title"):
+        if tag in ("style", "title", "script"):
             self._skip -= 1
         elif tag == "b":
             self._in_b = False
