@@ -66,6 +66,11 @@ bench: setup
 bench-archive: setup
 	$(PY) -m tools.bench_archive $(BENCH_ARGS)
 
+# FHIR Bulk Data export -> staged against the local peer (tests/fhir_peer); options via BENCH_ARGS
+.PHONY: bench-bulk
+bench-bulk: setup
+	$(PY) -m tools.bench_bulk $(BENCH_ARGS)
+
 # the archive DAG on CeleryExecutor with 1, then 2 workers (local Redis and PostgreSQL);
 # messages per second per worker count; options via BENCH_ARGS (--days, --per-day, --workers)
 .PHONY: bench-celery

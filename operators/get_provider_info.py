@@ -23,9 +23,26 @@ def _string(label: str, description: str, default: str | None = None, **schema: 
 
 _FHIR_FIELDS: dict[str, Any] = {
     "auth_type": _string(
-        "Auth type", "none, basic (login + password) or bearer (token in password)", "none",
-        enum=["none", "basic", "bearer"],
+        "Auth type",
+        "none; basic (login + password); bearer (token in password); client_credentials (OAuth client id + "
+        "secret in password); smart_backend (SMART Backend Services: a JWT signed with the private key below)",
+        "none",
+        enum=["none", "basic", "bearer", "client_credentials", "smart_backend"],
     ),
+    "client_id": _string("Client id", "OAuth client id the EHR assigned (client_credentials, smart_backend); "
+                         "default: the login"),
+    "scope": _string("Scopes", "Space-separated scopes to request", "system/Communication.rs"),
+    "token_url": _string("Token endpoint", "Leave empty to read it from [base]/.well-known/smart-configuration"),
+    "jwt_alg": _string("JWT signing algorithm", "smart_backend: RS384 (RSA key) or ES384 (EC P-384 key)", "RS384",
+                       enum=["RS384", "ES384"]),
+    "kid": _string("Key id (kid)", "smart_backend: the kid of the public key registered at the EHR"),
+    "jwks_url": _string("JWKS URL", "smart_backend: the JWKS URL registered at the EHR, sent as the JWT's jku "
+                        "header; leave empty when a public key was registered"),
+    "private_key_path": _string("Private key file", "smart_backend: PEM file on the workers and triggerer"),
+    "private_key": _string("Private key (PEM)", "smart_backend: the PEM text itself (masked in logs)",
+                           format="password"),
+    "private_key_variable": _string("Private key variable", "smart_backend: name of an Airflow Variable holding "
+                                    "the PEM, read through the configured secrets backend"),
     "verify": {
         "label": "Verify TLS certificates",
         "description": "Turn off only for a local test server",
@@ -79,6 +96,7 @@ def get_provider_info() -> dict[str, Any]:
                 "python-modules": [
                     f"{_PKG}.operators.hl7",
                     f"{_PKG}.operators.fhir",
+                    f"{_PKG}.operators.fhir_bulk",
                     f"{_PKG}.operators.process",
                     f"{_PKG}.operators.reprocess",
                     f"{_PKG}.operators.store",
@@ -109,8 +127,8 @@ def get_provider_info() -> dict[str, Any]:
                     "hidden-fields": ["schema"],
                     "relabeling": {
                         "host": "Base URL",
-                        "login": "Username (basic auth)",
-                        "password": "Password or bearer token",
+                        "login": "Username (basic) or client id",
+                        "password": "Password, bearer token or client secret",
                     },
                     "placeholders": {"host": "https://fhir.example.org/r4"},
                 },

@@ -18,7 +18,7 @@ from intakeflow.errors import E, IntakeflowError, lookup, title_of
 #: the fields a template may have: codes, counts, ids, sizes, names, never message text
 SAFE_FIELDS = {
     "length", "limit", "kind", "encoding", "field", "line", "path", "why", "status", "method", "resource", "index",
-    "attempts", "which", "name", "rid", "count", "trigger", "error", "size",
+    "attempts", "which", "name", "rid", "count", "trigger", "error", "size", "severity", "issue",
     # the watchdog's alerts (E12x): a source name as staged (mllp, hl7v2, fhir:<name>), seconds,
     # counts, a share and catalogue codes
     "source", "age", "window", "total", "share", "threshold", "codes",

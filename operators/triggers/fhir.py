@@ -1,4 +1,4 @@
-"""Deferrable wait for new Communications on a FHIR server."""
+"""Deferrable waits on a FHIR server: for new Communications, for a Bulk Data export."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from typing import Any
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
 from intakeflow.errors import IntakeflowError
+from intakeflow.sources.fhir_bulk import Status, poll
 
 
 class FhirCommunicationTrigger(BaseTrigger):
@@ -60,3 +61,55 @@ class FhirCommunicationTrigger(BaseTrigger):
                 yield TriggerEvent({"status": "found"})
                 return
             await asyncio.sleep(self.poll_interval)
+
+
+class FhirBulkExportTrigger(BaseTrigger):
+    """Poll a Bulk Data export's status URL until the manifest is ready, off the workers.
+
+    Each poll runs in a thread (the client is synchronous) and the next one waits as long as
+    the server's ``Retry-After`` says (bounded to 1..300 s; ``poll_interval`` when it says
+    nothing). Fires ``{"status": "complete", "job_id": ...}``; an error fires
+    ``{"status": "error", "code": ..., "gone": bool, "job_id": ...}`` (``gone``: the server no
+    longer knows the job). Used by ``FhirBulkExportOperator``, which then reads the manifest.
+
+    :param fhir_conn_id: FHIR connection of the server (its tokens are cached per process).
+    :param status_url: The export's status URL (``Content-Location`` of the kick-off).
+    :param job_id: The export's row in the store's ``bulk_exports``.
+    :param poll_interval: Seconds between polls when the server sends no Retry-After.
+    """
+
+    def __init__(self, fhir_conn_id: str, status_url: str, job_id: int, poll_interval: float = 10.0) -> None:
+        super().__init__()
+        self.fhir_conn_id = fhir_conn_id
+        self.status_url = status_url
+        self.job_id = job_id
+        self.poll_interval = poll_interval
+
+    def serialize(self) -> tuple[str, dict[str, Any]]:
+        return (
+            f"{type(self).__module__}.{type(self).__qualname__}",
+            {"fhir_conn_id": self.fhir_conn_id, "status_url": self.status_url, "job_id": self.job_id,
+             "poll_interval": self.poll_interval},
+        )
+
+    def poll_once(self) -> Status:
+        from intakeflow.provider.hooks.fhir import FhirHook
+
+        with FhirHook(self.fhir_conn_id).get_conn() as client:
+            return poll(client, self.status_url)
+
+    async def run(self) -> AsyncIterator[TriggerEvent]:
+        while True:
+            try:
+                status = await asyncio.to_thread(self.poll_once)
+            except IntakeflowError as exc:
+                yield TriggerEvent({"status": "error", "code": exc.code_id, "gone": bool(exc.params.get("gone")),
+                                    "job_id": self.job_id})
+                return
+            if status.done:
+                yield TriggerEvent({"status": "complete", "job_id": self.job_id})
+                return
+            wait = status.wait_s(self.poll_interval)
+            self.log.info("Bulk Data export %s: %s; next poll in %.0f s", self.job_id, status.progress or "in progress",
+                          wait)
+            await asyncio.sleep(wait)

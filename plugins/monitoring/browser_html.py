@@ -350,7 +350,7 @@ def action_section(record: MessageRecord, hist: History, *, allowed: bool, schem
         return ""
     if not audit_available:
         return ('<h2>Reprocess</h2><p class="empty">Actions are recorded in the store\'s audit table, which this '
-                "store does not have yet: the next run of any intakeflow DAG adds it (migration 6).</p>")
+                "store does not have yet: the next run of any intakeflow DAG adds it (migration 7).</p>")
     if not hist.has_text:
         return ('<h2>Reprocess</h2><p class="empty" data-action="no-text">This message cannot be re-run from the store: '
                 "its inbound text was not kept (the store keeps it only with <code>store_raw</code> on; E090). Read it "
@@ -408,7 +408,7 @@ def audit_list(rows: Sequence[Mapping[str, Any]], schema: str, dag_id: str | Non
 def audit_page(audit: AuditPage | None, *, schema: str, dag_id: str | None, refresh: int, version: int) -> str:
     if audit is None:
         listing = (f'<p class="empty" data-audit="unavailable">The store {escape(schema)} is at migration {version}; '
-                   "the audit table comes with migration 6, which the next run of any intakeflow DAG applies. "
+                   "the audit table comes with migration 7, which the next run of any intakeflow DAG applies. "
                    "Until then the console takes no actions.</p>")
     else:
         pager = ""

@@ -18,10 +18,10 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from intakeflow.plugins.monitoring.queries import CHANNEL_STATES
+from intakeflow.store.channels import CHANNEL_STATES
 
 #: the store schema version that has the ``audit`` table (and the control-id index)
-AUDIT_SCHEMA_VERSION = 6
+AUDIT_SCHEMA_VERSION = 7
 PER_PAGE = 50
 MAX_PER_PAGE = 200
 #: an offset past this is refused: narrow the search instead (deep OFFSETs read every row before)
@@ -87,7 +87,7 @@ class History:
     quarantine: dict[str, Any] | None = None
     copies: list[dict[str, Any]] = field(default_factory=list)
     audit: list[dict[str, Any]] = field(default_factory=list)
-    #: False while the store is older than the audit table (schema v6)
+    #: False while the store is older than the audit table (schema v7)
     audit_available: bool = False
 
 
@@ -105,7 +105,7 @@ class AuditPage:
 
 # -- SQL ----------------------------------------------------------------------------------------
 
-#: a source id matches the control id asked for: its tail after the last '|' (indexed, v6),
+#: a source id matches the control id asked for: its tail after the last '|' (indexed, v7),
 #: and the whole key when the question had a '|' in it
 _CONTROL = ("(%(cid)s::text IS NULL OR (split_part({a}.source_id, '|', -1) = %(cid_tail)s::text"
             " AND (%(cid_full)s::text IS NULL OR {a}.source_id = %(cid_full)s::text)))")

@@ -13,7 +13,8 @@ Routes added to the monitoring app (so under the same Airflow login and DAG-run 
 - ``/api/console/dashboard``: the dashboard's figures in the shape the app draws them, from
   the same ``Board`` the HTML dashboard is rendered from (same queries, same snapshot), with
   what the HTML page computes in Python (every timeline bucket, the bucket's name, whether
-  archive folders exist) done here too, so that the two can never disagree.
+  archive folders exist, the alerts' catalogue titles and sentences, whether the watchdog's
+  last check is stale) done here too, so that the two can never disagree.
 """
 
 from __future__ import annotations
@@ -27,7 +28,9 @@ from fastapi import Depends, FastAPI, HTTPException
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import FileResponse, JSONResponse
 
+from intakeflow.errors import title_of
 from intakeflow.plugins.monitoring import html, queries
+from intakeflow.plugins.monitoring import watchdog as wd
 
 BUNDLE = Path(__file__).with_name("static") / "console.js"
 #: the bundle's route, relative to the monitoring app's mount point
@@ -66,6 +69,8 @@ def dashboard_body(b: Any, schemas: Sequence[str], store_conn_id: str | None) ->
         "dag_setups": [_dag(d, info) for d in info.dags],
         "legend": [{"state": k, "meaning": v} for k, v in html.CHANNEL_LEGEND],
     }
+    if b.watchdog is not None:
+        body["watchdog"] = _watchdog(b.watchdog)
     board: queries.Dashboard | None = b.data
     if board is None:
         return body
@@ -83,6 +88,17 @@ def dashboard_body(b: Any, schemas: Sequence[str], store_conn_id: str | None) ->
         runs=board.runs,
     )
     return body
+
+
+def _watchdog(view: wd.WatchdogView) -> dict[str, Any]:
+    """``WatchdogView.as_json`` plus what the HTML panel words in Python: each alert's
+    catalogue title and sentence (``E120: 3 messages of source mllp wait, ...``), whether the
+    last check is too old to trust, and the DAG to unpause."""
+    out = view.as_json()
+    for row, alert in zip(out["alerts"], view.alerts, strict=True):
+        row.update(title=title_of(alert.code), sentence=alert.result().sentence())
+    out.update(stale=(view.age_s or 0) > wd.STALE_AFTER_S, stale_after_s=wd.STALE_AFTER_S, dag_id=wd.WATCHDOG_DAG)
+    return out
 
 
 def _wait(w: Any, info: html.AirflowInfo) -> dict[str, Any]:

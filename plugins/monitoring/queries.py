@@ -6,17 +6,8 @@ text or span values. Attribution: a message counts as *in* for the DAG whose run
 them) and as *out* for the DAG whose run processed it (``messages.processed_dag_id``);
 without a DAG filter every row counts.
 
-Channels (one row per source, as interface engines show them) follow every input received
-in the period to where it is now. Each input is in exactly one of these states, so
-
-    received = filtered + queued + processed + delivered + quarantined + failed
-
-holds for every row and for their sum (``CHANNEL_STATES``): *filtered* is a ``filtered``
-row (a filter rule matched: expected traffic without text), *quarantined* a message row
-with status ``quarantined`` or a ``quarantine`` row without a message (rejected at
-staging), and the other states are the message statuses (``received`` is *queued*;
-``processed`` means a result is saved and nothing wrote it back yet). Without filters these
-equal ``intakeflow status``: staged, filtered, processed, delivered, quarantined, failed.
+Channels (one row per source, as interface engines show them) are the core's channel
+accounting (``intakeflow.store.channels``), shared with the alerts' quarantine-share check.
 """
 
 from __future__ import annotations
@@ -28,6 +19,8 @@ from typing import Any, Literal
 import psycopg
 from psycopg import sql
 
+from intakeflow.store.channels import AT_SOURCE, CHANNEL_STATES, CHANNELS, IN_DAG, INPUTS
+
 #: bucket sizes for the timeline, the first giving at most ~48 buckets over the period wins
 BUCKETS: tuple[timedelta, ...] = (
     timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=15), timedelta(hours=1),
@@ -38,8 +31,6 @@ MAX_BUCKETS = 48
 QUARANTINE_LIST_LIMIT = 500
 #: the store schema version the page reads (0004 added the ``filtered`` table)
 REQUIRED_SCHEMA_VERSION = 4
-#: where an input can be now; they add up to ``received`` (see the module docstring)
-CHANNEL_STATES: tuple[str, ...] = ("filtered", "queued", "processed", "delivered", "quarantined", "failed")
 StoreCondition = Literal["missing", "outdated", "empty", "ready"]
 
 
@@ -104,49 +95,13 @@ class RunDetail:
 
 # -- SQL ----------------------------------------------------------------------------------------
 
-#: staged by a run of the DAG or, staged outside Airflow (MLLP listener, CLI), processed by one
-_IN_DAG = "(%(dag)s::text IS NULL OR m.dag_id = %(dag)s OR (m.dag_id IS NULL AND m.processed_dag_id = %(dag)s))"
-_IN_PERIOD = f"m.created_at >= %(start)s AND m.created_at < %(end)s AND {_IN_DAG}"
 #: a result (success or error) saved in the period by a run of the DAG
 _OUT_PERIOD = (
     "m.processed_at >= %(start)s AND m.processed_at < %(end)s"
     " AND (%(dag)s::text IS NULL OR m.processed_dag_id = %(dag)s)"
 )
 _DONE = "m.status IN ('processed', 'delivered')"
-#: quarantined before a message row existed (rejected at staging): no message_id in meta
-_AT_SOURCE = "NOT (q.meta ? 'message_id')"
 _Q_PERIOD = "q.last_seen >= %(start)s AND q.last_seen < %(end)s AND (%(dag)s::text IS NULL OR q.dag_id = %(dag)s)"
-
-#: every input first seen in the period, one row each, with where it is now: message rows
-#: (status ``received`` reads as queued), filtered inputs and inputs rejected at staging
-_INPUTS = f"""
-inputs AS (
-    SELECT m.source, CASE m.status WHEN 'received' THEN 'queued' ELSE m.status END AS state,
-           m.created_at AS received_at
-    FROM {{s}}.messages m WHERE {_IN_PERIOD}
-    UNION ALL
-    SELECT f.source, 'filtered', f.first_seen FROM {{s}}.filtered f
-    WHERE f.first_seen >= %(start)s AND f.first_seen < %(end)s AND (%(dag)s::text IS NULL OR f.dag_id = %(dag)s)
-    UNION ALL
-    SELECT q.source, 'rejected', q.first_seen FROM {{s}}.quarantine q
-    WHERE {_AT_SOURCE} AND q.first_seen >= %(start)s AND q.first_seen < %(end)s
-      AND (%(dag)s::text IS NULL OR q.dag_id = %(dag)s)
-)"""
-
-CHANNELS = f"""
-WITH {_INPUTS}
-SELECT source, count(*) AS received,
-       count(*) FILTER (WHERE state = 'filtered') AS filtered,
-       count(*) FILTER (WHERE state = 'queued') AS queued,
-       count(*) FILTER (WHERE state = 'processed') AS processed,
-       count(*) FILTER (WHERE state = 'delivered') AS delivered,
-       count(*) FILTER (WHERE state IN ('quarantined', 'rejected')) AS quarantined,
-       count(*) FILTER (WHERE state = 'rejected') AS rejected_at_staging,
-       count(*) FILTER (WHERE state = 'failed') AS failed,
-       max(received_at) AS last_received_at,
-       EXTRACT(EPOCH FROM now() - min(received_at) FILTER (WHERE state = 'queued'))::float8 AS oldest_queued_s
-FROM inputs GROUP BY source ORDER BY source
-"""
 
 #: messages still waiting that arrived before the period (the channel table shows the period's)
 BACKLOG = f"""
@@ -154,13 +109,13 @@ SELECT m.source, count(*) FILTER (WHERE m.status = 'received') AS queued,
        count(*) FILTER (WHERE m.status = 'failed') AS failed,
        EXTRACT(EPOCH FROM now() - min(m.created_at) FILTER (WHERE m.status = 'received'))::float8 AS oldest_queued_s
 FROM {{s}}.messages m
-WHERE m.status IN ('received', 'failed') AND m.created_at < %(start)s AND {_IN_DAG}
+WHERE m.status IN ('received', 'failed') AND m.created_at < %(start)s AND {IN_DAG}
 GROUP BY m.source ORDER BY m.source
 """
 
 #: inputs received (as the channel table counts them) and results saved, per bucket
 TIMELINE = f"""
-WITH {_INPUTS}, b AS (
+WITH {INPUTS}, b AS (
     SELECT date_bin(%(bucket)s, received_at, %(start)s) AS t, count(*) AS n_in, 0 AS n_out FROM inputs GROUP BY 1
     UNION ALL
     SELECT date_bin(%(bucket)s, m.processed_at, %(start)s), 0, count(*)
@@ -205,7 +160,7 @@ GROUP BY 1 ORDER BY n DESC, label
 
 QUARANTINE = f"""
 SELECT q.reason_code AS label, count(*) AS n,
-       count(*) FILTER (WHERE {_AT_SOURCE}) AS at_source
+       count(*) FILTER (WHERE {AT_SOURCE}) AS at_source
 FROM {{s}}.quarantine q WHERE {_Q_PERIOD}
 GROUP BY 1 ORDER BY n DESC, label
 """

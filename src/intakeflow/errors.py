@@ -170,6 +170,25 @@ class E(StrEnum):
         "The server answered something that is not the expected FHIR JSON (often a proxy or login page): check "
         "the connection's base URL and any gateway in front of the server.",
     )
+    E037_FHIR_AUTH_REFUSED = (
+        "E037: FHIR authorization server refused the client (HTTP {status}, {error}: {why})",
+        "FHIR authorization refused",
+        "Compare what is registered at the EHR with the connection: client id, public key or JWKS URL (and the key "
+        "id), signing algorithm (RS384 or ES384), token endpoint and scopes; a clock far off also fails the "
+        "assertion. Then test the connection.",
+    )
+    E038_FHIR_BULK_FAILED = (
+        "E038: FHIR Bulk Data export failed ({why})",
+        "FHIR Bulk Data export failed",
+        "Read the status the server gave (its OperationOutcome is in the server's logs); check the export "
+        "parameters and scopes, then rerun: a new export starts from the last complete one.",
+    )
+    E039_FHIR_BULK_OUTCOME = (
+        "E039: FHIR Bulk Data export reported an error for a resource ({severity}, {issue})",
+        "FHIR Bulk Data error line",
+        "Quarantined: a line of the export's error files (an OperationOutcome). The server could not export a "
+        "resource; check its logs for the issue code, fix the cause there, and the next export includes it.",
+    )
     E040_FALLBACK_BUDGET = (
         "E040: fallback budget exhausted ({which})",
         "Fallback budget exhausted",
@@ -396,6 +415,11 @@ class ModelError(IntakeflowError):
 
 class SourceError(IntakeflowError):
     """A source (HL7 file, FHIR server) gave something unusable."""
+
+
+class AuthError(SourceError):
+    """A FHIR authorization server refused the client (E037): ``params['error']`` is the
+    OAuth error code. Re-exported by ``intakeflow.fhir_auth``."""
 
 
 class SinkError(IntakeflowError):

@@ -484,3 +484,62 @@ def test_reprocess_needs_edit_permission_on_the_dag(
         context.close()
     assert verdicts == {VIEWER_USER: 403, ADMIN_USER: 409}
     assert _db(local_airflow, "SELECT count(*) FROM {s}.audit WHERE request_id = 'it-permission'") == 0
+
+
+#: a source only this test stages to (its rows are removed afterwards)
+PROBE = "watchdog-probe"
+
+
+def test_console_shows_a_stalled_backlog_and_its_alert(
+    local_airflow: AirflowStack, local_backfill: Backfilled, page: Page
+) -> None:
+    """Messages of one source queued for 20 minutes with nothing running, and one round of
+    the watchdog: the console's watchdog panel names the source with its labelled figures
+    and the firing E120, its time in the timezone chosen in Airflow's user menu."""
+    from health_support import stage
+
+    from intakeflow.health.config import parse_config
+    from intakeflow.health.watchdog import connect, run_watchdog
+    from intakeflow.store import Store
+
+    dsn = store_dsn(local_airflow)
+    with psycopg.connect(dsn) as conn:
+        alerts_before = [r[0] for r in conn.execute(f"SELECT key FROM {STORE}.alerts").fetchall()]
+        watchdog_before = conn.execute(f"SELECT checked_at, thresholds FROM {STORE}.watchdog").fetchone()
+    try:
+        stage(Store(dsn, schema=STORE, pipeline_version="browser-probe"), PROBE, 3, age_s=1200)
+        with connect(dsn) as conn:
+            run_watchdog(conn, STORE, parse_config(None), {})
+        with psycopg.connect(dsn) as conn:
+            row = conn.execute(f"SELECT fired_at FROM {STORE}.alerts WHERE key = %s", (f"backlog:{PROBE}",)).fetchone()
+        assert row, "the watchdog did not fire E120 on the probe's backlog"
+        zone = "America/New_York"
+        fired = row[0].astimezone(ZoneInfo(zone))
+
+        _login(page, local_airflow)
+        page.evaluate("(zone) => localStorage.setItem('timezone', JSON.stringify(zone))", zone)
+        page.goto(f"{local_airflow.base_url}/plugin/intakeflow")
+        console = page.locator(CONSOLE)
+        panel = console.locator("[data-panel=watchdog]")
+        expect(panel).to_have_attribute("data-state", "firing", timeout=30_000)
+        expect(panel).to_contain_text("alert")
+        backlog = panel.locator(f"li[data-backlog={PROBE}]")
+        expect(backlog).to_have_attribute("data-firing", "true")
+        expect(backlog).to_have_text(f"backlog {PROBE}: 3 messages queued, oldest 20 min, nothing running "
+                                     "(alert threshold 10 min)")
+        alert = panel.locator(f'li[data-alert="backlog:{PROBE}"]')
+        expect(alert).to_contain_text(f"E120 Backlog not processed ({PROBE}), firing since "
+                                      f"{fired:%Y-%m-%d %H:%M:%S %Z}: 3 messages of source {PROBE} wait")
+        expect(panel).to_contain_text("Last check")
+        # the panel comes before the channel table, and adds no unlabelled figure
+        boxes = [console.locator(s).bounding_box() for s in ("[data-panel=watchdog]", "table.channels")]
+        assert boxes[0] and boxes[1] and boxes[0]["y"] < boxes[1]["y"]
+        _every_number_labelled(console)
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        panel.screenshot(path=str(SCREENSHOTS / "console-watchdog.png"))
+    finally:
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            conn.execute(f"DELETE FROM {STORE}.messages WHERE source = %s", (PROBE,))
+            conn.execute(f"DELETE FROM {STORE}.alerts WHERE NOT key = ANY(%s)", (alerts_before,))
+            if watchdog_before is None:
+                conn.execute(f"DELETE FROM {STORE}.watchdog")

@@ -314,9 +314,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_reprocess_parser(sub)
 
+    from intakeflow.cli.fhir_bulk import add_fhir_bulk_parser
     from intakeflow.cli.store import add_store_parsers
 
-    add_store_parsers(sub)
+    add_fhir_bulk_parser(add_store_parsers(sub))
 
     from intakeflow.cli.errors import add_errors_parser
     from intakeflow.cli.health import add_health_parser

@@ -15,14 +15,12 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import gzip
 import json
 import os
 import re
 import socket
 import subprocess
 import sys
-import zlib
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import ExitStack
@@ -34,7 +32,7 @@ from intakeflow.errors import E, IntakeflowError
 
 if TYPE_CHECKING:
     from intakeflow.pipeline import Pipeline
-    from intakeflow.results import PipelineResult, Quarantined, SourceItem
+    from intakeflow.results import PipelineResult, SourceItem
     from intakeflow.store import Store
     from intakeflow.writeback.writer import FhirWriter
 
@@ -45,9 +43,8 @@ DSN_ENV = "INTAKEFLOW_POSTGRES_DSN"
 FHIR_TOKEN_ENV = "INTAKEFLOW_FHIR_TOKEN"
 EMBEDDED_DIR = Path(".state") / "postgres"
 #: statuses of ``intakeflow status``, in order; ``staged`` is the store's ``received``
-STATUS_KEYS: tuple[str, ...] = ("staged", "processed", "delivered", "quarantined", "failed", "filtered")
 FHIR_SUFFIXES: tuple[str, ...] = (".ndjson", ".jsonl", ".json")
-_NDJSON_SUFFIXES = (".ndjson", ".jsonl")
+STATUS_KEYS: tuple[str, ...] = ("staged", "processed", "delivered", "quarantined", "failed", "filtered")
 _SOURCE_NAME = re.compile(r"^[a-z][a-z0-9_-]*(:[a-z0-9_.-]+)?$")
 _SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
@@ -92,8 +89,11 @@ def _store_args(sp: argparse.ArgumentParser) -> None:
                     help="model artifact folder; its version keys the rows (default: the bundled model)")
 
 
-def add_store_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Register ``stage`` (``hl7``, ``fhir``), ``process`` and ``status`` on ``build_parser``'s subparsers."""
+def add_store_parsers(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser],
+) -> argparse._SubParsersAction[argparse.ArgumentParser]:
+    """Register ``stage`` (``hl7``, ``fhir``), ``process`` and ``status`` on ``build_parser``'s
+    subparsers; returns the ``stage`` command's subparsers (``fhir-bulk`` is added there)."""
     stage = sub.add_parser("stage", help="read HL7 v2 or FHIR files into the staging store (no Airflow)")
     kinds = stage.add_subparsers(dest="kind", required=True)
 
@@ -131,6 +131,7 @@ def add_store_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
     _store_args(sp)
     sp.add_argument("--json", action="store_true", help="one JSON object instead of a table")
     sp.set_defaults(func=cmd_status)
+    return kinds
 
 
 # -- commands ----------------------------------------------------------------------------------
@@ -155,7 +156,19 @@ def cmd_stage_hl7(args: argparse.Namespace) -> int:
     return _stage(args, files, read, Counter())
 
 
+def __getattr__(name: str) -> Any:
+    """``read_fhir_file``, whose home this module was, imported when first asked for (it
+    loads fhir.resources; the CLI's other commands do not need it)."""
+    if name == "read_fhir_file":
+        from intakeflow.sources.fhir_files import read_fhir_file
+
+        return read_fhir_file
+    raise AttributeError(name)
+
+
 def cmd_stage_fhir(args: argparse.Namespace) -> int:
+    from intakeflow.sources.fhir_files import read_fhir_file
+
     files = _collect(args.paths, _is_fhir_name)
     if isinstance(files, str):
         return _usage("stage fhir", files)
@@ -273,121 +286,6 @@ def _renamed(item: SourceItem, source: str | None) -> SourceItem:
 def _is_fhir_name(name: str) -> bool:
     lower = name.lower().removesuffix(".gz")
     return lower.endswith(FHIR_SUFFIXES) and not name.startswith(".")
-
-
-def read_fhir_file(
-    path: Path,
-    root: Path | None = None,
-    *,
-    source: str = "fhir",
-    statuses: frozenset[str] | None = frozenset({"completed"}),
-    filtered: Counter[str] | None = None,
-) -> Iterator[SourceItem]:
-    """Communications of a FHIR file: NDJSON (``.ndjson``/``.jsonl``, one resource a line,
-    as a Bulk Data export writes them) or one JSON document (a Bundle, nested Bundles
-    included, or a single resource); ``.gz`` is decompressed.
-
-    Never raises for bad input: an unreadable file, a line or document that is not JSON, a
-    Communication that fails validation or has no text becomes a Quarantined with a catalogue
-    code. Filtered by design (counted in ``filtered`` by reason, not yielded): redacted copies
-    that write-back created (``is_derived``), other resource types, statuses not in
-    ``statuses`` (``None``: all)."""
-    from intakeflow.sources.fhir_source import communication_to_inbound, is_derived
-
-    filtered = filtered if filtered is not None else Counter()
-    origin = path.relative_to(root).as_posix() if root is not None else path.name
-
-    def quarantine(where: str, code: str, reason: str) -> Quarantined:
-        from intakeflow.results import Quarantined
-
-        return Quarantined(source, f"file:{origin}{where}", code, reason, {"origin": origin})
-
-    try:
-        data = path.read_bytes()
-        if path.name.lower().endswith(".gz"):
-            data = gzip.decompress(data)
-    except OSError as exc:
-        yield quarantine("", "E023", E.E023_FILE_UNREADABLE.format(why=type(exc).__name__))
-        return
-    except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
-        yield quarantine("", "E023", E.E023_FILE_UNREADABLE.format(why=f"gzip: {type(exc).__name__}"))
-        return
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
-
-    documents: list[tuple[str, Any]] = []  # (where, parsed JSON)
-    if path.name.lower().removesuffix(".gz").endswith(_NDJSON_SUFFIXES):
-        for number, line in enumerate(data.splitlines(), start=1):
-            if not line.strip():
-                continue
-            try:
-                parsed = json.loads(line.decode("utf-8"))
-            except UnicodeDecodeError:
-                yield quarantine(f"#line{number}", "E004", E.E004_BAD_ENCODING.format(encoding="utf-8"))
-                continue
-            except (ValueError, RecursionError):  # not JSON, or nested past the parser's depth
-                parsed = None
-            if isinstance(parsed, dict):
-                documents.append((f"#line{number}", parsed))
-            else:
-                yield quarantine(f"#line{number}", "E006", E.E006_BAD_JSON.format(line=number))
-    else:
-        try:
-            documents.append(("", json.loads(data.decode("utf-8"))))
-        except UnicodeDecodeError:
-            yield quarantine("", "E004", E.E004_BAD_ENCODING.format(encoding="utf-8"))
-        except ValueError:
-            yield quarantine("", "E031", E.E031_FHIR_INVALID.format(resource="document", why="not valid JSON"))
-        except RecursionError:
-            yield quarantine("", "E031", E.E031_FHIR_INVALID.format(resource="document", why="nested too deep"))
-
-    for where, doc in documents:
-        try:
-            found = list(_resources(doc, where))
-        except RecursionError:
-            yield quarantine(where, "E031", E.E031_FHIR_INVALID.format(resource="Bundle", why="nested too deep"))
-            continue
-        for at, resource in found:
-            if isinstance(resource, _NotAList):
-                yield quarantine(at, "E031", E.E031_FHIR_INVALID.format(resource="Bundle", why="entry is not a list"))
-            elif not isinstance(resource, dict) or not isinstance(resource.get("resourceType"), str):
-                why = "not a JSON object" if not isinstance(resource, dict) else "no resourceType"
-                yield quarantine(at, "E031", E.E031_FHIR_INVALID.format(resource="resource", why=why))
-            elif resource["resourceType"] != "Communication":
-                filtered["other_type"] += 1
-            elif is_derived(resource):
-                filtered["derived"] += 1  # a redacted copy written back by this pipeline
-            elif statuses is not None and resource.get("status") not in statuses:
-                filtered["status"] += 1
-            elif not resource.get("id"):
-                yield quarantine(at, "E031", E.E031_FHIR_INVALID.format(resource="Communication", why="no id"))
-            else:
-                try:
-                    yield communication_to_inbound(resource, source=source)
-                except (AttributeError, TypeError, ValueError, RecursionError) as exc:
-                    # a shape the mapping did not foresee: that one resource, coded, never the file
-                    why = f"unexpected shape ({type(exc).__name__})"
-                    yield quarantine(at, "E031", E.E031_FHIR_INVALID.format(resource="Communication", why=why))
-
-
-class _NotAList:
-    """Marks a Bundle whose ``entry`` is not a list (a string, an object)."""
-
-
-def _resources(doc: Any, where: str) -> Iterator[tuple[str, Any]]:
-    """The resources of a parsed document: a Bundle's entries (recursively), else itself."""
-    if isinstance(doc, dict) and doc.get("resourceType") == "Bundle":
-        entries = doc.get("entry") or []
-        if not isinstance(entries, list):
-            yield where, _NotAList()
-            return
-        for index, entry in enumerate(entries):
-            if isinstance(entry, dict) and "resource" in entry:
-                yield from _resources(entry["resource"], f"{where}#entry{index}")
-            else:
-                yield f"{where}#entry{index}", entry
-        return
-    yield where, doc
 
 
 # -- processing and write-back -----------------------------------------------------------------

@@ -15,6 +15,7 @@ import sys
 import time
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 import httpx
 
@@ -31,9 +32,13 @@ class EmbeddedFhirServer:
     """sekmet-fhir in a child process; ``base_url`` is ``http://127.0.0.1:<port>/fhir``."""
 
     def __init__(
-        self, data_dir: Path, *, port: int | None = None, startup_timeout: float = 60.0, log_path: Path | None = None
+        self, data_dir: Path, *, port: int | None = None, startup_timeout: float = 60.0, log_path: Path | None = None,
+        server_auth: dict[str, Any] | None = None,
     ) -> None:
+        """``server_auth``: sekmet's inbound auth settings (``types``, ``smart_clients``,
+        ``tokens``...), for a server that wants SMART Backend Services; default: none."""
         self.data_dir = Path(data_dir)
+        self.server_auth = server_auth
         self.port = port or free_port()
         self.startup_timeout = startup_timeout
         self.base_url = f"http://127.0.0.1:{self.port}/fhir"
@@ -52,6 +57,8 @@ class EmbeddedFhirServer:
             "simulator": {"enabled": False},
             "log_inbound": False,
         }
+        if self.server_auth is not None:
+            settings["server_auth"] = self.server_auth
         path = self.data_dir / "settings.yaml"
         path.write_text(json.dumps(settings), encoding="utf-8")  # JSON is valid YAML
         return path

@@ -39,7 +39,7 @@ from psycopg import sql
 from intakeflow.errors import E
 from intakeflow.health import queries as q
 from intakeflow.health.config import AlertConfig, Thresholds
-from intakeflow.plugins.monitoring.queries import CHANNELS
+from intakeflow.store.channels import CHANNELS
 
 #: every check, in the order results are reported, with its catalogue entry
 CHECKS: dict[str, E] = {

@@ -6,7 +6,7 @@ cheap on a large store: the partial index of waiting messages, ``(source, create
 ``processed_at`` over a recent range, ``(source, last_seen)`` of quarantine and ``(source,
 first_seen)`` of filtered inputs, the first-seen times the channel query reads, and the
 partial index on failed write-backs (migrations 0003 and 0005). The quarantine
-share reuses the monitoring page's channel query (``intakeflow.plugins.monitoring.queries.
+share reuses the monitoring page's channel query (``intakeflow.store.channels.
 CHANNELS``), so the alert's figures are the page's channel row for the same period.
 """
 

@@ -13,7 +13,8 @@ import email.utils
 import random
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal, cast
 from urllib.parse import urljoin, urlsplit
@@ -21,6 +22,7 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 
 from intakeflow.errors import E, SourceError
+from intakeflow.fhir_auth import TokenAuth, TokenSource
 
 QueryParams = list[tuple[str, str]] | dict[str, str] | None
 FHIR_JSON = "application/fhir+json"
@@ -28,12 +30,16 @@ FHIR_JSON = "application/fhir+json"
 
 @dataclass(frozen=True)
 class FhirAuth:
-    """How to authenticate: ``none``, ``basic`` (username/password) or ``bearer`` (token)."""
+    """How to authenticate: ``none``, ``basic`` (username/password), ``bearer`` (a static
+    token), or an OAuth 2.0 client (``client_credentials`` with a secret, ``smart``: SMART
+    Backend Services with a signed JWT) whose access tokens come from ``tokens``, cached
+    until shortly before they expire, with one retry on a 401 (``intakeflow.fhir_auth``)."""
 
-    kind: Literal["none", "basic", "bearer"] = "none"
+    kind: Literal["none", "basic", "bearer", "client_credentials", "smart"] = "none"
     username: str | None = None
-    password: str | None = None
-    token: str | None = None
+    password: str | None = field(default=None, repr=False)
+    token: str | None = field(default=None, repr=False)
+    tokens: TokenSource | None = field(default=None, compare=False)
 
     def headers(self) -> dict[str, str]:
         if self.kind == "bearer":
@@ -47,6 +53,10 @@ class FhirAuth:
             if self.username is None:
                 raise SourceError(E.E050_CONFIG, why="basic auth needs a username")
             return httpx.BasicAuth(self.username, self.password or "")
+        if self.kind in {"client_credentials", "smart"}:
+            if self.tokens is None:
+                raise SourceError(E.E050_CONFIG, why=f"{self.kind} auth needs a token source")
+            return TokenAuth(self.tokens)
         return None
 
 
@@ -93,6 +103,7 @@ class FhirClient:
         self.auth = auth or FhirAuth()
         self.retry = retry or RetryPolicy()
         self._sleep = sleep
+        self._verify, self._timeout = verify, timeout
         headers = {"Accept": FHIR_JSON, **self.auth.headers()}
         self._http = httpx.Client(
             headers=headers,
@@ -176,6 +187,39 @@ class FhirClient:
                     continue
             raise SourceError(E.E030_FHIR_HTTP, status=response.status_code, method=method, resource=resource)
 
+    @contextmanager
+    def stream(
+        self, path_or_url: str, *, headers: Mapping[str, str] | None = None, credentials: bool = True,
+        ok_statuses: Sequence[int] = (),
+    ) -> Iterator[httpx.Response]:
+        """GET ``path_or_url`` as a stream (no retries: the caller resumes). ``credentials``
+        off sends the request without auth (a Bulk Data file elsewhere whose manifest says
+        it needs no token), and then any origin is allowed; with credentials, only this server.
+        Raises E030 for an error status and E034 when the server cannot be reached."""
+        url = urljoin(self.base_url, path_or_url) if not credentials else self.url(path_or_url)
+        resource = _resource_label(url, self.base_url)
+        if credentials:
+            request = self._http.build_request("GET", url, headers=dict(headers or {}))
+            send: httpx.Client = self._http
+        else:
+            send = httpx.Client(verify=self._verify, timeout=self._timeout, follow_redirects=False)
+            request = send.build_request("GET", url, headers=dict(headers or {}))
+        try:
+            try:
+                response = send.send(request, stream=True)
+            except httpx.TransportError as exc:
+                raise SourceError(E.E034_FHIR_UNREACHABLE, method="GET", resource=resource, attempts=1,
+                                  kind=type(exc).__name__) from None
+            try:
+                if not response.is_success and response.status_code not in ok_statuses:
+                    raise SourceError(E.E030_FHIR_HTTP, status=response.status_code, method="GET", resource=resource)
+                yield response
+            finally:
+                response.close()
+        finally:
+            if send is not self._http:
+                send.close()
+
     def get_json(self, path_or_url: str, params: QueryParams = None) -> dict[str, Any]:
         response = self.request("GET", path_or_url, params=params)
         return _json_object(response)
@@ -258,6 +302,11 @@ def _next_link(bundle: dict[str, Any]) -> str | None:
         if isinstance(link, dict) and link.get("relation") == "next" and isinstance(link.get("url"), str) and link["url"]:
             return str(link["url"])
     return None
+
+
+def retry_after_seconds(response: httpx.Response) -> float | None:
+    """The response's ``Retry-After`` in seconds (from seconds or an HTTP date), else None."""
+    return _retry_after(response)
 
 
 def _retry_after(response: httpx.Response) -> float | None:

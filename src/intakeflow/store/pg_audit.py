@@ -1,4 +1,4 @@
-"""The audit trail of actions taken from the monitoring console (schema v6, ``audit``).
+"""The audit trail of actions taken from the monitoring console (schema v7, ``audit``).
 
 An action and its audit row commit together: ``Store.reprocess_audited`` inserts the row
 keyed by the form's one-time ``request_id`` first, in the transaction that then re-queues

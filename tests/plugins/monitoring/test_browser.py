@@ -382,15 +382,15 @@ def test_audit_page_lists_actions_newest_first_and_by_dag(browsable: Browsable) 
 def test_a_store_without_the_audit_table_takes_no_actions(browsable: Browsable) -> None:
     seeded = browsable.seeded
     with psycopg.connect(seeded.store.dsn) as conn:
-        conn.execute(sql.SQL("DELETE FROM {}.schema_migrations WHERE version >= 6").format(
+        conn.execute(sql.SQL("DELETE FROM {}.schema_migrations WHERE version >= 7").format(
             sql.Identifier(seeded.store.schema)))
     client = _client(seeded)
     page = client.get("/message", params={"id": browsable.quarantined}, headers=_as("editor")).text
-    assert "migration 6" in page and 'data-action="reprocess"' not in page
+    assert "migration 7" in page and 'data-action="reprocess"' not in page
     resp = client.post("/api/reprocess", json={"ids": [browsable.quarantined], "reason": "x", "request_id": "m-1"},
                        headers=_as("editor"))
-    assert resp.status_code == 409 and "migration 6" in resp.json()["detail"]
-    assert "migration 6" in client.get("/audit").text and client.get("/api/audit").json()["available"] is False
+    assert resp.status_code == 409 and "migration 7" in resp.json()["detail"]
+    assert "migration 7" in client.get("/audit").text and client.get("/api/audit").json()["available"] is False
 
 
 # -- PHI ----------------------------------------------------------------------------------------

@@ -6,21 +6,31 @@ Airflow's UI: tests/integration/test_monitoring_browser.py."""
 
 from __future__ import annotations
 
+import html as html_lib
+import re
 from datetime import UTC, datetime, timedelta
 from itertools import pairwise
 from pathlib import Path
+from typing import Any
 
+import psycopg
 import pytest
 from fastapi import HTTPException, Request
+from fastapi.encoders import jsonable_encoder
 from fastapi.testclient import TestClient
+from health_support import claim, execute, heartbeat, stage
 from page_reader import PageReader, number
 from seed_store import DAG_A, EXPECTED_CHANNELS, TEXT_MARK, Seeded
 from test_app import MISSING_ROOT, WAIT, FakeAirflow, _allow
 
-from intakeflow.plugins.monitoring import console
+from intakeflow.health.config import parse_config
+from intakeflow.health.watchdog import connect as watchdog_connect
+from intakeflow.health.watchdog import run_watchdog
+from intakeflow.plugins.monitoring import console, queries, watchdog
 from intakeflow.plugins.monitoring.airflow_view import DagSetup
-from intakeflow.plugins.monitoring.app import create_app
+from intakeflow.plugins.monitoring.app import Board, create_app
 from intakeflow.plugins.monitoring.queries import CHANNEL_STATES
+from intakeflow.store import Store
 from tools import ui_stamp
 
 #: the host's globals the bundle takes React, React Router and Chakra UI from (Airflow 3.3's UI)
@@ -155,3 +165,81 @@ def test_server_rendered_pages_take_airflows_theme_after_their_own_style(seeded:
         assert page.count(theme.HEAD) == 1
         assert page.index("</style>") < page.index(theme.HEAD) < page.index("</head>")
         assert "MutationObserver" not in PageReader(page).visible()  # the script is no visible text
+
+
+# -- the watchdog -------------------------------------------------------------------------------
+
+
+def _watchdog_round(store: Store) -> None:
+    with watchdog_connect(store.dsn) as conn:
+        run_watchdog(conn, store.schema, parse_config(None), {})
+
+
+def _board_and_panel(store: Store) -> tuple[dict[str, Any], str, watchdog.WatchdogView]:
+    """The console's JSON and the HTML panel from one read of the store (the ages tick between requests)."""
+    with psycopg.connect(store.dsn) as conn:
+        state = queries.store_state(conn, store.schema)
+        view = watchdog.read(conn, store.schema)
+    b = Board(state, None, [], store.schema, {}, watchdog=view)
+    return jsonable_encoder(console.dashboard_body(b, [store.schema], None)), watchdog.panel(view), view
+
+
+def _text(markup: str) -> str:
+    return html_lib.unescape(re.sub("<[^>]+>", "", markup))
+
+
+def test_console_json_carries_the_watchdog_panels_figures(store: Store) -> None:
+    """A stalled backlog and a silent listener: the console gets the HTML panel's figures,
+    per source and per firing alert, with the catalogue's title and sentence."""
+    stage(store, "mllp", 3, age_s=1200, text=TEXT_MARK)  # 20 minutes queued, nothing running
+    stage(store, "hl7v2", 2, age_s=1200, prefix="h", text=TEXT_MARK)
+    claim(store, "hl7v2", 1, age_s=30)  # being worked on
+    heartbeat(store, "mllp", age_s=600)
+    _watchdog_round(store)
+    body, box, view = _board_and_panel(store)
+    wd = body["watchdog"]
+    # the module's own JSON, each alert with the catalogue's title and sentence added
+    plain = {**wd, "alerts": [{k: v for k, v in a.items() if k not in ("title", "sentence")} for a in wd["alerts"]]}
+    assert {k: plain[k] for k in view.as_json()} == jsonable_encoder(view.as_json())
+    assert wd["stale"] is False and wd["dag_id"] == "intakeflow_watchdog" and wd["checked_at"] is not None
+    backlog = {r["subject"]: r for r in wd["backlog"]}
+    assert {s: (r["firing"], r["figures"]["queued"], r["figures"]["running"]) for s, r in backlog.items()} == {
+        "mllp": (True, 3, False), "hl7v2": (False, 2, True)}  # a claimed message still counts as queued
+    for subject, r in backlog.items():  # the same figures the HTML panel shows
+        li = re.search(rf'<li data-backlog="{subject}" data-firing="{str(r["firing"]).lower()}">(.*?)</li>', box)
+        assert li, subject
+        queued = re.search(r'data-figure="queued">([\d,]+)<', li.group(1))
+        assert queued and queued.group(1) == str(r["figures"]["queued"])
+        assert _text(li.group(1)).split("oldest ")[1].startswith(
+            watchdog._age(r["figures"]["oldest_queued_s"]))
+    assert sorted(a["key"] for a in wd["alerts"]) == ["backlog:mllp", "listener_down:mllp"]
+    for a in wd["alerts"]:
+        assert a["state"] == "firing" and a["sentence"].startswith(f"{a['code']}: ")
+        li = re.search(rf'<li data-alert="{re.escape(a["key"])}">(.*?)</li>', box)
+        assert li and f"{a['code']} {a['title']}" in _text(li.group(1))
+        assert _text(li.group(1)).endswith(a["sentence"].split(": ", 1)[1])
+    by_key = {a["key"]: a for a in wd["alerts"]}
+    assert by_key["listener_down:mllp"]["code"] == "E123" and by_key["backlog:mllp"]["code"] == "E120"
+    assert by_key["backlog:mllp"]["figures"]["queued"] == 3
+    assert TEXT_MARK not in str(wd)
+
+    # the route answers it too, next to the figures of the period
+    served = _client(store.dsn, store.schema).get("/api/console/dashboard").json()
+    assert sorted(a["key"] for a in served["watchdog"]["alerts"]) == ["backlog:mllp", "listener_down:mllp"]
+    assert {r["subject"]: r["figures"]["queued"] for r in served["watchdog"]["backlog"]} == {"mllp": 3, "hl7v2": 2}
+    assert TEXT_MARK not in str(served)
+
+
+def test_console_json_says_whether_the_watchdog_ran_and_how_long_ago(store: Store) -> None:
+    stage(store, "mllp", 1, age_s=1200)
+    body, box, _ = _board_and_panel(store)
+    wd = body["watchdog"]
+    assert wd["checked_at"] is None and wd["alerts"] == [] and wd["stale"] is False
+    assert "has not checked this store yet" in box
+    assert [(r["subject"], r["firing"]) for r in wd["backlog"]] == [("mllp", True)]  # read live all the same
+    _watchdog_round(store)
+    execute(store, "UPDATE {s}.watchdog SET checked_at = now() - interval '12 minutes'")
+    body, box, _ = _board_and_panel(store)
+    wd = body["watchdog"]
+    assert wd["stale"] is True and wd["age_s"] > wd["stale_after_s"] == watchdog.STALE_AFTER_S
+    assert f"last checked {watchdog._age(wd['age_s'])} ago" in box

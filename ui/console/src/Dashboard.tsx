@@ -9,6 +9,7 @@ import { Bars, TimeColumns } from "./charts";
 import { age, count, dateTime, decimal, instantOf, percent, wallTime } from "./format";
 import { AirflowLink, type Column, DataTable, Figure, airflowPaths } from "./parts";
 import { Waiting } from "./Waiting";
+import { WatchdogPanel } from "./Watchdog";
 
 export const QUICK_PERIODS: [string, number][] = [["1 h", 1], ["24 h", 24], ["7 days", 168], ["30 days", 720]];
 
@@ -147,6 +148,7 @@ export const Dashboard = ({ board, params, setParams, timeZone }: {
         {board.schema}
       </Text>
       <Waiting board={board} timeZone={timeZone} />
+      <WatchdogPanel timeZone={timeZone} view={board.watchdog} />
 
       <Section title="Channels: inputs received in the period, and where they are now">
         <Flex gap={3} wrap="wrap">

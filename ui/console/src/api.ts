@@ -23,6 +23,53 @@ export interface DagSetup {
   root_exists: boolean | null;
 }
 
+/** A backlog check's verdict on one source (intakeflow.health.checks.check_backlog, E120). */
+export interface BacklogCheck {
+  check: "backlog";
+  subject: string;
+  firing: boolean;
+  code: string;
+  title: string;
+  figures: {
+    queued: number;
+    failed: number;
+    claimed: number;
+    oldest_queued_s: number | null;
+    idle_s: number | null;
+    running: boolean;
+  };
+  thresholds: { backlog_age_s: number | null };
+}
+
+/** A firing alert as the watchdog DAG left it in the store (E120 to E124). */
+export interface FiringAlert {
+  key: string;
+  check: string;
+  subject: string;
+  code: string;
+  title: string;
+  /** the catalogue's sentence with the alert's figures ("E120: 3 messages of source mllp wait, ...") */
+  sentence: string;
+  state: "firing";
+  fired_at: string;
+  figures: Record<string, unknown>;
+  thresholds: Record<string, number | null>;
+}
+
+/** The watchdog panel (plugins/monitoring/watchdog.py; console.py adds titles, sentences, ``stale``). */
+export interface Watchdog {
+  backlog: BacklogCheck[];
+  alerts: FiringAlert[];
+  /** the watchdog's last check; null: it never ran (or ``migrated`` is false) */
+  checked_at: string | null;
+  age_s: number | null;
+  migrated: boolean;
+  /** the last check is older than ``stale_after_s``: the watchdog DAG is paused or failing */
+  stale: boolean;
+  stale_after_s: number;
+  dag_id: string;
+}
+
 export interface Board {
   schema: string;
   schemas: string[];
@@ -49,6 +96,7 @@ export interface Board {
   quarantine?: Row[];
   latency?: Row[];
   runs?: Row[];
+  watchdog?: Watchdog;
 }
 
 /** What the API answered: the board, or why there is none (``unreachable``: a 503). */

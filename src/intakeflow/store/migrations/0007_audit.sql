@@ -1,4 +1,4 @@
--- intakeflow schema v6: the audit trail of actions taken from the monitoring console, and an
+-- intakeflow schema v7: the audit trail of actions taken from the monitoring console, and an
 -- index for the message browser's control-id search (intakeflow/plugins/monitoring/browser*).
 -- audit: one row per action ('reprocess' so far): who (the Airflow user name), when, which
 -- message ids, the DAGs they belong to, the reason the user typed, and what the action did
