@@ -8,8 +8,10 @@ server-rendered dashboard stays at ``/intakeflow/``. Task
 states and waiting sensors come from Airflow's metadata database
 (``intakeflow.plugins.airflow_state``). Every route
 requires an Airflow login and read access to DAG runs (of the DAG in ``dag_id`` when one
-is given): a logged-out browser gets 401. Operators, hooks and triggers reach Airflow
-through the provider entry point instead.
+is given): a logged-out browser gets 401. Actions (reprocessing a quarantined message from
+the message browser) also need edit permission on the message's DAG, asked of Airflow's
+auth manager (``intakeflow.plugins.airflow_actor``), and are recorded in the store's audit
+table. Operators, hooks and triggers reach Airflow through the provider entry point instead.
 
 Settings, in ``airflow.cfg`` or as ``AIRFLOW__INTAKEFLOW__*`` variables:
 ``[intakeflow] monitor_postgres_conn_id`` (default ``intakeflow_postgres``) and
@@ -57,6 +59,7 @@ def monitoring_app() -> Any:
     from airflow.api_fastapi.auth.managers.models.resource_details import DagAccessEntity
     from airflow.api_fastapi.core_api.security import requires_access_dag
 
+    from intakeflow.plugins.airflow_actor import airflow_actor
     from intakeflow.plugins.airflow_state import MetadataDbView
     from intakeflow.plugins.monitoring.app import create_app
     from intakeflow.provider.dag_defaults import archive_root_default
@@ -64,7 +67,8 @@ def monitoring_app() -> Any:
     conn_id, schemas = monitor_settings()
     return create_app(lambda: store_dsn(conn_id), schemas,
                       dependencies=[requires_access_dag("GET", DagAccessEntity.RUN)],
-                      airflow=MetadataDbView(), store_conn_id=conn_id, archive_default=archive_root_default())
+                      airflow=MetadataDbView(), store_conn_id=conn_id, archive_default=archive_root_default(),
+                      actor=airflow_actor)
 
 
 class _MonitoringApps:
@@ -88,6 +92,13 @@ class IntakeflowPlugin(AirflowPlugin):
         },
     ]
     external_views = [  # noqa: RUF012 (Airflow declares it a plain list attribute)
+        {  # the message browser (server-rendered, in Airflow's iframe): search, history, reprocess, audit
+            "name": "intakeflow messages",
+            "href": f"{URL_PREFIX}/messages",
+            "url_route": "intakeflow-messages",
+            "destination": "nav",
+            "category": "browse",
+        },
         {
             "name": "intakeflow",
             "href": f"{URL_PREFIX}/run?dag_id={{DAG_ID}}&run_id={{RUN_ID}}",

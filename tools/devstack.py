@@ -31,6 +31,8 @@ import psycopg
 from psycopg import sql
 
 ADMIN_USER = "admin"
+#: a second user with Airflow's viewer role (reads DAGs and runs, edits nothing); same password
+VIEWER_USER = "viewer"
 #: states after which a DAG run does not change any more
 FINISHED = frozenset({"success", "failed"})
 
@@ -83,7 +85,7 @@ class AirflowStack:
             "AIRFLOW__CORE__DAGS_FOLDER": str(self.dags_folder),
             "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
             "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "True",
-            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{ADMIN_USER}:admin",
+            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{ADMIN_USER}:admin,{VIEWER_USER}:viewer",
             "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(self.home / "passwords.json"),
             "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{self.base_url}/execution/",
             "AIRFLOW__API__HOST": "127.0.0.1",
@@ -113,7 +115,7 @@ class AirflowStack:
         """Fresh metadata database and home folder, then ``airflow db migrate``."""
         self.home.mkdir(parents=True, exist_ok=True)
         (self.home / "logs").mkdir(exist_ok=True)
-        (self.home / "passwords.json").write_text(json.dumps({ADMIN_USER: self.password}))
+        (self.home / "passwords.json").write_text(json.dumps({ADMIN_USER: self.password, VIEWER_USER: self.password}))
         with psycopg.connect(f"{self.pg_url}/postgres", autocommit=True) as conn:
             conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(self.db_name)))
             conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(self.db_name)))

@@ -9,9 +9,11 @@ pass their own. Routes (relative to where the app is mounted):
   store has nothing to show (no schema yet, an older schema, empty, unreachable) the
   first-run guide instead, never an error page
 - ``/run``: one run, ``?dag_id=&run_id=``: its messages, tasks, recorded figures, quarantine
-- ``/message``: one message's record, ``?id=`` (and ``dag_id=``: only a message of that DAG)
-- ``/api/dashboard``, ``/api/run`` and ``/api/message``: the same figures as JSON
+- ``/api/dashboard`` and ``/api/run``: the same figures as JSON
 - ``/console.js`` and ``/api/console/dashboard``: the React console and its JSON (``console``)
+- the message browser (``browser_app``): ``/messages`` (search), ``/message`` (one message's
+  record and history, ``?id=``, and ``dag_id=``: only a message of that DAG),
+  ``POST /reprocess``, ``/audit``, and their JSON twins under ``/api/``
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from fastapi import Depends, FastAPI, HTTPException, Query, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
-from intakeflow.plugins.monitoring import console, html, queries, watchdog
+from intakeflow.plugins.monitoring import actions, browser_app, console, html, queries, watchdog
 from intakeflow.plugins.monitoring.airflow_view import AirflowView, waits_of
 
 DEFAULT_HOURS = 24
@@ -100,12 +102,15 @@ def create_app(
     store_conn_id: str | None = None,
     archive_default: str | None = None,
     folder_exists: Callable[[str], bool] = os.path.isdir,
+    actor: Callable[..., actions.Actor] | None = None,
 ) -> FastAPI:
     """``dsn`` is called per request (so a changed Airflow connection applies at once);
     ``schemas`` are the stores offered, the first being the default. ``airflow`` reads task
     states and waiting sensors (none: the pages link to Airflow's UI instead);
     ``store_conn_id`` and ``archive_default`` only word the first-run guide;
-    ``folder_exists`` checks the archive paths the page mentions."""
+    ``folder_exists`` checks the archive paths the page mentions. ``actor`` is a dependency
+    giving the user behind a request and what they may do (``actions.Actor``): without one
+    the console offers no actions."""
     if not schemas:
         raise ValueError("at least one store schema is needed")
     allowed = list(schemas)
@@ -221,27 +226,9 @@ def create_app(
                 "waits": [asdict(w) for w in d.airflow.waits], "airflow_error": d.airflow.error}
         return JSONResponse(jsonable_encoder(body), headers=NO_STORE)
 
-    def message(message_id: int = Query(..., alias="id", ge=1), dag_id: str | None = None,
-                schema: str | None = None) -> tuple[queries.MessageRecord, str, str | None]:
-        chosen = pick_schema(schema)
-        with connect() as conn:
-            state = queries.store_state(conn, chosen)
-            record = (queries.message_record(conn, chosen, message_id, dag_id or None)
-                      if state.condition in ("ready", "empty") else None)
-        if record is None:
-            # also when the message belongs to another DAG than the one the caller was authorised for
-            raise HTTPException(404, "no such message")
-        return record, chosen, dag_id or None
-
-    @app.get("/message", response_class=HTMLResponse)
-    def message_html(m: tuple[queries.MessageRecord, str, str | None] = Depends(message)) -> HTMLResponse:
-        record, chosen, dag_id = m
-        return HTMLResponse(html.message_page(record, schema=chosen, dag_id=dag_id), headers=NO_STORE)
-
-    @app.get("/api/message")
-    def message_json(m: tuple[queries.MessageRecord, str, str | None] = Depends(message)) -> JSONResponse:
-        record, chosen, _ = m
-        return JSONResponse(jsonable_encoder({"schema": chosen, **asdict(record)}), headers=NO_STORE)
+    browser_app.add_browser_routes(app, browser_app.Console(
+        connect=connect, dsn=dsn, pick_schema=pick_schema, schemas=allowed, airflow=airflow,
+        actor=actor or actions.no_actions))
 
     console.register(app, board, schemas=allowed, store_conn_id=store_conn_id)
     return app

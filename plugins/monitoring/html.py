@@ -7,7 +7,7 @@ Airflow UI are relative and open in the top window (see ``airflow_view``)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from html import escape
@@ -181,6 +181,16 @@ def _message_href(message_id: Any, schema: str, dag_id: str | None = None) -> st
     return "message?" + urlencode(query)
 
 
+def console_nav(schema: str, dag_id: str | None, *, current: str = "") -> str:
+    """Links between the console's pages (dashboard, message browser, audit) with the chosen
+    store and DAG; the refresh script of a page that refreshes itself reports in its span."""
+    keep = urlencode({k: v for k, v in (("dag_id", dag_id or ""), ("schema", schema)) if v})
+    links = [("dashboard", f"./?{keep}"), ("messages", f"messages?{keep}"), ("audit", f"audit?{keep}")]
+    parts = [f"<b>{escape(name)}</b>" if name == current else _link(href, name) for name, href in links]
+    return (f'<nav class="console">{" · ".join(parts)}'
+            ' <span class="refresh" data-refresh-status></span></nav>')
+
+
 # -- shared panels -----------------------------------------------------------------------------
 
 
@@ -324,6 +334,7 @@ def dashboard_page(
             for r in board.runs]
     latency = [{**r, "label": r["stage"]} for r in board.latency]
     body = "".join([
+        console_nav(schema, board.filters.dag_id, current="dashboard"),
         "<h1>intakeflow monitoring</h1>",
         _filter_form(board, dags, schemas, schema, asked or {}),
         f'<p class="note">{_fmt(board.filters.start)} to {_fmt(board.filters.end)}, '
@@ -602,9 +613,12 @@ STATUS_WORDS: dict[str, str] = {
 }
 
 
-def message_page(record: MessageRecord, *, schema: str, dag_id: str | None = None) -> str:
-    """A message's record: identifiers, states, times, runs and figures; never its text
-    (raw or redacted), its patient reference or its header fields."""
+def message_page(record: MessageRecord, *, schema: str, dag_id: str | None = None, head: str = "",
+                 sections: Sequence[str] = (), tail: str = "", wrap: Callable[[str, str], str] | None = None) -> str:
+    """A message's record: identifiers, states, times, runs and figures; never its inbound
+    text, its patient reference or its header fields. The message browser
+    (``browser_html``) adds ``head`` (navigation, notices), ``sections`` after the record
+    (history, redacted text, the reprocess form) and ``tail``, and ``wrap`` builds the page."""
     m = record.row
     code = m.get("reason_code")
 
@@ -642,11 +656,12 @@ def message_page(record: MessageRecord, *, schema: str, dag_id: str | None = Non
     timings = [{"stage": k, "ms": float(v)} for k, v in sorted((m.get("timings_ms") or {}).items())]
     back = ("./?" + urlencode({"dag_id": dag_id, "schema": schema})) if dag_id else "./?" + urlencode({"schema": schema})
     body = "".join([
-        f"<p>{_link(back, '← dashboard')}</p>",
+        head or f"<p>{_link(back, '← dashboard')}</p>",
         f"<h1>Message {int(m['id'])}</h1>",
-        '<p class="note">Identifiers, states and figures only: the message text, its redacted text, the patient '
-        "reference and header fields are never shown.</p>",
+        '<p class="note">Identifiers, states, figures' + (" and the redacted text" if sections else "")
+        + ": the inbound text, the patient reference and header fields are never shown.</p>",
         f'<table class="record">{rows}</table>',
+        *sections,
         '<div class="grid"><div><h2>PHI spans by type</h2>',
         table(record.phi, [("label", "type"), ("n", "spans")], cls="phi"),
         "</div><div><h2>Insurance fields by type</h2>",
@@ -657,8 +672,9 @@ def message_page(record: MessageRecord, *, schema: str, dag_id: str | None = Non
         table(record.writes, [("role", "role"), ("resource_type", "resource"), ("fhir_id", "FHIR id"),
                               ("version_id", "version"), ("status", "status"), ("reason_code", "code"),
                               ("updated_at", "at")], cls="writes"),
+        tail,
     ])
-    return _page(f"intakeflow message {int(m['id'])}", body)
+    return (wrap or _page)(f"intakeflow message {int(m['id'])}", body)
 
 
 def _bucket_name(board: Dashboard) -> str:

@@ -5,13 +5,18 @@ its figures equal the database's and ``intakeflow status`` and its channel rows 
 drill-down shows a run's quarantine by id and reason with links into Airflow, the scheduled
 run that unpausing started waits for the default archive folder and the page says so, a
 store with nothing in it shows the first-run guide, in light and in dark mode the console's
-fonts and colours are those of Airflow's own pages, and no message text appears anywhere.
+fonts and colours are those of Airflow's own pages, the message browser finds a message by
+its control id and opens its history with the redacted text only, reprocessing is refused to
+a viewer by Airflow's auth manager, and no message text (nor any gold PHI string of the demo
+data on the message browser's pages) appears anywhere.
 
 Screenshots (``.state/screenshots/`` or ``$INTAKEFLOW_SCREENSHOTS``): ``console-{light,dark}.png``
 and ``console-first-run-{light,dark}.png`` (the React console), ``console-run-{light,dark}.png``
 (a run's tab, from the console's runs table), ``monitoring-in-airflow.png``
 (reached from the nav), ``monitoring-run.png`` (a run's tab), and the server-rendered pages
-on their own: ``monitoring.png``, ``monitoring-run-full.png``, ``monitoring-first-run.png``."""
+on their own: ``monitoring.png``, ``monitoring-run-full.png``, ``monitoring-first-run.png``; the
+message browser: ``message-search.png``, ``message-browser.png`` (both inside Airflow's page),
+``message-browser-full.png`` and ``message-browser-dark.png``."""
 
 from __future__ import annotations
 
@@ -31,7 +36,7 @@ import pytest
 from it_support import DAG_ID, EMPTY_STORE, STORE, Archive, Backfilled, store_dsn
 
 from tools.demo_data import demo_texts
-from tools.devstack import ADMIN_USER, AirflowStack
+from tools.devstack import ADMIN_USER, VIEWER_USER, AirflowStack
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -69,9 +74,9 @@ def page(browser: Browser) -> Iterator[Page]:
     context.close()
 
 
-def _login(page: Page, stack: AirflowStack) -> None:
+def _login(page: Page, stack: AirflowStack, user: str = ADMIN_USER) -> None:
     page.goto(f"{stack.base_url}/")
-    page.get_by_label("Username").fill(ADMIN_USER)
+    page.get_by_label("Username").fill(user)
     page.get_by_label("Password").fill(stack.password)
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(f"{stack.base_url}/", timeout=30_000)
@@ -97,9 +102,38 @@ def _no_message_text(html: str) -> None:
                 assert line not in html
 
 
+def _no_unredacted_line(html: str) -> None:
+    """For pages that show a message's redacted text, where a line without identifiers reads
+    as it was written: no line of the demo texts that holds a gold PHI span, as written."""
+    from models.generator import generate
+
+    for row in generate(96, 11):
+        text, start = str(row["text"]), 0
+        for line in text.split("\n"):
+            end = start + len(line)
+            if len(line) > 20 and any(s["start"] < end and s["end"] > start for s in row["phi"]):
+                assert line not in html
+            start = end + 1
+
+
+def _no_gold_phi(html: str) -> None:
+    """No identifier the demo texts were written with (their gold PHI spans), in any form the
+    page could hold it: as written, or HTML-escaped."""
+    from html import escape
+
+    from models.generator import generate
+
+    for row in generate(96, 11):
+        for span in row["phi"]:
+            value = str(row["text"])[span["start"]:span["end"]]
+            if len(value) >= 4:  # shorter ones ("45", "Al") occur in any page's figures and words
+                assert value not in html and escape(value) not in html, span["label"]
+
+
 def test_logged_out_browser_gets_401(local_airflow: AirflowStack, page: Page) -> None:
     for path in ("/intakeflow/", "/intakeflow/api/dashboard", f"/intakeflow/run?dag_id={DAG_ID}&run_id=x",
-                 "/intakeflow/console.js", "/intakeflow/api/console/dashboard"):
+                 "/intakeflow/console.js", "/intakeflow/api/console/dashboard", "/intakeflow/messages",
+                 "/intakeflow/api/messages", "/intakeflow/message?id=1", "/intakeflow/audit"):
         resp = page.goto(f"{local_airflow.base_url}{path}")
         assert resp is not None and resp.status == 401
 
@@ -109,7 +143,7 @@ def test_page_from_the_nav_shows_the_database_figures(
 ) -> None:
     _login(page, local_airflow)
     page.get_by_role("button", name="Browse").click()
-    page.get_by_role("menuitem", name="intakeflow").click()
+    page.get_by_role("menuitem", name="intakeflow", exact=True).click()
     page.wait_for_url(re.compile(r"/plugin/intakeflow$"))
     console = page.locator(CONSOLE)
     expect(console.locator("h1")).to_have_text("intakeflow monitoring", timeout=30_000)
@@ -361,6 +395,95 @@ def test_dag_run_tab_opens_that_runs_page(local_airflow: AirflowStack, local_bac
     page.get_by_text("intakeflow", exact=True).click()  # the plugin's tab beside Task Instances, Code, ...
     frame = page.frame_locator("iframe")
     expect(frame.locator("h1")).to_have_text(f"Run {run_id}", timeout=30_000)
+
+
+def test_message_browser_finds_a_message_and_opens_its_history(
+    local_airflow: AirflowStack, local_backfill: Backfilled, page: Page
+) -> None:
+    """From Airflow's nav (Browse, intakeflow messages) to the message browser, a search by a
+    message's HL7 control id (MSH-10), the message's page: its history with the runs that
+    staged and processed it (linked to their tasks in Airflow), its routing, its redacted
+    text; no inbound text on the search page, and on the message's page no gold PHI string
+    and no line of the inbound text that held one (its other lines read the same redacted).
+    The page refreshes itself while it is open."""
+    with psycopg.connect(store_dsn(local_airflow)) as conn:
+        row = conn.execute(
+            f"SELECT m.id, m.source_id, m.run_id FROM {STORE}.messages m WHERE {OWN} AND {DONE} "
+            "AND m.redacted_text LIKE '%[%' ORDER BY m.id LIMIT 1").fetchone()
+    assert row is not None
+    message_id, source_id, run_id = int(row[0]), str(row[1]), str(row[2])
+    control_id = source_id.rsplit("|", 1)[-1]
+
+    _login(page, local_airflow)
+    page.get_by_role("button", name="Browse").click()
+    page.get_by_role("menuitem", name="intakeflow messages").click()
+    page.wait_for_url(re.compile(r"/plugin/intakeflow-messages$"))
+    frame = page.frame_locator("iframe")
+    expect(frame.locator("h1")).to_have_text("Messages", timeout=30_000)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    frame.locator("input[name=control_id]").fill(control_id)
+    frame.get_by_role("button", name="Search").click()
+    results = frame.locator("table.results tbody tr")
+    expect(results).to_have_count(1, timeout=30_000)
+    expect(results.first.locator("td[data-col=source_id]")).to_have_text(source_id)
+    page.screenshot(path=str(SCREENSHOTS / "message-search.png"))
+    _no_message_text(page.frames[-1].content())
+    _no_gold_phi(page.frames[-1].content())
+
+    results.first.locator("td[data-col=id] a").click()
+    expect(frame.locator("h1")).to_have_text(f"Message {message_id}", timeout=30_000)
+    history = frame.locator("table.history")
+    expect(history.locator("tr[data-row=staged]")).to_contain_text(run_id)
+    expect(history.locator("tr[data-row=processed]")).to_contain_text("result saved")
+    expect(history.locator("tr[data-row=processed] a", has_text="(log)")).to_have_attribute(
+        "href", re.compile(r"^\.\./dags/hl7_archive_intake/runs/.+/tasks/process$"))
+    expect(frame.locator("pre.redacted")).to_contain_text("[")
+    page.screenshot(path=str(SCREENSHOTS / "message-browser.png"))
+    _no_unredacted_line(page.frames[-1].content())
+    _no_gold_phi(page.frames[-1].content())
+
+    # the page on its own, whole; it refreshes itself (here every 2 s) while it is shown
+    page.goto(f"{local_airflow.base_url}/intakeflow/message?{urlencode({'id': message_id, 'refresh': 2})}")
+    expect(page.locator("[data-refresh-status]")).to_contain_text("updated", timeout=15_000)
+    expect(page.locator("table.history")).to_be_visible()
+    page.screenshot(path=str(SCREENSHOTS / "message-browser-full.png"), full_page=True)
+    _no_unredacted_line(page.content())
+    _no_gold_phi(page.content())
+    # in Airflow's dark mode (its own setting) the page and its redacted-text box are dark too
+    page.evaluate("() => localStorage.setItem('theme', 'dark')")
+    page.reload()
+    expect(page.locator("table.history")).to_be_visible()
+    backgrounds = page.evaluate("""() => [getComputedStyle(document.body).backgroundColor,
+                                          getComputedStyle(document.querySelector('pre.redacted')).backgroundColor]""")
+    assert all(_lightness(b) < 0.3 for b in backgrounds), backgrounds
+    page.screenshot(path=str(SCREENSHOTS / "message-browser-dark.png"), full_page=True)
+
+
+def test_reprocess_needs_edit_permission_on_the_dag(
+    local_airflow: AirflowStack, local_backfill: Backfilled, browser: Browser
+) -> None:
+    """Airflow's own auth manager decides: a viewer gets 403 from the endpoint, an admin
+    gets past the permission check (409 here: the message is not quarantined). Nothing is
+    recorded for either."""
+    with psycopg.connect(store_dsn(local_airflow)) as conn:
+        row = conn.execute(f"SELECT m.id FROM {STORE}.messages m WHERE {OWN} AND {DONE} ORDER BY m.id LIMIT 1").fetchone()
+    assert row is not None
+    ask = {"ids": [int(row[0])], "reason": "browser test", "request_id": "it-permission"}
+    origin = {"Origin": local_airflow.base_url}
+    verdicts = {}
+    for user in (VIEWER_USER, ADMIN_USER):
+        context = browser.new_context()
+        page = context.new_page()
+        _login(page, local_airflow, user)
+        page.goto(f"{local_airflow.base_url}/intakeflow/message?id={row[0]}")
+        expect(page.locator("table.history")).to_be_visible()
+        resp = page.request.post(f"{local_airflow.base_url}/intakeflow/api/reprocess?dag_id={DAG_ID}", data=ask,
+                                 headers=origin)
+        verdicts[user] = resp.status
+        assert page.request.post(f"{local_airflow.base_url}/intakeflow/api/reprocess", data=ask).status == 403
+        context.close()
+    assert verdicts == {VIEWER_USER: 403, ADMIN_USER: 409}
+    assert _db(local_airflow, "SELECT count(*) FROM {s}.audit WHERE request_id = 'it-permission'") == 0
 
 
 #: a source only this test stages to (its rows are removed afterwards)

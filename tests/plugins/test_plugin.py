@@ -34,6 +34,7 @@ def test_plugin_adds_only_the_monitoring_page() -> None:
 def test_ui_entries_are_valid_airflow_external_views() -> None:
     views = [ExternalViewResponse.model_validate(v) for v in IntakeflowPlugin.external_views]
     assert {(v.destination, v.href) for v in views} == {
+        ("nav", "/intakeflow/messages"),
         ("dag_run", "/intakeflow/run?dag_id={DAG_ID}&run_id={RUN_ID}"),
     }
 
@@ -52,7 +53,8 @@ def test_the_dashboard_is_a_react_app_served_by_the_plugins_own_app() -> None:
 
 
 @pytest.mark.parametrize("path", ["/", "/run?dag_id=d&run_id=r", "/api/dashboard", "/api/run?dag_id=d&run_id=r",
-                                  "/console.js", "/api/console/dashboard"])
+                                  "/console.js", "/api/console/dashboard", "/messages", "/api/messages",
+                                  "/message?id=1", "/api/message?id=1", "/audit", "/api/audit"])
 def test_every_route_needs_an_airflow_login(path: str) -> None:
     from airflow.api_fastapi.app import create_auth_manager
 
@@ -63,6 +65,40 @@ def test_every_route_needs_an_airflow_login(path: str) -> None:
     assert client.get(path).status_code in (401, 403)
     client.cookies.clear()
     assert client.get(path, headers={"Authorization": "Bearer not-a-jwt"}).status_code in (401, 403)
+
+
+@pytest.mark.parametrize("path", ["/reprocess", "/api/reprocess"])
+def test_actions_need_an_airflow_login(path: str) -> None:
+    from airflow.api_fastapi.app import create_auth_manager
+
+    create_auth_manager()
+    client = TestClient(plugin.monitoring_app())
+    origin = {"Origin": "http://testserver"}
+    assert client.post(path, data={"id": "1", "reason": "x", "request_id": "r"}, headers=origin).status_code == 401
+    assert client.post(path, json={"ids": [1], "reason": "x", "request_id": "r"}, headers=origin).status_code == 401
+
+
+@pytest.mark.parametrize(("role", "may_edit"), [("viewer", False), ("user", True), ("op", True), ("admin", True),
+                                                (None, False)])
+def test_edit_permission_is_the_auth_managers_put_on_the_dag(
+    role: str | None, may_edit: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What the console asks before it shows the reprocess button or takes the action:
+    Airflow's auth manager (here the simple one, as ``airflow standalone`` runs it), PUT on
+    the message's DAG, as Airflow's own API asks before changing a DAG's runs."""
+    from airflow.api_fastapi.app import create_auth_manager
+    from airflow.api_fastapi.auth.managers.simple.user import SimpleAuthManagerUser
+    from airflow.models.dag import DagModel
+
+    from intakeflow.plugins.airflow_actor import AirflowActor
+
+    create_auth_manager()
+    asked: list[str] = []
+    monkeypatch.setattr(DagModel, "get_team_name", staticmethod(lambda dag_id, **_: asked.append(dag_id)))
+    actor = AirflowActor(SimpleAuthManagerUser(username="someone", role=role))
+    assert actor.name == "someone"
+    assert actor.can_edit("hl7_archive_intake") is may_edit and asked == ["hl7_archive_intake"]
+    assert actor.can_edit(None) is may_edit and asked == ["hl7_archive_intake"]  # no DAG: no team to look up
 
 
 def test_settings_come_from_the_intakeflow_config_section(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -34,8 +34,10 @@ from psycopg.types.json import Jsonb
 from intakeflow.errors import E
 from intakeflow.results import Filtered, InboundMessage, PipelineResult, Quarantined, SourceItem
 from intakeflow.spans import Span
+from intakeflow.store import pg_audit
 from intakeflow.store import pg_queries as q
 from intakeflow.store.live import check_channel_name, queue_age, staged_payload
+from intakeflow.store.pg_audit import AuditConflict, AuditedOutcome, AuditEntry
 from intakeflow.store.pg_migrate import check_schema_name, migrate
 from intakeflow.store.pg_reprocess import ReprocessCounts, ReprocessSelection, check_request, requeue, stage_new_version
 from intakeflow.store.staged import (
@@ -392,9 +394,36 @@ class Store:
         the old results. Needs the raw text (``store_raw``); see ``pg_reprocess``."""
         check_request(selection, new_version)
         with self._conn() as conn, conn.transaction():
-            if new_version is None:
-                return requeue(conn, self.schema, selection, lease_s=self.claim_lease_s)
-            return stage_new_version(conn, self.schema, selection, new_version)
+            return self._reprocess_in(conn, selection, new_version)
+
+    def reprocess_audited(
+        self, selection: ReprocessSelection, entry: AuditEntry, new_version: str | None = None
+    ) -> AuditedOutcome:
+        """``reprocess`` with its audit row (``pg_audit``), both in one transaction: the row is
+        inserted first, keyed by ``entry.request_id``; when that request was recorded before
+        (a double submit) nothing is done and the first outcome is returned (``repeated``).
+        A request id recorded for another user, action or message set raises AuditConflict."""
+        check_request(selection, new_version)
+        entry.check()
+        params = entry.params()
+        with self._conn() as conn, conn.transaction():
+            row = conn.execute(self._q(pg_audit.INSERT), params).fetchone()
+            if row is None:
+                prior = conn.execute(self._q(pg_audit.BY_REQUEST), params).fetchone()
+                if prior is None or (prior["action"], prior["username"], sorted(prior["message_ids"] or [])) != (
+                        entry.action, entry.username, params["ids"]):
+                    raise AuditConflict()
+                return AuditedOutcome(int(prior["id"]), prior["at"], dict(prior["result"] or {}), repeated=True)
+            counts = self._reprocess_in(conn, selection, new_version).as_dict()
+            conn.execute(self._q(pg_audit.SET_RESULT), {"id": row["id"], "result": Jsonb(counts)})
+        return AuditedOutcome(int(row["id"]), row["at"], counts)
+
+    def _reprocess_in(
+        self, conn: psycopg.Connection[dict[str, Any]], selection: ReprocessSelection, new_version: str | None
+    ) -> ReprocessCounts:
+        if new_version is None:
+            return requeue(conn, self.schema, selection, lease_s=self.claim_lease_s)
+        return stage_new_version(conn, self.schema, selection, new_version)
 
     # -- reporting --------------------------------------------------------------------------
 

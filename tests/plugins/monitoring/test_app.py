@@ -239,7 +239,7 @@ def test_run_page_says_another_runs_write_back_took_its_results(seeded: Seeded) 
     assert "Written back by this run's write-back task: 2 messages" in text and "another run's write-back" not in text
 
 
-def test_message_record_shows_no_text_and_only_for_its_dag(seeded: Seeded) -> None:
+def test_message_record_shows_only_the_redacted_text_and_only_for_its_dag(seeded: Seeded) -> None:
     with psycopg.connect(seeded.store.dsn) as conn:
         conn.execute(sql.SQL("UPDATE {}.messages SET patient_ref = 'Patient/PT-SECRET-REF'").format(
             sql.Identifier(seeded.store.schema)))
@@ -249,7 +249,9 @@ def test_message_record_shows_no_text_and_only_for_its_dag(seeded: Seeded) -> No
     assert resp.status_code == 200
     text = PageReader(resp.text).visible()
     assert f"Message {message_id}" in text and "delivered: written back to the FHIR server" in text
-    assert TEXT_MARK not in resp.text and "[NAME]" not in resp.text and "PT-SECRET-REF" not in resp.text
+    # the redacted text (the pipeline's output) is on the page; the inbound text and the patient reference never
+    assert "[NAME] [DATE] note" in text
+    assert TEXT_MARK not in resp.text and "PT-SECRET-REF" not in resp.text
     assert client.get("/message", params={"id": message_id, "dag_id": DAG_B}).status_code == 404
     body = client.get("/api/message", params={"id": message_id}).json()
     assert body["row"]["id"] == message_id and TEXT_MARK not in str(body) and "PT-SECRET-REF" not in str(body)
