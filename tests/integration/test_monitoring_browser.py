@@ -214,6 +214,19 @@ def test_page_from_the_nav_shows_the_database_figures(
     page.screenshot(path=str(SCREENSHOTS / "monitoring.png"), full_page=True)
     _no_message_text(page.content())
 
+    # drill down from a channel's quarantined count to those inputs in the message browser,
+    # for the same period and DAG: as many rows as the count said
+    page.goto(f"{local_airflow.base_url}/plugin/intakeflow?dag_id={DAG_ID}")
+    console = page.locator(CONSOLE)
+    cell = console.locator("table.channels tbody tr").first.locator("td[data-col=quarantined]")
+    expect(cell.locator("a")).to_be_visible(timeout=30_000)
+    shown = int(cell.inner_text().replace(",", ""))
+    assert 0 < shown <= 50  # one page of the browser
+    cell.locator("a").click()
+    page.wait_for_url(re.compile(r"/intakeflow/messages\?.*status=quarantined"))
+    expect(page.locator("table.results tbody tr")).to_have_count(shown, timeout=30_000)
+    _no_message_text(page.content())
+
 
 def _channel_rows_add_up(scope: Locator) -> None:
     """received = filtered + queued + processed + delivered + quarantined + failed, per row."""

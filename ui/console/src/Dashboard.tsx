@@ -103,13 +103,26 @@ export const Dashboard = ({ board, params, setParams, timeZone }: {
   const t = board.totals ?? {};
   const period = board.period!;
   const oldest = (v: Row[string] | undefined) => (v === null || v === undefined ? "–" : age(v));
+  // drill down: a source, or its quarantined and failed inputs, in the message browser for
+  // the same period and DAG (plugins/monitoring/browser_app.py, its ``search`` params)
+  const browse = (r: Row, status?: string) => {
+    const q = new URLSearchParams({ start: period.start, end: period.end });
+    if (!r.all_sources) q.set("source", str(r.source));
+    if (board.dag_id) q.set("dag_id", board.dag_id);
+    if (board.schema) q.set("schema", board.schema);
+    if (status) q.set("status", status);
+    return appUrl("messages", q);
+  };
+  const browsed = (r: Row, k: "quarantined" | "failed") =>
+    num(r[k]) > 0 ? <Link color="fg.info" href={browse(r, k)}>{count(r[k])}</Link> : count(r[k]);
   const channelCols: Column<Row>[] = [
-    { cell: (r) => str(r.source), heading: "source", key: "source" },
-    ...(["received", "filtered", "queued", "processed", "delivered", "quarantined"] as const).map((k) => ({
+    { cell: (r) => <Link color="fg.info" href={browse(r)}>{str(r.source)}</Link>, heading: "source", key: "source" },
+    ...(["received", "filtered", "queued", "processed", "delivered"] as const).map((k) => ({
       cell: (r: Row) => count(r[k]), heading: k, key: k, numeric: true,
     })),
+    { cell: (r) => browsed(r, "quarantined"), heading: "quarantined", key: "quarantined", numeric: true },
     { cell: (r) => count(r.rejected_at_staging), heading: "of which rejected at staging", key: "rejected_at_staging", numeric: true },
-    { cell: (r) => count(r.failed), heading: "failed", key: "failed", numeric: true },
+    { cell: (r) => browsed(r, "failed"), heading: "failed", key: "failed", numeric: true },
     { cell: (r) => dateTime(str(r.last_received_at), timeZone), heading: "last message", key: "last_received_at" },
     { cell: (r) => oldest(r.oldest_queued_s), heading: "oldest queued", key: "oldest", numeric: true },
   ];
@@ -163,7 +176,7 @@ export const Dashboard = ({ board, params, setParams, timeZone }: {
           <Figure id="oldest-queued" label="oldest queued" value={oldest(t.oldest_queued_s)} />
         </Flex>
         <DataTable className="channels" columns={channelCols} empty="no input received in this period"
-          foot={{ ...t, source: "all sources" } as Row} rowKey={(r) => str(r.source)} rows={board.channels ?? []} />
+          foot={{ ...t, source: "all sources", all_sources: 1 } as Row} rowKey={(r) => str(r.source)} rows={board.channels ?? []} />
         {board.backlog && board.backlog.length > 0 ? (
           <Text data-note="backlog" fontSize="sm">
             Also still waiting, received before this period:{" "}
