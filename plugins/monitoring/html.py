@@ -43,6 +43,8 @@ CHANNEL_LEGEND: tuple[tuple[str, str], ...] = (
     ("quarantined", "will not be processed without a fix: rejected at staging (unparseable, no text) or "
                     "quarantined by the pipeline or the write-back; see the runs' quarantine lists"),
     ("failed", "the last attempt failed for a passing reason; retried by the next processing run"),
+    ("MLLP listener", "for a source an MLLP listener feeds: up (it beat within the watchdog's listener_down_s, "
+                      "180 s by default), down (no beat since, and it did not stop cleanly) or stopped"),
 )
 #: operator class names -> the quarantine ``stage`` they record (``meta.stage``; none at staging)
 _TASK_ROLES: dict[str, str | None] = {
@@ -102,6 +104,18 @@ def _fmt(value: Any) -> str:
     if isinstance(value, int):
         return f"{value:,}"
     return escape(str(value))
+
+
+def _listener(row: Mapping[str, Any]) -> str | None:
+    """``up (beat 4 s ago)``, ``down (beat 12 min ago)`` or ``stopped``; None for a source no
+    MLLP listener feeds."""
+    state = row.get("listener")
+    if state is None:
+        return None
+    if state == "stopped":
+        return "stopped"
+    beat = escape(age(row.get("listener_beat_age_s")))
+    return f'<span data-listener="{escape(state)}">{escape(state)}</span> (beat {beat} ago)'
 
 
 def age(seconds: float | None) -> str:
@@ -283,13 +297,13 @@ def channel_section(board: Dashboard) -> str:
         _card("failed (will retry)", t["failed"], "failed"),
         _card("oldest queued", age(t["oldest_queued_s"]), "oldest-queued"),
     ])
-    rows = [{**r, "_oldest": escape(age(r["oldest_queued_s"])) if r["oldest_queued_s"] is not None else None}
-            for r in board.channels]
+    rows = [{**r, "_oldest": escape(age(r["oldest_queued_s"])) if r["oldest_queued_s"] is not None else None,
+             "_listener": _listener(r)} for r in board.channels]
     foot = {**t, "source": "all sources", "_oldest": escape(age(t["oldest_queued_s"])) if t["oldest_queued_s"] else None}
     cols = [("source", "source"), ("received", "received"), ("filtered", "filtered"), ("queued", "queued"),
             ("processed", "processed"), ("delivered", "delivered"), ("quarantined", "quarantined"),
             ("rejected_at_staging", "of which rejected at staging"), ("failed", "failed"),
-            ("last_received_at", "last message"), ("_oldest", "oldest queued")]
+            ("last_received_at", "last message"), ("_oldest", "oldest queued"), ("_listener", "MLLP listener")]
     legend = "".join(f"<dt>{escape(k)}</dt><dd>{escape(v)}</dd>" for k, v in CHANNEL_LEGEND)
     backlog = ""
     if board.backlog:

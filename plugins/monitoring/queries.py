@@ -19,6 +19,7 @@ from typing import Any, Literal
 import psycopg
 from psycopg import sql
 
+from intakeflow.health.config import AlertConfig
 from intakeflow.store.channels import AT_SOURCE, CHANNEL_STATES, CHANNELS, IN_DAG, INPUTS
 
 #: bucket sizes for the timeline, the first giving at most ~48 buckets over the period wins
@@ -319,6 +320,29 @@ def channel_totals(channels: list[dict[str, Any]]) -> dict[str, Any]:
     return totals
 
 
+#: each MLLP listener source's freshest heartbeat (``listener_heartbeats``, store version 5)
+LISTENERS = """
+SELECT source, EXTRACT(EPOCH FROM now() - max(beat_at))::float8 AS beat_age_s,
+       bool_and(stopped_at IS NOT NULL) AS stopped
+FROM {s}.listener_heartbeats GROUP BY source
+"""
+
+
+def listener_states(conn: psycopg.Connection[Any], schema: str) -> dict[str, dict[str, Any]]:
+    """Per MLLP listener source: ``up`` (a heartbeat within the watchdog's ``listener_down_s``),
+    ``down`` (older, and not stopped cleanly) or ``stopped`` (every instance said goodbye), with
+    the last heartbeat's age. Empty on a store without heartbeats (before version 5)."""
+    if conn.execute("SELECT to_regclass(%s)", (f"{schema}.listener_heartbeats",)).fetchone() == (None,):
+        return {}
+    limit = AlertConfig().defaults.listener_down_s or 180.0
+    out = {}
+    for r in _rows(conn, schema, LISTENERS, {}):
+        age_s = r["beat_age_s"]
+        state = "stopped" if r["stopped"] else "up" if age_s is not None and age_s <= limit else "down"
+        out[str(r["source"])] = {"listener": state, "listener_beat_age_s": age_s}
+    return out
+
+
 def dashboard(conn: psycopg.Connection[Any], schema: str, filters: Filters) -> Dashboard:
     """All figures of the dashboard for ``filters``, read in one snapshot."""
     p = filters.params()
@@ -337,6 +361,10 @@ def dashboard(conn: psycopg.Connection[Any], schema: str, filters: Filters) -> D
             latency=_rows(conn, schema, LATENCY, p),
             runs=_rows(conn, schema, RUNS, p),
         )
+        listeners = listener_states(conn, schema)
+    # a source fed by an MLLP listener says whether the listener is up; other sources: None
+    board.channels = [{**r, **listeners.get(str(r["source"]), {"listener": None, "listener_beat_age_s": None})}
+                      for r in board.channels]
     saved = int(results["results"])
     hours = (filters.end - filters.start).total_seconds() / 3600
     board.totals = {

@@ -23,6 +23,7 @@ from intakeflow.errors import title_of
 from intakeflow.health.checks import REQUIRED_SCHEMA_VERSION, CheckResult, check_backlog, schema_version
 from intakeflow.health.config import AlertConfig, parse_config
 from intakeflow.health.state import Alert, alerts, last_run
+from intakeflow.plugins.monitoring.html import age as _age
 
 #: a last check older than this means the watchdog DAG is not running (paused, failing)
 STALE_AFTER_S = 300.0
@@ -63,19 +64,6 @@ def read(conn: psycopg.Connection[Any], schema: str) -> WatchdogView:
             config = AlertConfig()
         return WatchdogView(backlog=check_backlog(conn, schema, config), alerts=alerts(conn, schema, firing_only=True),
                             checked_at=run.checked_at, age_s=run.age_s)
-
-
-def _age(seconds: Any) -> str:
-    if seconds is None:
-        return "–"
-    s = max(0, int(seconds))
-    if s < 60:
-        return f"{s} s"
-    if s < 3600:
-        return f"{s // 60} min"
-    if s < 86400:
-        return f"{s // 3600} h {s % 3600 // 60} min"
-    return f"{s // 86400} d {s % 86400 // 3600} h"
 
 
 def _backlog_line(r: CheckResult) -> str:

@@ -171,3 +171,30 @@ def test_a_run_whose_messages_another_run_processed_says_so(store: Store) -> Non
         (second,) = run_detail(conn, store.schema, "dag", "run-2").messages
     assert (first["staged"], first["still_queued"], first["settled_by_other_runs"], first["processed"]) == (4, 1, 3, 0)
     assert (second["staged"], second["processed"]) == (0, 3)
+
+
+def test_channel_rows_say_whether_their_mllp_listener_is_up(seeded: Seeded) -> None:
+    """A source an MLLP listener feeds shows up (a heartbeat within the watchdog's
+    listener_down_s), down (older, not stopped cleanly) or stopped; other sources none."""
+    from intakeflow.plugins.monitoring import html
+
+    table = sql.Identifier(seeded.store.schema, "listener_heartbeats")
+    with psycopg.connect(seeded.store.dsn, autocommit=True) as conn:
+        conn.execute(sql.SQL("INSERT INTO {} (source, instance, started_at, beat_at) "
+                             "VALUES ('mllp', 'host:2575', now() - interval '1 hour', now() - interval '4 seconds')"
+                             ).format(table))
+        try:
+            rows = {r["source"]: r for r in _board(seeded, None).channels}
+            assert rows["mllp"]["listener"] == "up" and 3 <= rows["mllp"]["listener_beat_age_s"] < 60
+            assert rows["hl7v2"]["listener"] is None and rows["fhir"]["listener"] is None
+            assert 'data-listener="up"' in (html._listener(rows["mllp"]) or "") and html._listener(rows["fhir"]) is None
+            conn.execute(sql.SQL("UPDATE {} SET beat_at = now() - interval '10 minutes'").format(table))
+            rows = {r["source"]: r for r in _board(seeded, None).channels}
+            assert rows["mllp"]["listener"] == "down"
+            assert "down</span> (beat 10 min ago)" in (html._listener(rows["mllp"]) or "")
+            conn.execute(sql.SQL("UPDATE {} SET stopped_at = now()").format(table))
+            assert {r["source"]: r for r in _board(seeded, None).channels}["mllp"]["listener"] == "stopped"
+            # the counts stay the channel accounting's
+            assert _channels(_board(seeded, None)) == EXPECTED_CHANNELS
+        finally:
+            conn.execute(sql.SQL("DELETE FROM {}").format(table))

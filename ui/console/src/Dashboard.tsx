@@ -103,6 +103,16 @@ export const Dashboard = ({ board, params, setParams, timeZone }: {
   const t = board.totals ?? {};
   const period = board.period!;
   const oldest = (v: Row[string] | undefined) => (v === null || v === undefined ? "–" : age(v));
+  // up / down with the last heartbeat's age, or stopped; a source no listener feeds: "–"
+  const listener = (r: Row) => {
+    if (r.listener === null || r.listener === undefined) return "–";
+    if (r.listener === "stopped") return "stopped";
+    return (
+      <Text as="span" color={r.listener === "up" ? "fg.success" : "fg.error"} data-listener={str(r.listener)}>
+        {str(r.listener)} (beat {oldest(r.listener_beat_age_s)} ago)
+      </Text>
+    );
+  };
   // drill down: a source, or its quarantined and failed inputs, in the message browser for
   // the same period and DAG (plugins/monitoring/browser_app.py, its ``search`` params)
   const browse = (r: Row, status?: string) => {
@@ -125,6 +135,7 @@ export const Dashboard = ({ board, params, setParams, timeZone }: {
     { cell: (r) => browsed(r, "failed"), heading: "failed", key: "failed", numeric: true },
     { cell: (r) => dateTime(str(r.last_received_at), timeZone), heading: "last message", key: "last_received_at" },
     { cell: (r) => oldest(r.oldest_queued_s), heading: "oldest queued", key: "oldest", numeric: true },
+    { cell: (r) => listener(r), heading: "MLLP listener", key: "listener" },
   ];
   const runCols: Column<Row>[] = [
     { cell: (r) => <AirflowLink to={airflowPaths.runTab(str(r.dag_id), str(r.run_id))}>{str(r.run_id)}</AirflowLink>,
