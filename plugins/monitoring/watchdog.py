@@ -66,10 +66,15 @@ def read(conn: psycopg.Connection[Any], schema: str) -> WatchdogView:
                             checked_at=run.checked_at, age_s=run.age_s)
 
 
+def _seconds(value: Any) -> float | None:
+    """A figure that holds seconds (checks report them as numbers, or None when unknown)."""
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
 def _backlog_line(r: CheckResult) -> str:
     f = r.figures
     if f.get("running"):
-        doing = f"running (last claim or result {_age(f.get('idle_s'))} ago)"
+        doing = f"running (last claim or result {_age(_seconds(f.get('idle_s')))} ago)"
     else:
         doing = "<b>nothing running</b>"
     queued = int(f.get("queued") or 0)  # type: ignore[arg-type]
@@ -77,7 +82,7 @@ def _backlog_line(r: CheckResult) -> str:
     also = f", {failed:,} failed (retried)" if failed else ""
     return (f'<li data-backlog="{escape(r.subject)}" data-firing="{str(r.firing).lower()}">backlog '
             f'<code>{escape(r.subject)}</code>: <b data-figure="queued">{queued:,}</b> message{"s" if queued != 1 else ""} '
-            f'queued{also}, oldest <b data-figure="oldest">{escape(_age(f.get("oldest_queued_s")))}</b>, {doing}</li>')
+            f'queued{also}, oldest <b data-figure="oldest">{escape(_age(_seconds(f.get("oldest_queued_s"))))}</b>, {doing}</li>')
 
 
 def _alert_line(a: Alert) -> str:
