@@ -26,6 +26,7 @@ from contextlib import ExitStack
 from typing import Any
 
 from intakeflow.errors import E, IntakeflowError
+from intakeflow.health.message import figure_text
 
 EXIT_FIRING = 3
 
@@ -110,7 +111,7 @@ def format_report(report: dict[str, Any]) -> str:
         if r["firing"]:
             what = describe(r["check"], r["subject"], r["figures"], r["thresholds"]).split(": ", 1)[1]
         else:
-            what = "; ".join(f"{k} {_plain(v)}" for k, v in r["figures"].items())
+            what = "; ".join(f"{k} {figure_text(v)}" for k, v in r["figures"].items())
         lines.append(f"  {'FIRING' if r['firing'] else 'ok':<7}{r['code']}  {r['check']:<17}{r['subject']:<16}{what}")
     wd = report["watchdog"]
     lines.append("")
@@ -121,12 +122,3 @@ def format_report(report: dict[str, Any]) -> str:
                      + (", ".join(wd["firing"]) or "none"))
     return "\n".join(lines)
 
-
-def _plain(value: Any) -> str:
-    if value is None:
-        return "–"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, dict):
-        return ", ".join(f"{k} {v}" for k, v in sorted(value.items())) or "–"
-    return str(value)

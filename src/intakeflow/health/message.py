@@ -30,7 +30,8 @@ def _when(value: datetime | None) -> str:
     return "–" if value is None else value.strftime("%Y-%m-%d %H:%M:%S %Z").strip()
 
 
-def _figure(value: Any) -> str:
+def figure_text(value: Any) -> str:
+    """A check's figure or threshold as a person reads it (``–`` for unknown, yes/no, ``k v`` pairs)."""
     if value is None:
         return "–"
     if isinstance(value, bool):
@@ -49,8 +50,8 @@ def render(alert: Alert, *, schema: str, page_url: str | None = None) -> AlertMe
     sentence = describe(alert.check, alert.subject, alert.figures, alert.thresholds)
     when = (f"firing since {_when(alert.fired_at)}" if firing
             else f"resolved at {_when(alert.resolved_at)}, fired at {_when(alert.fired_at)}")
-    figures = [(k, _figure(v)) for k, v in sorted(alert.figures.items())]
-    thresholds = [(k, _figure(v)) for k, v in sorted(alert.thresholds.items())]
+    figures = [(k, figure_text(v)) for k, v in sorted(alert.figures.items())]
+    thresholds = [(k, figure_text(v)) for k, v in sorted(alert.thresholds.items())]
     hint = f"intakeflow health --schema {schema}"
     lines = [
         f"{word}: {entry.code_id} {entry.title}, {alert.check} of {alert.subject}, store {schema}",
