@@ -17,14 +17,19 @@ from intakeflow.pipeline.decoding import (
     join_names,
     join_plates,
     join_spelled,
+    licence_states,
+    masked_ssns,
     name_tails,
     pair_with_phi,
+    photo_cues,
     place_names,
     propagate,
     split_plan_type,
     whole_amounts,
+    whole_emails,
     whole_file_names,
     whole_streets,
+    whole_urls,
     whole_words,
 )
 from intakeflow.spans import Span
@@ -458,3 +463,101 @@ def test_drop_fragments(text: str, piece: str, label: str, kept: bool) -> None:
 def test_pair_with_phi(text: str, ins: list[tuple[str, str]], phi: list[tuple[str, str]], want: list[tuple[str, str]]) -> None:
     got = pair_with_phi([_span(text, v, lab) for v, lab in ins], [_span(text, v, lab) for v, lab in phi])
     assert _texts(text, got) == want
+
+
+@pytest.mark.parametrize(
+    ("text", "piece", "label", "want"),
+    [
+        # the mask is not the number (spec: a partial SSN is its digits), whatever type the model chose
+        ("ssn on file xxx-xx-4417 pls", "xxx-xx-4417", "SSN", ("4417", "SSN")),
+        ("ends ***-**-0392.", "***-**-0392", "SSN", ("0392", "SSN")),
+        ("id \u2022\u2022\u2022-\u2022\u2022-7781 ok", "\u2022\u2022\u2022-\u2022\u2022-7781", "ACCOUNT", ("7781", "SSN")),
+        # negatives: a full SSN, a masked card number and a non-identifier keep their spans
+        ("ssn 512-44-0917", "512-44-0917", "SSN", ("512-44-0917", "SSN")),
+        ("card xxxx-xxxx-xxxx-4417", "xxxx-xxxx-xxxx-4417", "ACCOUNT", ("xxxx-xxxx-xxxx-4417", "ACCOUNT")),
+        ("note xxx-xx-4417", "xxx-xx-4417", "NAME", ("xxx-xx-4417", "NAME")),
+    ],
+)
+def test_masked_ssns(text: str, piece: str, label: str, want: tuple[str, str]) -> None:
+    assert _texts(text, masked_ssns(text, [_span(text, piece, label)])) == [want]
+
+
+@pytest.mark.parametrize(
+    ("text", "piece", "want"),
+    [
+        ("my DL is OH 55120984 exp 2029", "OH 55120984", "55120984"),
+        ("licence K2209 4471 NV on file", "K2209 4471 NV", "K2209 4471"),
+        ("RN license WA 4471 2093", "WA 4471 2093", "4471 2093"),
+        # negatives: letters that are no state code, or a code with no number left, stay
+        ("permit PL 8841920", "PL 8841920", "PL 8841920"),
+        ("DL class CA only", "CA only", "CA only"),
+    ],
+)
+def test_licence_states(text: str, piece: str, want: str) -> None:
+    assert _texts(text, licence_states(text, [_span(text, piece, "LICENSE")])) == [(want, "LICENSE")]
+
+
+@pytest.mark.parametrize(
+    ("text", "piece", "want"),
+    [
+        ("sent a pic wrist_0412.jpg earlier", "pic wrist_0412.jpg", "wrist_0412.jpg"),
+        ("Photo rash left side.png attached", "Photo rash left side.png", "rash left side.png"),
+        # negatives: no file extension, or the cue word alone
+        ("photo IMG 5581", "photo IMG 5581", "photo IMG 5581"),
+        ("the picture taken", "picture", "picture"),
+    ],
+)
+def test_photo_cues(text: str, piece: str, want: str) -> None:
+    assert _texts(text, photo_cues(text, [_span(text, piece, "PHOTO_REF")])) == [(want, "PHOTO_REF")]
+
+
+@pytest.mark.parametrize(
+    ("text", "pieces", "want"),
+    [
+        # written: words before the address out, its path in, sentence punctuation out
+        (
+            "pay online at billing.lakeview.example/inv/2231.",
+            ["online at billing.lakeview.example"],
+            ["billing.lakeview.example/inv/2231"],
+        ),
+        ("see https://portal.example.org/a?b=1, thanks", ["https://portal.example.org"], ["https://portal.example.org/a?b=1"]),
+        # spoken: pieces around a spoken "dot" are one address; a trailing "slash" takes the next word
+        (
+            "go to w w w dot ridge clinic dot org slash pay okay",
+            ["w w w dot", "ridge clinic dot org slash"],
+            ["w w w dot ridge clinic dot org slash pay"],
+        ),
+        # negatives: two written addresses stay two; a tagged address ending in a word stays
+        ("a.example.com b.example.com", ["a.example.com", "b.example.com"], ["a.example.com", "b.example.com"]),
+        ("its maple health dot com then", ["maple health dot com"], ["maple health dot com"]),
+    ],
+)
+def test_whole_urls(text: str, pieces: list[str], want: list[str]) -> None:
+    spans = _pieces(text, pieces, "URL")
+    assert _texts(text, whole_urls(text, spans)) == [(w, "URL") for w in want]
+
+
+@pytest.mark.parametrize(
+    ("text", "pieces", "want"),
+    [
+        # spoken: the local part runs back to the cue, over a piece tagged apart
+        (
+            "my email is r quill ninety at mailbox dot com thanks",
+            ["ninety at mailbox dot com"],
+            ["r quill ninety at mailbox dot com"],
+        ),
+        ("email is t marsh at post dot net", ["t", "marsh at post dot net"], ["t marsh at post dot net"]),
+        # written addresses stay as tagged; no "@" and no spoken "at", or "@" with no domain: none
+        ("write to a.b@clinic.example please", ["a.b@clinic.example"], ["a.b@clinic.example"]),
+        ("its dot com", ["dot com"], []),
+        ("working @home today", ["@home"], []),
+    ],
+)
+def test_whole_emails(text: str, pieces: list[str], want: list[str]) -> None:
+    assert _texts(text, whole_emails(text, _pieces(text, pieces, "EMAIL"))) == [(w, "EMAIL") for w in want]
+
+
+def test_whole_emails_stops_at_another_label() -> None:
+    text = "ask Nadia at clinic dot org"
+    spans = [_span(text, "Nadia", "NAME"), _span(text, "at clinic dot org", "EMAIL")]
+    assert _texts(text, whole_emails(text, spans)) == [("Nadia", "NAME"), ("at clinic dot org", "EMAIL")]

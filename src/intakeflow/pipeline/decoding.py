@@ -38,6 +38,16 @@ repair have run:
   "front.jpg", "angio" "underscore zero four one seven dot dcm") are one PHOTO_REF, and so is
   a screenshot's default name ("Screenshot 2026-03-05 at 7.41.12 PM.png") the model cut into
   dates and numbers;
+* **masks, states and cue words stay out**: a masked SSN (``xxx-xx-6092``) is its visible
+  digits, as the spec's partial SSN (``4821``) is; a state code before or after a licence
+  number (``TX 31847256``, ``B4827163 CA``) and a word such as "pic" or "photo" before a file
+  name are not part of the identifier;
+* **a web address whole**: a written address runs over its path (``pay.example.com/bill``)
+  and starts at the address, not at the words before it ("online at"); pieces of a spoken
+  one ("w w w dot" "stmarcellus health dot org slash") are one URL, and a spoken address
+  that ends in "dot" or "slash" runs over the word that completes it;
+* **an email address whole**: a spoken address runs back over its local part to the cue
+  ("email is"), and an EMAIL span with no "@" and no spoken "at" is none;
 * **paired labels, one edge**: an insurance identifier inside a longer PHI span of its paired
   type takes that span's edges, and one the PHI answer reads as another kind (a fax number,
   an SSN) or as nothing is dropped (``pair_with_phi``, run on the two answers together).
@@ -571,6 +581,140 @@ def whole_file_names(text: str, spans: list[Span]) -> list[Span]:
     return out
 
 
+#: an SSN with its first five digits masked ("xxx-xx-6092", "***-**-3381", "•••-••-5092")
+_MASKED_SSN = re.compile(r"[xX*•#]{3}[- ]?[xX*•#]{2}[- ]?(\d{4})")
+#: a word that announces a picture, not part of its file name ("pic drain_bulb_1530.jpg")
+_PHOTO_CUE = re.compile(r"(?:pics?|photos?|pictures?|images?|attached|attachment|file)[ \t]+(?=\S)", re.IGNORECASE)
+#: a written web address: a host with a dot, or a scheme or "www."
+_WRITTEN_URL = re.compile(r"\S*(?:://|www\.|\w\.[a-z]{2,})\S*", re.IGNORECASE)
+#: the rest of a written address's path or query after the tagged part
+_URL_PATH = re.compile(r"[/?#][^\s]*")
+_URL_TRAILING = ".,;:!?)]}'\""
+_SPOKEN_URL_WORD = re.compile(r"\b(?:dot|slash|colon|underscore|dash|hyphen)\b", re.IGNORECASE)
+_SPOKEN_URL_GAP = re.compile(r"[ \t]+(?:(?:dot|slash|colon|underscore|dash|hyphen)[ \t]+)?", re.IGNORECASE)
+_NEXT_WORD = re.compile(r"[ \t]+([A-Za-z0-9][\w-]*)")
+
+
+def masked_ssns(text: str, spans: list[Span]) -> list[Span]:
+    """A masked SSN is its visible digits, under whatever identifier type the model gave it:
+    the shape belongs to no other identifier."""
+    out = []
+    for sp in spans:
+        m = _MASKED_SSN.fullmatch(text, sp.start, sp.end) if sp.label in _ID_TYPES else None
+        out.append(_with(sp, start=m.start(1), end=m.end(1), label="SSN") if m else sp)
+    return out
+
+
+def licence_states(text: str, spans: list[Span]) -> list[Span]:
+    """A two-letter state code before or after a licence number says which state issued it; a
+    state is never PHI on its own (spec §2), and the code is a cue, not the number."""
+    out = []
+    for sp in spans:
+        if sp.label == "LICENSE":
+            words = text[sp.start : sp.end].split(" ")
+            start, end = sp.start, sp.end
+            if len(words) > 1 and words[0] in US_STATE_CODES:
+                start += len(words[0]) + 1
+            if len(words) > 1 and words[-1] in US_STATE_CODES and end - len(words[-1]) - 1 > start:
+                end -= len(words[-1]) + 1
+            if any(c.isdigit() for c in text[start:end]):
+                sp = _with(sp, start=start, end=end)
+        out.append(sp)
+    return out
+
+
+def photo_cues(text: str, spans: list[Span]) -> list[Span]:
+    """A "pic", "photo" or "attached" before a file name is a cue word, outside the span."""
+    out = []
+    for sp in spans:
+        m = _PHOTO_CUE.match(text, sp.start, sp.end) if sp.label == "PHOTO_REF" else None
+        if m and _FILE_EXTENSION.search(text, m.end(), sp.end):
+            sp = _with(sp, start=m.end())
+        out.append(sp)
+    return out
+
+
+def whole_urls(text: str, spans: list[Span]) -> list[Span]:
+    """A URL span is the address, all of it. Written: the words before the address ("online
+    at") go, and its path runs on to the next space ("/bill"), trailing sentence punctuation
+    out. Spoken: pieces separated by a space or a spoken "dot"/"slash" are one address, and
+    one that ends in such a word runs over the next word."""
+    out: list[Span] = []
+    for sp in _sorted(spans):
+        if sp.label != "URL":
+            out.append(sp)
+            continue
+        written = [m for m in _WRITTEN_URL.finditer(text, sp.start, sp.end)]
+        if written and " dot " not in text[sp.start : sp.end].lower():
+            start, end = written[0].start(), written[-1].end()
+            path = _URL_PATH.match(text, end)
+            if path:
+                end = path.end()
+            while end > start and text[end - 1] in _URL_TRAILING:
+                end -= 1
+            sp = _with(sp, start=start, end=end)
+        prev = out[-1] if out else None
+        if prev is not None and prev.label == "URL" and _SPOKEN_URL_GAP.fullmatch(text, prev.end, sp.start):
+            if _SPOKEN_URL_WORD.search(text, prev.start, sp.end):
+                out[-1] = _with(prev, end=sp.end, score=max(prev.score, sp.score))
+                continue
+        out.append(sp)
+    done = []
+    for sp in out:
+        last = text[sp.start : sp.end].rsplit(" ", 1)[-1]
+        if sp.label == "URL" and " " in text[sp.start : sp.end] and _SPOKEN_URL_WORD.fullmatch(last):
+            nxt = _NEXT_WORD.match(text, sp.end)
+            if nxt and not any(o.start < nxt.end(1) and nxt.start(1) < o.end for o in out if o is not sp):
+                sp = _with(sp, end=nxt.end(1))
+        done.append(sp)
+    return done
+
+
+#: an address read out ("pip oyelowo at icloud dot com"): the local part is words before "at"
+_SPOKEN_AT = re.compile(r"(?:^|\s)at\s", re.IGNORECASE)
+_SPOKEN_DOT = re.compile(r"\bdot\b", re.IGNORECASE)
+_WORD_BEFORE = re.compile(r"([A-Za-z0-9]+)[ \t]+\Z")
+#: words that end a spoken address's local part going leftwards: the cue and its verbs
+_EMAIL_STOP = frozenset(
+    {"is", "email", "e-mail", "mail", "address", "at", "to", "me", "my", "its", "it", "was", "be", "send", "the",
+     "and", "or", "please", "use", "reach", "contact", "write", "that", "this", "on", "under", "as", "i", "you",
+     "her", "his", "their", "our", "com", "okay", "ok", "um", "uh", "yes", "so", "new", "old", "personal", "work",
+     "s", "thats", "that's", "it's", "again", "also", "still", "now", "from"}
+)  # fmt: skip
+_SPOKEN_EMAIL_WORDS = 8
+_WRITTEN_EMAIL = re.compile(r"\w@[\w-]+(?:\.[\w-]+)+")
+
+
+def whole_emails(text: str, spans: list[Span]) -> list[Span]:
+    """An email address is one span, all of it. A spoken address ("l baptiste seventy one at
+    gmail dot com") that the model began at its last word runs back over the words of its local
+    part, up to the cue that announced it ("email is"), swallowing a piece of itself the model
+    tagged apart ("s" "kearney walsh at ..."); an EMAIL span with neither an "@" nor a spoken
+    "at" is no address ("dot com", "at"), nor is an "@" with no domain after it ("@home")."""
+    out: list[Span] = []
+    for sp in _sorted(spans):
+        if sp.label != "EMAIL":
+            out.append(sp)
+            continue
+        value = text[sp.start : sp.end]
+        if ("@" in value and not _WRITTEN_EMAIL.search(value)) or ("@" not in value and not _SPOKEN_AT.search(value)):
+            continue
+        if "@" not in value and _SPOKEN_DOT.search(value):
+            start = sp.start
+            for _ in range(_SPOKEN_EMAIL_WORDS):
+                m = _WORD_BEFORE.search(text, 0, start)
+                if m is None or m.group(1).lower() in _EMAIL_STOP:
+                    break
+                before = [o for o in out if o.start < start and m.start(1) < o.end]
+                if any(o.label != "EMAIL" for o in before):
+                    break
+                out = [o for o in out if o not in before]
+                start = m.start(1)
+            sp = _with(sp, start=start)
+        out.append(sp)
+    return out
+
+
 def decode_phi(text: str, spans: list[Span], common_words: frozenset[str], redaction: bool = False) -> list[Span]:
     """All PHI rules, in the order that lets each see the previous one's spans. For the
     recall-leaning redaction spans a word fragment stays: redacting a piece of a word costs
@@ -581,6 +725,8 @@ def decode_phi(text: str, spans: list[Span], common_words: frozenset[str], redac
         spans = drop_fragments(text, spans)
     spans = join_plates(text, cue_types(text, join_spelled(text, spans)))
     spans = whole_file_names(text, join_names(text, spans))
+    spans = whole_urls(text, photo_cues(text, licence_states(text, masked_ssns(text, spans))))
+    spans = whole_emails(text, spans)
     spans = address_prefixes(text, join_addresses(text, spans))
     spans = place_names(text, whole_streets(text, spans))
     spans = continue_names(text, spans, common_words)
