@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import itertools
+import re
 
 import pytest
 
 from intakeflow.pipeline.decoding import (
+    biometric_context,
     continue_names,
     cover,
     cue_types,
@@ -26,6 +28,7 @@ from intakeflow.pipeline.decoding import (
     propagate,
     split_plan_type,
     whole_amounts,
+    whole_carriers,
     whole_emails,
     whole_file_names,
     whole_streets,
@@ -561,3 +564,46 @@ def test_whole_emails_stops_at_another_label() -> None:
     text = "ask Nadia at clinic dot org"
     spans = [_span(text, "Nadia", "NAME"), _span(text, "at clinic dot org", "EMAIL")]
     assert _texts(text, whole_emails(text, spans)) == [("Nadia", "NAME"), ("at clinic dot org", "EMAIL")]
+
+
+@pytest.mark.parametrize(
+    ("text", "kept"),
+    [
+        ("the kiosk enrolled my palm, record PV-55120", True),
+        ("voiceprint id VX-4471 on file", True),
+        ("the lab has my cheek swab, ref QZ-7719", True),
+        # no biometric record, sample or enrolment named: a study or request number
+        ("my sleep study recording is QZ-7719", False),
+        ("request QZ-7719 was closed", False),
+    ],
+)
+def test_biometric_context(text: str, kept: bool) -> None:
+    spans = [Span(m.start(), m.end(), "BIOMETRIC") for m in re.finditer(r"[A-Z]{2}-\d+", text)]
+    assert biometric_context(text, spans) == (spans if kept else [])
+
+
+@pytest.mark.parametrize(
+    ("text", "pieces", "want"),
+    [
+        # a lower-case name tagged at its first word; two pieces of one Blue plan
+        ("its under blue cross blue shield of texas i think", ["blue"], ["blue cross blue shield of texas"]),
+        (
+            "Blue Cross and Blue Shield of Vermont denied it",
+            ["Blue Cross", "Blue Shield of Vermont"],
+            ["Blue Cross and Blue Shield of Vermont"],
+        ),
+        ("billed to Medical Mutual in May", ["Mutual"], ["Medical Mutual"]),
+        # negatives: a name complete on its own keeps its edges (a product after it is no carrier)
+        ("TRICARE Select covers it", ["TRICARE"], ["TRICARE"]),
+        ("MetLife dental said no", ["MetLife"], ["MetLife"]),
+        ("no insurer named here", [], []),
+    ],
+)
+def test_whole_carriers(text: str, pieces: list[str], want: list[str]) -> None:
+    assert _texts(text, whole_carriers(text, _pieces(text, pieces, "CARRIER"))) == [(w, "CARRIER") for w in want]
+
+
+def test_whole_carriers_leaves_other_fields_alone() -> None:
+    text = "Blue Cross PPO Blue Shield"
+    spans = [_span(text, "Blue Cross", "CARRIER"), _span(text, "PPO", "PLAN_TYPE")]
+    assert whole_carriers(text, spans) == spans

@@ -16,6 +16,8 @@ repair have run:
   runs to its last number word ("four hundred eighty two dollars and sixteen cents");
 * **carrier and plan type apart**: a plan type the model folded into a carrier is split off,
   a trailing common word ("MetLife dental") trimmed, carrier pieces joined;
+* **a payer's name whole**: a carrier tagged in part ("blue" of "blue cross blue shield of
+  illinois") runs over the whole name where the payer list knows it;
 * **lines and greetings**: a name, date or carrier never runs over a line break, and a one-word
   "name" that is a sign-off of another language ("Obrigado") is dropped;
 * **streets whole**: a street name runs on over its street word ("Main" + "street"); an
@@ -48,6 +50,8 @@ repair have run:
   that ends in "dot" or "slash" runs over the word that completes it;
 * **an email address whole**: a spoken address runs back over its local part to the cue
   ("email is"), and an EMAIL span with no "@" and no spoken "at" is none;
+* **a biometric record is named**: a BIOMETRIC span in a message that names no fingerprint,
+  voiceprint, retina, DNA sample or enrolment leaves the strict spans (the redacted text keeps it);
 * **paired labels, one edge**: an insurance identifier inside a longer PHI span of its paired
   type takes that span's edges, and one the PHI answer reads as another kind (a fax number,
   an SSN) or as nothing is dropped (``pair_with_phi``, run on the two answers together).
@@ -62,6 +66,8 @@ import unicodedata
 from collections.abc import Iterable
 
 from intakeflow.pipeline.merge import non_overlapping
+from intakeflow.pipeline.payers import ALIASES, canonical_payer
+from intakeflow.pipeline.payers import STATES as PAYER_STATES
 from intakeflow.pipeline.recognizers.cue_anchor import FILLER
 from intakeflow.pipeline.recognizers.cue_index import find_cues
 from intakeflow.spans import Span
@@ -685,19 +691,22 @@ _SPOKEN_EMAIL_WORDS = 8
 _WRITTEN_EMAIL = re.compile(r"\w@[\w-]+(?:\.[\w-]+)+")
 
 
-def whole_emails(text: str, spans: list[Span]) -> list[Span]:
+def whole_emails(text: str, spans: list[Span], drop_non_addresses: bool = True) -> list[Span]:
     """An email address is one span, all of it. A spoken address ("l baptiste seventy one at
     gmail dot com") that the model began at its last word runs back over the words of its local
     part, up to the cue that announced it ("email is"), swallowing a piece of itself the model
     tagged apart ("s" "kearney walsh at ..."); an EMAIL span with neither an "@" nor a spoken
-    "at" is no address ("dot com", "at"), nor is an "@" with no domain after it ("@home")."""
+    "at" is no address ("dot com", "at"), nor is an "@" with no domain after it ("@home"); the
+    recall-leaning redaction spans keep such pieces (``drop_non_addresses`` false)."""
     out: list[Span] = []
     for sp in _sorted(spans):
         if sp.label != "EMAIL":
             out.append(sp)
             continue
         value = text[sp.start : sp.end]
-        if ("@" in value and not _WRITTEN_EMAIL.search(value)) or ("@" not in value and not _SPOKEN_AT.search(value)):
+        if drop_non_addresses and (
+            ("@" in value and not _WRITTEN_EMAIL.search(value)) or ("@" not in value and not _SPOKEN_AT.search(value))
+        ):
             continue
         if "@" not in value and _SPOKEN_DOT.search(value):
             start = sp.start
@@ -715,6 +724,24 @@ def whole_emails(text: str, spans: list[Span]) -> list[Span]:
     return out
 
 
+#: what makes an identifier one of a biometric record (spec §2: fingerprint, voiceprint, retina
+#: or DNA sample IDs): the kind of record or of sample, or the act of enrolling one
+_BIOMETRIC_CONTEXT = re.compile(
+    r"\b(?:finger ?prints?|thumb ?prints?|voice ?prints?|voice|palm|vein|retina|retinal|iris|face|facial|dna|"
+    r"genetic|genes?|genomic|sample|kit|swab|saliva|cheek|biometrics?|templates?|enrol(?:l?ment|led|l))\b",
+    re.IGNORECASE,
+)
+
+
+def biometric_context(text: str, spans: list[Span]) -> list[Span]:
+    """A BIOMETRIC span in a message that names no biometric record, sample or enrolment is
+    no identifier of one (a sleep-study or request number the model took for one): it leaves
+    the strict spans. The redacted text keeps it, as an identifier of some kind."""
+    if not any(sp.label == "BIOMETRIC" for sp in spans) or _BIOMETRIC_CONTEXT.search(text):
+        return spans
+    return [sp for sp in spans if sp.label != "BIOMETRIC"]
+
+
 def decode_phi(text: str, spans: list[Span], common_words: frozenset[str], redaction: bool = False) -> list[Span]:
     """All PHI rules, in the order that lets each see the previous one's spans. For the
     recall-leaning redaction spans a word fragment stays: redacting a piece of a word costs
@@ -722,11 +749,11 @@ def decode_phi(text: str, spans: list[Span], common_words: frozenset[str], redac
     spans = drop_salutations(text, split_lines(text, spans))
     spans = join_touching(text, whole_words(text, spans))
     if not redaction:
-        spans = drop_fragments(text, spans)
+        spans = biometric_context(text, drop_fragments(text, spans))
     spans = join_plates(text, cue_types(text, join_spelled(text, spans)))
     spans = whole_file_names(text, join_names(text, spans))
     spans = whole_urls(text, photo_cues(text, licence_states(text, masked_ssns(text, spans))))
-    spans = whole_emails(text, spans)
+    spans = whole_emails(text, spans, drop_non_addresses=not redaction)
     spans = address_prefixes(text, join_addresses(text, spans))
     spans = place_names(text, whole_streets(text, spans))
     spans = continue_names(text, spans, common_words)
@@ -735,12 +762,49 @@ def decode_phi(text: str, spans: list[Span], common_words: frozenset[str], redac
     return join_addresses(text, spans)
 
 
+def _payer_name_regex() -> re.Pattern[str]:
+    """Every payer name and spelling of :mod:`payers`, longest first, words apart by any
+    space or hyphen, a Blue plan with its "of <state>"."""
+    names = {n.casefold() for canon, aliases in ALIASES.items() for n in (canon, *aliases)}
+    words = [r"[\s-]+".join(map(re.escape, n.replace("&", " and ").split())) for n in sorted(names, key=len, reverse=True)]
+    states = "|".join(sorted((re.escape(n) for n in PAYER_STATES.values()), key=len, reverse=True))
+    blue = r"blue[\s-]*cross(?:[\s-]+(?:and[\s-]+|&[\s-]*)?blue[\s-]*shield)?(?:[\s-]+of[\s-]+(?:" + states + r"))?"
+    return re.compile(r"(?<![\w-])(?:" + blue + "|" + "|".join(words) + r")(?![\w-])", re.IGNORECASE)
+
+
+_PAYER_NAME = _payer_name_regex()
+
+
+def whole_carriers(text: str, spans: list[Span]) -> list[Span]:
+    """A carrier the model tagged in part ("blue" of "blue cross blue shield of illinois",
+    "Mutual" of "Medical Mutual", "Blue Cross" and "Blue Shield of Vermont" of one name) is the
+    whole payer name it is part of, where :mod:`payers` knows that name and no other insurance
+    field lies inside it. Runs after :func:`trim_carriers`, which would cut a lower-case name
+    ("blue cross blue shield") back to its first word."""
+    if not any(sp.label == "CARRIER" for sp in spans):
+        return spans
+    out = _sorted(spans)
+    for m in _PAYER_NAME.finditer(text):
+        inside = [sp for sp in out if sp.start < m.end() and m.start() < sp.end]
+        if not inside or any(sp.label != "CARRIER" for sp in inside):
+            continue
+        # a name complete on its own stays as tagged: "TRICARE" of "TRICARE Select" is the
+        # carrier and "Select" its product; "MetLife" of "MetLife dental" was trimmed on purpose
+        if len(inside) == 1 and canonical_payer(text[inside[0].start : inside[0].end]) is not None:
+            continue
+        start, end = min(m.start(), inside[0].start), max(m.end(), inside[-1].end)
+        if (start, end) != (inside[0].start, inside[-1].end) or len(inside) > 1:
+            whole = Span(start, end, "CARRIER", inside[0].source, max(sp.score for sp in inside))
+            out = _sorted([sp for sp in out if sp not in inside] + [whole])
+    return out
+
+
 def decode_insurance(text: str, spans: list[Span], common_words: frozenset[str]) -> list[Span]:
     """All insurance rules."""
     spans = join_touching(text, whole_words(text, split_lines(text, spans)))
     spans = join_names(text, spans)
     spans = whole_amounts(text, spans)
-    spans = trim_carriers(text, split_plan_type(text, spans), common_words)
+    spans = whole_carriers(text, trim_carriers(text, split_plan_type(text, spans), common_words))
     # only the carrier is "every mention"; a subscriber is a subscriber where named as one
     return non_overlapping(propagate(text, spans, frozenset({"CARRIER"})))
 
