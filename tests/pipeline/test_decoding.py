@@ -139,6 +139,17 @@ def test_propagate_skips_common_word_at_sentence_start() -> None:
             "four hundred eighty two dollars and sixteen cents",
         ),
         ("it says I owe three hundred twelve dollars but", "three hundred twelve", "three hundred twelve dollars"),
+        # number words the model left before a spoken amount, and the "a" of "a hundred"
+        ("the bill was one twenty five for labs", "twenty five", "one twenty five"),
+        ("they charged a hundred and ten dollars", "hundred and ten dollars", "a hundred and ten dollars"),
+        (
+            "owe six hundred and four dollars and forty cents now",
+            "six hundred and four dollars and forty",
+            "six hundred and four dollars and forty cents",
+        ),
+        # negatives: a word that is no number stays out; a written amount keeps its edges
+        ("paid twice seventy dollars", "seventy dollars", "seventy dollars"),
+        ("paid a $40 copay", "$40", "$40"),
     ],
 )
 def test_whole_amounts(text: str, piece: str, want: str) -> None:

@@ -100,6 +100,11 @@ _SPOKEN_TAIL = re.compile(
     re.IGNORECASE,
 )
 _CENTS = re.compile(r"\.\d{2}(?!\d)")
+#: the number words before a spoken amount the model began late ("one" of "one twenty five")
+_SPOKEN_HEAD = re.compile(rf"(?<![\w-])(?:(?:{_NUMBER_WORDS})[ -]+)+\Z", re.IGNORECASE)
+#: "a" of "a hundred and ten dollars"
+_A_HEAD = re.compile(r"(?<![\w-])a[ ]+\Z", re.IGNORECASE)
+_CENTS_WORD = re.compile(r"[ ]+cents?\b", re.IGNORECASE)
 _PLAN_TAIL = re.compile(r"[ \t]+(PPO|HMO|EPO|POS|HDHP|Medicare Advantage|Medigap)$", re.IGNORECASE)
 #: capitalised words that follow names without being part of them
 _NOT_NAME = frozenset(
@@ -369,7 +374,8 @@ def propagate(text: str, spans: list[Span], labels: frozenset[str], common_words
 
 
 def whole_amounts(text: str, spans: list[Span]) -> list[Span]:
-    """Currency sign, cents and the rest of a spoken amount go inside amount spans."""
+    """Currency sign, cents and the rest of a spoken amount go inside amount spans, and so do
+    the number words (or the "a" of "a hundred") the model left before a spoken one."""
     out = []
     for sp in spans:
         s, e = sp.start, sp.end
@@ -385,6 +391,14 @@ def whole_amounts(text: str, spans: list[Span]) -> list[Span]:
                 e = m.end()
             elif text[e - 1].isalpha() and (m := _SPOKEN_TAIL.match(text, e)) is not None:
                 e = m.end()
+                # "... dollars and forty" | "cents"
+                if " and " in text[sp.start : e] and (m := _CENTS_WORD.match(text, e)) is not None:
+                    e = m.end()
+            if text[s].isalpha():
+                if (m := _SPOKEN_HEAD.search(text, max(0, s - 80), s)) is not None:
+                    s = m.start()
+                if text[s : s + 8].lower().startswith(("hundred", "thousand")) and (m := _A_HEAD.search(text, max(0, s - 2), s)):
+                    s = m.start()
         out.append(sp if (s, e) == (sp.start, sp.end) else _with(sp, start=s, end=e))
     return non_overlapping(out)
 
