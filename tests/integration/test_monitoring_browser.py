@@ -417,7 +417,7 @@ def test_message_browser_finds_a_message_and_opens_its_history(
     staged and processed it (linked to their tasks in Airflow), its routing, its redacted
     text; no inbound text on the search page, and on the message's page no gold PHI string
     and no line of the inbound text that held one (its other lines read the same redacted).
-    The page refreshes itself while it is open."""
+    The page refreshes itself while it is open and shows its times in Airflow's timezone."""
     with psycopg.connect(store_dsn(local_airflow)) as conn:
         row = conn.execute(
             f"SELECT m.id, m.source_id, m.run_id FROM {STORE}.messages m WHERE {OWN} AND {DONE} "
@@ -472,6 +472,17 @@ def test_message_browser_finds_a_message_and_opens_its_history(
                                           getComputedStyle(document.querySelector('pre.redacted')).backgroundColor]""")
     assert all(_lightness(b) < 0.3 for b in backgrounds), backgrounds
     page.screenshot(path=str(SCREENSHOTS / "message-browser-dark.png"), full_page=True)
+    # its times in the timezone chosen in Airflow's user menu (kept in localStorage), as the console's
+    zone = "America/New_York"
+    with psycopg.connect(store_dsn(local_airflow)) as conn:
+        staged_at = conn.execute(f"SELECT created_at FROM {STORE}.messages WHERE id = %s", (message_id,)).fetchone()
+    assert staged_at is not None
+    page.evaluate("(zone) => localStorage.setItem('timezone', JSON.stringify(zone))", zone)
+    page.reload()
+    staged = page.locator("table.history tr[data-row=staged] td[data-col=at] time")
+    expect(staged).to_have_text(f"{staged_at[0].astimezone(ZoneInfo(zone)):%Y-%m-%d %H:%M:%S %Z}")
+    expect(staged).to_have_attribute("title", f"{staged_at[0].astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC")
+    page.evaluate("localStorage.removeItem('timezone')")
 
 
 def test_reprocess_needs_edit_permission_on_the_dag(
