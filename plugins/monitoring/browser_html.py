@@ -69,6 +69,7 @@ _SCRIPT = """
           var fresh = doc.querySelector('[data-live="' + el.getAttribute('data-live') + '"]');
           if (fresh) el.replaceWith(document.importNode(fresh, true));
         });
+        if (window.intakeflowLocalTimes) window.intakeflowLocalTimes(document);
         say('updated ' + new Date().toLocaleTimeString());
         body.setAttribute('data-refreshed', String(Date.now()));
       })

@@ -96,7 +96,11 @@ def _fmt(value: Any) -> str:
     if value is None:
         return "–"
     if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M:%S %Z").strip()
+        written = escape(value.strftime("%Y-%m-%d %H:%M:%S %Z").strip())
+        if value.tzinfo is None:  # no instant to show in another zone
+            return written
+        # the browser shows it in Airflow's display timezone (theme.TIMES_SCRIPT)
+        return f'<time datetime="{value.isoformat()}">{written}</time>'
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, float):

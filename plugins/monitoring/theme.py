@@ -8,7 +8,8 @@ stack, colours) and its colour mode (the ``light``/``dark`` class Airflow's UI p
 ``<html>``) and follows changes to it. Opened on their own, the pages use Airflow's colour
 mode setting (``localStorage.theme``, as Airflow's UI stores it) or the system's. The
 fallback values below are Airflow 3.3's default theme tokens, so the pages look the same when
-no token can be read. Only presentation: no figure, link or attribute changes.
+no token can be read. Only presentation: no figure, link or attribute changes. Times follow
+Airflow's timezone setting the same way (``TIMES_SCRIPT``).
 """
 
 from __future__ import annotations
@@ -97,5 +98,40 @@ try{
 try{mode(localStorage.getItem("theme")||"");}catch(e){}
 })();""".replace("__TOKENS__", json.dumps(TOKENS))
 
+#: shows every ``<time datetime>`` in the timezone chosen in Airflow's UI (``localStorage.timezone``,
+#: else the browser's), in the form and zone the React console uses (``ui/console/src/format.ts``);
+#: the UTC text the server wrote stays as the element's title and is what a page without script
+#: shows. ``intakeflowLocalTimes`` is called again by a page's refresh script on what it swapped in.
+TIMES_SCRIPT = """(function(){
+function zone(){
+  var fallback=Intl.DateTimeFormat().resolvedOptions().timeZone;
+  try{
+    var raw=localStorage.getItem("timezone"),z=raw;
+    if(!raw)return fallback;
+    try{z=JSON.parse(raw);}catch(e){}
+    if(typeof z!=="string")return fallback;
+    new Intl.DateTimeFormat("en",{timeZone:z});
+    return z;
+  }catch(e){return fallback;}
+}
+function local(root){
+  var fmt;
+  try{fmt=new Intl.DateTimeFormat("en-US",{timeZone:zone(),year:"numeric",month:"2-digit",day:"2-digit",
+    hour:"2-digit",minute:"2-digit",second:"2-digit",hourCycle:"h23",timeZoneName:"short"});}catch(e){return;}
+  (root||document).querySelectorAll("time[datetime]").forEach(function(el){
+    var d=new Date(el.getAttribute("datetime"));
+    if(isNaN(d.getTime()))return;
+    if(!el.title)el.title=el.textContent;
+    var p={};
+    fmt.formatToParts(d).forEach(function(x){p[x.type]=x.value;});
+    el.textContent=p.year+"-"+p.month+"-"+p.day+" "+p.hour+":"+p.minute+":"+p.second+" "+p.timeZoneName;
+  });
+}
+window.intakeflowLocalTimes=local;
+if(document.readyState==="loading")document.addEventListener("DOMContentLoaded",function(){local(document);});
+else local(document);
+window.addEventListener("storage",function(e){if(e.key==="timezone")local(document);});
+})();"""
+
 #: what a page puts after its own ``<style>``: it overrides the page's colours and fonts
-HEAD = f"<style>{CSS}</style><script>{SCRIPT}</script>"
+HEAD = f"<style>{CSS}</style><script>{SCRIPT}</script><script>{TIMES_SCRIPT}</script>"

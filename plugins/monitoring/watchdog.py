@@ -23,6 +23,7 @@ from intakeflow.errors import title_of
 from intakeflow.health.checks import REQUIRED_SCHEMA_VERSION, CheckResult, check_backlog, schema_version
 from intakeflow.health.config import AlertConfig, parse_config
 from intakeflow.health.state import Alert, alerts, last_run
+from intakeflow.plugins.monitoring.html import _fmt
 from intakeflow.plugins.monitoring.html import age as _age
 
 #: a last check older than this means the watchdog DAG is not running (paused, failing)
@@ -88,7 +89,7 @@ def _backlog_line(r: CheckResult) -> str:
 def _alert_line(a: Alert) -> str:
     sentence = a.result().sentence().split(": ", 1)[1]
     return (f'<li data-alert="{escape(a.key)}"><b>{escape(a.code)} {escape(title_of(a.code))}</b> '
-            f"(<code>{escape(a.subject)}</code>), firing since {escape(a.fired_at.strftime('%Y-%m-%d %H:%M:%S %Z'))}: "
+            f"(<code>{escape(a.subject)}</code>), firing since {_fmt(a.fired_at)}: "
             f"{escape(sentence)}</li>")
 
 

@@ -24,7 +24,7 @@ import json
 import os
 import re
 import shutil
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Literal
@@ -116,18 +116,17 @@ def _no_unredacted_line(html: str) -> None:
             start = end + 1
 
 
-def _no_gold_phi(html: str) -> None:
-    """No identifier the demo texts were written with (their gold PHI spans), in any form the
-    page could hold it: as written, or HTML-escaped."""
-    from html import escape
+def _no_gold_phi(html: str, issued_ids: Iterable[str] = ()) -> None:
+    """No identifier the demo texts were written with (their gold PHI spans) as the texts had
+    it, as written or HTML-escaped (``tests/gold_phi.py``: a short one standing on its own,
+    so that a time or a random FHIR id holding "1-20" by chance is no finding). Only labels
+    are reported, never the values."""
+    from gold_phi import gold_found, gold_of
 
     from models.generator import generate
 
-    for row in generate(96, 11):
-        for span in row["phi"]:
-            value = str(row["text"])[span["start"]:span["end"]]
-            if len(value) >= 4:  # shorter ones ("45", "Al") occur in any page's figures and words
-                assert value not in html and escape(value) not in html, span["label"]
+    found = [g.label for g in gold_found(html, gold_of(generate(96, 11)), issued_ids=issued_ids)]
+    assert not found, found
 
 
 def test_logged_out_browser_gets_401(local_airflow: AirflowStack, page: Page) -> None:
@@ -418,12 +417,15 @@ def test_message_browser_finds_a_message_and_opens_its_history(
     staged and processed it (linked to their tasks in Airflow), its routing, its redacted
     text; no inbound text on the search page, and on the message's page no gold PHI string
     and no line of the inbound text that held one (its other lines read the same redacted).
-    The page refreshes itself while it is open."""
+    The page refreshes itself while it is open and shows its times in Airflow's timezone."""
     with psycopg.connect(store_dsn(local_airflow)) as conn:
         row = conn.execute(
             f"SELECT m.id, m.source_id, m.run_id FROM {STORE}.messages m WHERE {OWN} AND {DONE} "
             "AND m.redacted_text LIKE '%[%' ORDER BY m.id LIMIT 1").fetchone()
-    assert row is not None
+        assert row is not None
+        # the ids the FHIR server assigned at random: shown on the page, never message text
+        issued = [str(r[0]) for r in conn.execute(
+            f"SELECT fhir_id FROM {STORE}.fhir_writes WHERE message_id = %s AND fhir_id IS NOT NULL", (row[0],))]
     message_id, source_id, run_id = int(row[0]), str(row[1]), str(row[2])
     control_id = source_id.rsplit("|", 1)[-1]
 
@@ -441,7 +443,7 @@ def test_message_browser_finds_a_message_and_opens_its_history(
     expect(results.first.locator("td[data-col=source_id]")).to_have_text(source_id)
     page.screenshot(path=str(SCREENSHOTS / "message-search.png"))
     _no_message_text(page.frames[-1].content())
-    _no_gold_phi(page.frames[-1].content())
+    _no_gold_phi(page.frames[-1].content(), issued)
 
     results.first.locator("td[data-col=id] a").click()
     expect(frame.locator("h1")).to_have_text(f"Message {message_id}", timeout=30_000)
@@ -453,7 +455,7 @@ def test_message_browser_finds_a_message_and_opens_its_history(
     expect(frame.locator("pre.redacted")).to_contain_text("[")
     page.screenshot(path=str(SCREENSHOTS / "message-browser.png"))
     _no_unredacted_line(page.frames[-1].content())
-    _no_gold_phi(page.frames[-1].content())
+    _no_gold_phi(page.frames[-1].content(), issued)
 
     # the page on its own, whole; it refreshes itself (here every 2 s) while it is shown
     page.goto(f"{local_airflow.base_url}/intakeflow/message?{urlencode({'id': message_id, 'refresh': 2})}")
@@ -461,7 +463,7 @@ def test_message_browser_finds_a_message_and_opens_its_history(
     expect(page.locator("table.history")).to_be_visible()
     page.screenshot(path=str(SCREENSHOTS / "message-browser-full.png"), full_page=True)
     _no_unredacted_line(page.content())
-    _no_gold_phi(page.content())
+    _no_gold_phi(page.content(), issued)
     # in Airflow's dark mode (its own setting) the page and its redacted-text box are dark too
     page.evaluate("() => localStorage.setItem('theme', 'dark')")
     page.reload()
@@ -470,6 +472,17 @@ def test_message_browser_finds_a_message_and_opens_its_history(
                                           getComputedStyle(document.querySelector('pre.redacted')).backgroundColor]""")
     assert all(_lightness(b) < 0.3 for b in backgrounds), backgrounds
     page.screenshot(path=str(SCREENSHOTS / "message-browser-dark.png"), full_page=True)
+    # its times in the timezone chosen in Airflow's user menu (kept in localStorage), as the console's
+    zone = "America/New_York"
+    with psycopg.connect(store_dsn(local_airflow)) as conn:
+        staged_at = conn.execute(f"SELECT created_at FROM {STORE}.messages WHERE id = %s", (message_id,)).fetchone()
+    assert staged_at is not None
+    page.evaluate("(zone) => localStorage.setItem('timezone', JSON.stringify(zone))", zone)
+    page.reload()
+    staged = page.locator("table.history tr[data-row=staged] td[data-col=at] time")
+    expect(staged).to_have_text(f"{staged_at[0].astimezone(ZoneInfo(zone)):%Y-%m-%d %H:%M:%S %Z}")
+    expect(staged).to_have_attribute("title", f"{staged_at[0].astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC")
+    page.evaluate("localStorage.removeItem('timezone')")
 
 
 def test_reprocess_needs_edit_permission_on_the_dag(

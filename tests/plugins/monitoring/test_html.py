@@ -94,3 +94,14 @@ def test_each_quarantine_row_links_the_task_that_quarantined_it() -> None:
     assert '<a href="../dags/d/runs/r/tasks/stage_shard/mapped" target="_top">staging</a>' in page
     assert page.count('<a href="../dags/d/runs/r/tasks/process" target="_top">pipeline</a>') == 2
     assert '<a href="../dags/d/runs/r/tasks/write_back" target="_top">writeback</a>' in page
+
+
+def test_a_time_is_written_in_utc_for_the_browser_to_show_in_airflows_timezone() -> None:
+    from intakeflow.plugins.monitoring.html import _fmt
+    from intakeflow.plugins.monitoring.theme import HEAD
+
+    shown = _fmt(datetime(2027, 1, 20, 8, 0, 5, tzinfo=UTC))
+    assert shown == '<time datetime="2027-01-20T08:00:05+00:00">2027-01-20 08:00:05 UTC</time>'
+    assert PageReader(f"<p>{shown}</p>").visible() == "2027-01-20 08:00:05 UTC"  # without script: UTC
+    assert _fmt(datetime(2027, 1, 20, 8, 0, 5)) == "2027-01-20 08:00:05"  # no zone, no instant: as it is
+    assert 'localStorage.getItem("timezone")' in HEAD and "time[datetime]" in HEAD
