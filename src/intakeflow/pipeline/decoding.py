@@ -16,6 +16,7 @@ repair have run:
   runs to its last number word ("four hundred eighty two dollars and sixteen cents");
 * **carrier and plan type apart**: a plan type the model folded into a carrier is split off,
   a trailing common word ("MetLife dental") trimmed, carrier pieces joined;
+* **a copay is named**: a COPAY with no copay word near it goes;
 * **a payer's name whole**: a carrier tagged in part ("blue" of "blue cross blue shield of
   illinois") runs over the whole name where the payer list knows it;
 * **lines and greetings**: a name, date or carrier never runs over a line break, and a one-word
@@ -813,11 +814,26 @@ def whole_carriers(text: str, spans: list[Span]) -> list[Span]:
     return out
 
 
+#: a copay is an amount named as one (spec §3), in English or Spanish, within a sentence or two
+_COPAY_WORD = re.compile(r"co-?pays?|co-?payments?|copagos?", re.IGNORECASE)
+_COPAY_REACH = 120
+
+
+def copays_named(text: str, spans: list[Span]) -> list[Span]:
+    """A COPAY span with no copay word within :data:`_COPAY_REACH` characters is no copay
+    (a visit's price, an amount paid): it leaves the answer."""
+    return [
+        sp
+        for sp in spans
+        if sp.label != "COPAY" or _COPAY_WORD.search(text, max(0, sp.start - _COPAY_REACH), min(len(text), sp.end + _COPAY_REACH))
+    ]
+
+
 def decode_insurance(text: str, spans: list[Span], common_words: frozenset[str]) -> list[Span]:
     """All insurance rules."""
     spans = join_touching(text, whole_words(text, split_lines(text, spans)))
     spans = join_names(text, spans)
-    spans = whole_amounts(text, spans)
+    spans = copays_named(text, whole_amounts(text, spans))
     spans = whole_carriers(text, trim_carriers(text, split_plan_type(text, spans), common_words))
     # only the carrier is "every mention"; a subscriber is a subscriber where named as one
     return non_overlapping(propagate(text, spans, frozenset({"CARRIER"})))
