@@ -10,6 +10,7 @@ import pytest
 from intakeflow.pipeline.decoding import (
     biometric_context,
     continue_names,
+    copays_named,
     cover,
     cue_types,
     decode_insurance,
@@ -31,6 +32,7 @@ from intakeflow.pipeline.decoding import (
     whole_carriers,
     whole_emails,
     whole_file_names,
+    whole_plan_types,
     whole_streets,
     whole_urls,
     whole_words,
@@ -618,3 +620,33 @@ def test_whole_carriers_leaves_other_fields_alone() -> None:
     text = "Blue Cross PPO Blue Shield"
     spans = [_span(text, "Blue Cross", "CARRIER"), _span(text, "PPO", "PLAN_TYPE")]
     assert whole_carriers(text, spans) == spans
+
+
+@pytest.mark.parametrize(
+    ("text", "kept"),
+    [
+        ("my copay should be $30 not $80", True),
+        ("el copago es $15", True),
+        ("the co-pay: $25", True),
+        # an amount not named as a copay
+        ("the visit price was $30 last time", False),
+    ],
+)
+def test_copays_named(text: str, kept: bool) -> None:
+    spans = [_span(text, "$" + text.split("$")[1].split()[0], "COPAY")]
+    assert copays_named(text, spans) == (spans if kept else [])
+
+
+@pytest.mark.parametrize(
+    ("text", "pieces", "want"),
+    [
+        ("its an H M O plan", ["H", "O"], ["H M O"]),
+        ("a p-p-o i think", ["p"], ["p-p-o"]),
+        ("my high deductible plan", ["high", "deductible"], ["high deductible"]),
+        # negatives: two plan types side by side stay two; letters nobody tagged stay untagged
+        ("Medicare Advantage PPO card", ["Medicare Advantage", "PPO"], ["Medicare Advantage", "PPO"]),
+        ("its an H M O plan", [], []),
+    ],
+)
+def test_whole_plan_types(text: str, pieces: list[str], want: list[str]) -> None:
+    assert _texts(text, whole_plan_types(text, _pieces(text, pieces, "PLAN_TYPE"))) == [(w, "PLAN_TYPE") for w in want]

@@ -16,6 +16,8 @@ repair have run:
   runs to its last number word ("four hundred eighty two dollars and sixteen cents");
 * **carrier and plan type apart**: a plan type the model folded into a carrier is split off,
   a trailing common word ("MetLife dental") trimmed, carrier pieces joined;
+* **a plan type whole**: the letters of a spelled "H M O" and the words of "high deductible"
+  tagged apart are one plan type;
 * **a copay is named**: a COPAY with no copay word near it goes;
 * **a payer's name whole**: a carrier tagged in part ("blue" of "blue cross blue shield of
   illinois") runs over the whole name where the payer list knows it;
@@ -829,12 +831,37 @@ def copays_named(text: str, spans: list[Span]) -> list[Span]:
     ]
 
 
+#: a plan type spelled out letter by letter ("H M O", "p-p-o"), or "high deductible"
+_PLAN_PIECES = re.compile(
+    r"(?<![\w-])(?:h[ .-]m[ .-]o|p[ .-]p[ .-]o|e[ .-]p[ .-]o|p[ .-]o[ .-]s|h[ .-]d[ .-]h[ .-]p|high[ -]deductible)(?![\w-])",
+    re.IGNORECASE,
+)
+
+
+def whole_plan_types(text: str, spans: list[Span]) -> list[Span]:
+    """A plan type the model tagged in pieces is one span: the letters of a spelled code
+    ("H" "O" of "H M O"), the words of "high deductible". Two plan types side by side
+    ("Medicare Advantage" "PPO") stay two."""
+    out = _sorted(spans)
+    for m in _PLAN_PIECES.finditer(text):
+        inside = [sp for sp in out if sp.start < m.end() and m.start() < sp.end]
+        if (
+            inside
+            and all(sp.label == "PLAN_TYPE" for sp in inside)
+            and m.start() <= inside[0].start
+            and inside[-1].end <= m.end()
+        ):
+            whole = Span(m.start(), m.end(), "PLAN_TYPE", inside[0].source, max(sp.score for sp in inside))
+            out = _sorted([sp for sp in out if sp not in inside] + [whole])
+    return out
+
+
 def decode_insurance(text: str, spans: list[Span], common_words: frozenset[str]) -> list[Span]:
     """All insurance rules."""
     spans = join_touching(text, whole_words(text, split_lines(text, spans)))
     spans = join_names(text, spans)
     spans = copays_named(text, whole_amounts(text, spans))
-    spans = whole_carriers(text, trim_carriers(text, split_plan_type(text, spans), common_words))
+    spans = whole_plan_types(text, whole_carriers(text, trim_carriers(text, split_plan_type(text, spans), common_words)))
     # only the carrier is "every mention"; a subscriber is a subscriber where named as one
     return non_overlapping(propagate(text, spans, frozenset({"CARRIER"})))
 
