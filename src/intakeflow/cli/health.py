@@ -26,7 +26,6 @@ from contextlib import ExitStack
 from typing import Any
 
 from intakeflow.errors import E, IntakeflowError
-from intakeflow.health.message import figure_text
 
 EXIT_FIRING = 3
 
@@ -101,7 +100,9 @@ def _report(dsn: str, schema: str, config: Any) -> dict[str, Any] | str:
 
 
 def format_report(report: dict[str, Any]) -> str:
+    # imported here: the checks need psycopg, the model commands of this CLI do not
     from intakeflow.health.checks import describe
+    from intakeflow.health.message import figure_text
 
     lines = [f"store {report['schema']}, checked {report['checked_at']}: "
              f"{report['firing']} alert condition{'s' if report['firing'] != 1 else ''} holding", ""]

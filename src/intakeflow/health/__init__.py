@@ -16,19 +16,5 @@ provider's ``WatchdogOperator``; ``intakeflow health`` runs the checks from a sh
 Functions taking a connection expect it in autocommit mode (:func:`watchdog.connect`).
 """
 
-from __future__ import annotations
-
-from intakeflow.health.checks import CHECKS, CheckResult, Evaluation, run_checks
-from intakeflow.health.config import AlertConfig, Thresholds, load_config, loads, parse_config
-
-__all__ = [
-    "CHECKS",
-    "AlertConfig",
-    "CheckResult",
-    "Evaluation",
-    "Thresholds",
-    "load_config",
-    "loads",
-    "parse_config",
-    "run_checks",
-]
+# No re-exports: the modules are imported by name, so that the model commands of the
+# ``intakeflow`` CLI (which build the ``health`` sub-parser) need no database driver.
