@@ -14,8 +14,8 @@ set -euo pipefail
 # a plain copy of the repository, nothing installed: models.* from the root, the core intakeflow.* from src/
 export PYTHONPATH=.:src PYTHONUNBUFFERED=1 INTAKEFLOW_BASE_ENCODER=${INTAKEFLOW_BASE_ENCODER:-.carry/encoder}
 OUT=${OUT:-out}
-N=${N:-10000}             # generator messages (2.3.0: 10,000 against 20,000 gained PHI +0.004, insurance +0.004)
-REPEAT=${REPEAT:-8}       # writer messages are few beside the generator's: seen REPEAT times an epoch
+N=${N:-5000}              # generator messages (2.4.0: 5,000 with REPEAT 12; 2.3.0: 10,000 with 8)
+REPEAT=${REPEAT:-12}      # writer messages are few beside the generator's: seen REPEAT times an epoch
 EPOCHS=${EPOCHS:-3}
 LAYERS=${LAYERS:-3}
 BATCH=${BATCH:-64}
