@@ -180,6 +180,12 @@ def _sorted(spans: Iterable[Span]) -> list[Span]:
     return sorted(spans, key=Span.key)
 
 
+def _one_span(spans: list[Span], pieces: list[Span], start: int, end: int, label: str) -> list[Span]:
+    """``spans`` with ``pieces`` replaced by one span over ``start``-``end``."""
+    whole = Span(start, end, label, pieces[0].source, max(sp.score for sp in pieces))
+    return _sorted([sp for sp in spans if sp not in pieces] + [whole])
+
+
 def _word_char(text: str, i: int) -> bool:
     """``text[i]`` belongs to a word: a letter or digit, or an apostrophe or hyphen inside one."""
     if not 0 <= i < len(text):
@@ -599,8 +605,7 @@ def whole_file_names(text: str, spans: list[Span]) -> list[Span]:
     for m in _SCREENSHOT_NAME.finditer(text):
         inside = [sp for sp in out if sp.start < m.end() and sp.end > m.start()]
         if any(sp.label == "PHOTO_REF" for sp in inside):
-            whole = Span(m.start(), m.end(), "PHOTO_REF", inside[0].source, max(sp.score for sp in inside))
-            out = _sorted([sp for sp in out if sp not in inside] + [whole])
+            out = _one_span(out, inside, m.start(), m.end(), "PHOTO_REF")
     return out
 
 
@@ -811,8 +816,7 @@ def whole_carriers(text: str, spans: list[Span]) -> list[Span]:
             continue
         start, end = min(m.start(), inside[0].start), max(m.end(), inside[-1].end)
         if (start, end) != (inside[0].start, inside[-1].end) or len(inside) > 1:
-            whole = Span(start, end, "CARRIER", inside[0].source, max(sp.score for sp in inside))
-            out = _sorted([sp for sp in out if sp not in inside] + [whole])
+            out = _one_span(out, inside, start, end, "CARRIER")
     return out
 
 
@@ -851,8 +855,7 @@ def whole_plan_types(text: str, spans: list[Span]) -> list[Span]:
             and m.start() <= inside[0].start
             and inside[-1].end <= m.end()
         ):
-            whole = Span(m.start(), m.end(), "PLAN_TYPE", inside[0].source, max(sp.score for sp in inside))
-            out = _sorted([sp for sp in out if sp not in inside] + [whole])
+            out = _one_span(out, inside, m.start(), m.end(), "PLAN_TYPE")
     return out
 
 
