@@ -22,15 +22,22 @@ FROM intakeflow_stage_in
 ON CONFLICT (source, source_id, pipeline_version) DO NOTHING
 """
 
-UPSERT_QUARANTINE = """
-INSERT INTO {s}.quarantine (source, source_id, reason_code, reason, meta, run_id, dag_id)
-VALUES (%(source)s, %(source_id)s, %(code)s, %(reason)s, %(meta)s, %(run_id)s, %(dag_id)s)
-ON CONFLICT (source, source_id) DO UPDATE
+# one quarantine row per message (source, source_id): a repeat updates it and counts the attempt;
+# every statement that quarantines ends with this clause
+_QUARANTINE_UPSERT = """ON CONFLICT (source, source_id) DO UPDATE
 SET reason_code = EXCLUDED.reason_code, reason = EXCLUDED.reason, meta = EXCLUDED.meta,
     run_id = COALESCE(EXCLUDED.run_id, {s}.quarantine.run_id),
     dag_id = COALESCE(EXCLUDED.dag_id, {s}.quarantine.dag_id),
     attempts = {s}.quarantine.attempts + 1, last_seen = now()
 """
+
+UPSERT_QUARANTINE = (
+    """
+INSERT INTO {s}.quarantine (source, source_id, reason_code, reason, meta, run_id, dag_id)
+VALUES (%(source)s, %(source_id)s, %(code)s, %(reason)s, %(meta)s, %(run_id)s, %(dag_id)s)
+"""
+    + _QUARANTINE_UPSERT
+)
 
 UPSERT_FILTERED = """
 INSERT INTO {s}.filtered (source, source_id, rule, meta, run_id, dag_id)
@@ -89,12 +96,7 @@ SELECT DISTINCT ON (source, source_id) source, source_id, 'E025', %(reason)s,
 FROM exhausted
 ORDER BY source, source_id, id DESC
 """
-    + """ON CONFLICT (source, source_id) DO UPDATE
-SET reason_code = EXCLUDED.reason_code, reason = EXCLUDED.reason, meta = EXCLUDED.meta,
-    run_id = COALESCE(EXCLUDED.run_id, {s}.quarantine.run_id),
-    dag_id = COALESCE(EXCLUDED.dag_id, {s}.quarantine.dag_id),
-    attempts = {s}.quarantine.attempts + 1, last_seen = now()
-"""
+    + _QUARANTINE_UPSERT
 )
 
 CLAIM = (
@@ -168,7 +170,8 @@ ON CONFLICT DO NOTHING
 
 # error results: failed (retried) or quarantined (terminal), the quarantine row in the same
 # statement; returns the rows that took their result
-SAVE_ERRORS = """
+SAVE_ERRORS = (
+    """
 WITH u AS (
     SELECT * FROM jsonb_to_recordset(%(rows)s::jsonb)
         AS u(id bigint, status text, code text, reason text, keep boolean, timings jsonb, fallback_calls integer,
@@ -190,14 +193,12 @@ WITH u AS (
     FROM u JOIN saved USING (id)
     WHERE saved.status = 'quarantined'
     ORDER BY saved.source, saved.source_id, u.id DESC
-    ON CONFLICT (source, source_id) DO UPDATE
-    SET reason_code = EXCLUDED.reason_code, reason = EXCLUDED.reason, meta = EXCLUDED.meta,
-        run_id = COALESCE(EXCLUDED.run_id, {s}.quarantine.run_id),
-        dag_id = COALESCE(EXCLUDED.dag_id, {s}.quarantine.dag_id),
-        attempts = {s}.quarantine.attempts + 1, last_seen = now()
-)
+"""
+    + _QUARANTINE_UPSERT
+    + """)
 SELECT id, status FROM saved
 """
+)
 
 PENDING_WRITEBACK = """
 SELECT m.id, m.source, m.source_id, m.pipeline_version, m.raw_text, m.channel, m.patient_ref,
@@ -243,7 +244,8 @@ RETURNING id
 """
 
 # processed messages whose write-back can never succeed (E031), with their quarantine rows
-QUARANTINE_MESSAGES = """
+QUARANTINE_MESSAGES = (
+    """
 WITH u AS (
     SELECT * FROM jsonb_to_recordset(%(rows)s::jsonb) AS u(id bigint, code text, reason text)
 ), moved AS (
@@ -259,12 +261,9 @@ SELECT DISTINCT ON (moved.source, moved.source_id) moved.source, moved.source_id
        jsonb_build_object('message_id', u.id, 'stage', 'writeback'), NULL, NULL
 FROM u JOIN moved USING (id)
 ORDER BY moved.source, moved.source_id, u.id DESC
-ON CONFLICT (source, source_id) DO UPDATE
-SET reason_code = EXCLUDED.reason_code, reason = EXCLUDED.reason, meta = EXCLUDED.meta,
-    run_id = COALESCE(EXCLUDED.run_id, {s}.quarantine.run_id),
-    dag_id = COALESCE(EXCLUDED.dag_id, {s}.quarantine.dag_id),
-    attempts = {s}.quarantine.attempts + 1, last_seen = now()
 """
+    + _QUARANTINE_UPSERT
+)
 
 MARK_DELIVERED = """
 UPDATE {s}.messages SET status = 'delivered', delivered_at = now(), updated_at = now()
