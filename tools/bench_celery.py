@@ -10,6 +10,10 @@ Each worker gets ``--concurrency`` slots (default 1), so parallelism is the work
 All workers share this machine's cores with the scheduler and the database: the figure is
 how the DAG scales with slots on one host, the floor of what separate hosts give.
 
+Memory: a sampler reads each worker's process tree (the Celery worker, its pool and the task
+processes it starts) every half second and reports the peak of its summed PSS (shared pages
+counted once across the tree) and the peak RSS of its largest single process.
+
     python -m tools.bench_celery --days 4 --per-day 400 --workers 1,2
 """
 
@@ -19,6 +23,7 @@ import argparse
 import json
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from collections import defaultdict
@@ -26,6 +31,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import psutil
 import psycopg
 
 from tools.demo_data import demo_texts, write_hl7_archive
@@ -43,6 +49,7 @@ class Round:
     seconds: float
     task_seconds: dict[str, float]
     runs_ok: int
+    memory: dict[str, tuple[float, float]]  # worker -> (peak tree PSS MB, peak largest-process RSS MB)
 
     @property
     def rate(self) -> float:
@@ -62,6 +69,43 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return ap.parse_args(argv)
 
 
+class WorkerMemory:
+    """Peak memory of each Celery worker's process tree, sampled on a thread."""
+
+    def __init__(self, pids: dict[str, int], every_s: float = 0.5) -> None:
+        self.pids, self.every_s = pids, every_s
+        self.peak: dict[str, tuple[float, float]] = {name: (0.0, 0.0) for name in pids}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> WorkerMemory:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.every_s):
+            for name, pid in self.pids.items():
+                tree_pss, largest_rss = 0.0, 0.0
+                try:
+                    root = psutil.Process(pid)
+                    procs = [root, *root.children(recursive=True)]
+                except psutil.NoSuchProcess:
+                    continue
+                for proc in procs:
+                    try:
+                        info = proc.memory_full_info()
+                    except (psutil.NoSuchProcess, psutil.AccessDenied):
+                        continue
+                    tree_pss += info.pss / 2**20
+                    largest_rss = max(largest_rss, info.rss / 2**20)
+                old = self.peak[name]
+                self.peak[name] = (max(old[0], tree_pss), max(old[1], largest_rss))
+
+
 def run_round(args: argparse.Namespace, archive: Path, workers: int, tmp: Path) -> Round:
     db_name = f"intakeflow_bench_celery_{uuid.uuid4().hex[:6]}"
     store = f"{args.pg_url}/{db_name}"
@@ -79,11 +123,13 @@ def run_round(args: argparse.Namespace, archive: Path, workers: int, tmp: Path) 
         stack.api("PATCH", f"/api/v2/dags/{DAG_ID}", {"is_paused": False})
         last = FIRST_DAY + timedelta(days=args.days - 1)
         conf = {"archive_root": str(archive), "files_per_shard": 1}
-        t0 = time.monotonic()
-        # timed to the last finished run, not to the scheduler closing the backfill after it
-        runs = stack.backfill(DAG_ID, f"{FIRST_DAY:%Y-%m-%d}", f"{last:%Y-%m-%d}", conf,
-                              max_active_runs=args.days, until_closed=False, timeout=args.timeout)
-        seconds = time.monotonic() - t0
+        pids = {name: proc.pid for name, proc in stack.processes.items() if name.startswith("worker-")}
+        with WorkerMemory(pids) as memory:
+            t0 = time.monotonic()
+            # timed to the last finished run, not to the scheduler closing the backfill after it
+            runs = stack.backfill(DAG_ID, f"{FIRST_DAY:%Y-%m-%d}", f"{last:%Y-%m-%d}", conf,
+                                  max_active_runs=args.days, until_closed=False, timeout=args.timeout)
+            seconds = time.monotonic() - t0
         task_seconds: dict[str, float] = defaultdict(float)
         for run in runs:
             for ti in stack.task_instances(DAG_ID, run["dag_run_id"]):
@@ -92,7 +138,7 @@ def run_round(args: argparse.Namespace, archive: Path, workers: int, tmp: Path) 
             row = conn.execute(
                 "SELECT count(*) FROM intakeflow.messages WHERE status IN ('processed', 'delivered')").fetchone()
         ok = sum(1 for r in runs if r["state"] == "success")
-        return Round(workers, int(row[0]) if row else 0, seconds, dict(task_seconds), ok)
+        return Round(workers, int(row[0]) if row else 0, seconds, dict(task_seconds), ok, memory.peak)
     finally:
         stack.stop()
         stack.drop_database()
@@ -117,6 +163,10 @@ def main(argv: list[str] | None = None) -> int:
     print("\ntask seconds summed over the runs (stage = parse + stage, process = model + save):")
     for r in rounds:
         parts = ", ".join(f"{k} {v:.1f}" for k, v in sorted(r.task_seconds.items(), key=lambda kv: -kv[1]))
+        print(f"  {r.workers} worker(s): {parts}")
+    print("\npeak memory per worker (process tree: summed PSS; largest single process: RSS):")
+    for r in rounds:
+        parts = ", ".join(f"{name} {pss:.0f} MB (largest process {rss:.0f} MB)" for name, (pss, rss) in sorted(r.memory.items()))
         print(f"  {r.workers} worker(s): {parts}")
     expected = summary.messages
     ok = all(r.messages == expected and r.runs_ok == args.days for r in rounds)
