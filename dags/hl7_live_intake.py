@@ -14,9 +14,12 @@ batches, then records run statistics.
   cannot leave messages unseen; it reconnects with backoff and logs every failure.
 * **Catch-up**: the 5-minute cron stays (`AssetOrTimeSchedule`), for anything else.
 * **A run drains, then lingers**: `process` takes batches until the queue is empty, then
-  keeps taking new messages as they are staged (woken by the same `NOTIFY`) until none has
-  come for `linger_s` seconds, or `max_run_s` has passed; a run that finds nothing ends at
-  once. One run at a time: events during a run start the next one after it.
+  keeps taking new messages as they are staged (woken by the same `NOTIFY`, claimed at once
+  whenever one of its `workers` is idle, at most `batch_size` at a time) until none has
+  come for `linger_s` (300) seconds, or `max_run_s` (3300) has passed; a run that finds
+  nothing ends at once. One run at a time: events during a run start the next one after
+  it. Long runs because starting one costs seconds of backlog: a steady feed pays it about
+  once an hour.
 * **Same pipeline and sinks** as `hl7_archive_intake`; only the source filter differs, so
   archive and live rows never share a run.
 * **Safe to retry**: claims carry a lease; a killed run leaves its rows to be claimed again.

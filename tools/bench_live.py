@@ -362,8 +362,8 @@ def claimed_and_stored(dsn: str) -> dict[str, tuple[float, float]]:
 
 class CpuSampler:
     """CPU seconds used while the feed runs, by part: the senders (and, in core mode, the
-    processing) in this process, the listener and its parse workers, Airflow (every process
-    working in its home folder, task processes included), PostgreSQL (all of its
+    processing) in this process, the listener and its parse workers, Airflow's tasks (the live
+    task's pipeline) and its services (every other process working in its home folder), PostgreSQL (all of its
     processes: the server is shared) and everything else on the machine. Sampled every
     second; a process that ends between two samples loses its last second."""
 
@@ -387,7 +387,9 @@ class CpuSampler:
         if name.startswith("postgres"):
             return "postgres"
         if self.airflow_home and p.cwd().startswith(self.airflow_home):
-            return "airflow"
+            # a task's supervisor and runner are titled "airflow worker -- <task instance id>"
+            return "airflow tasks" if re.match(r"airflow worker -- [0-9a-f]{8}-", " ".join(p.cmdline())) else \
+                "airflow services"
         return "other"
 
     def _sample(self) -> None:
