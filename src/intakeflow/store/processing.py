@@ -124,8 +124,9 @@ def process_pending(
     a worker is idle and batches are in flight, it waits for whichever comes first, the
     oldest batch finishing or a staging commit, and claims that commit's rows at once, so
     a steady feed is taken in small batches as it is committed (up to ``batch_size``,
-    whatever is waiting; never waiting to fill one). ``max_run_s``: claim no new batch after this many seconds (the batches
-    in flight are finished), so a run under a steady feed hands over to the next in time."""
+    whatever is waiting; never waiting to fill one). ``max_run_s``: claim no new batch after
+    this many seconds (the batches in flight are finished), so a run under a steady feed
+    hands over to the next in time."""
     tally = RunTally()
     started = last_work = time.monotonic()
     workers = max(1, workers)
