@@ -361,9 +361,9 @@ def test_a_commit_is_claimed_at_once_while_a_batch_is_in_the_pipeline(store: Sto
         version = fake_pipeline.version
 
         def process(self, messages: Any) -> Any:
-            if any(m.text.endswith(" 0") for m in messages):  # the first batch takes 1.5 s
+            if any(m.text.endswith(" 0") for m in messages):  # the first batch takes 3 s
                 slow_started.set()
-                time.sleep(1.5)
+                time.sleep(3.0)
             return fake_pipeline.process(messages)
 
     live.stage(_msgs(range(1)), "r1")
@@ -387,7 +387,7 @@ def test_a_commit_is_claimed_at_once_while_a_batch_is_in_the_pipeline(store: Sto
                                     "EXTRACT(EPOCH FROM processed_at)::float8 FROM {}.messages ORDER BY id").format(
             sql.Identifier(store.schema))).fetchall()
     (_, _, first_saved), (_, second_claimed, second_saved) = rows
-    assert second_claimed - staged_at[0] < 0.5  # not after the first batch's 1.5 s
+    assert second_claimed - staged_at[0] < 1.5  # not after the first batch's 3 s (a loaded machine may lag)
     assert second_claimed < first_saved <= second_saved  # saved in claim order
 
 
