@@ -14,9 +14,12 @@ batches, then records run statistics.
   cannot leave messages unseen; it reconnects with backoff and logs every failure.
 * **Catch-up**: the 5-minute cron stays (`AssetOrTimeSchedule`), for anything else.
 * **A run drains, then lingers**: `process` takes batches until the queue is empty, then
-  keeps taking new messages as they are staged (woken by the same `NOTIFY`) until none has
-  come for `linger_s` seconds, or `max_run_s` has passed; a run that finds nothing ends at
-  once. One run at a time: events during a run start the next one after it.
+  keeps taking new messages as they are staged (woken by the same `NOTIFY`, claimed at once
+  whenever one of its `workers` is idle, at most `batch_size` at a time) until none has
+  come for `linger_s` (300) seconds, or `max_run_s` (3300) has passed; a run that finds
+  nothing ends at once. One run at a time: events during a run start the next one after
+  it. Long runs because starting one costs seconds of backlog: a steady feed pays it about
+  once an hour.
 * **Same pipeline and sinks** as `hl7_archive_intake`; only the source filter differs, so
   archive and live rows never share a run.
 * **Safe to retry**: claims carry a lease; a killed run leaves its rows to be claimed again.
@@ -48,6 +51,12 @@ LIVE_SCHEMA = os.environ.get("INTAKEFLOW_LIVE_SCHEMA", "intakeflow")
 LIVE_SOURCES = [s.strip() for s in os.environ.get("INTAKEFLOW_LIVE_SOURCES", "mllp").split(",") if s.strip()]
 LIVE_CHANNEL = os.environ.get("INTAKEFLOW_LIVE_CHANNEL", "intakeflow_staged")
 
+#: a run holds one worker slot for as long as the feed keeps coming, up to MAX_RUN_S: starting
+#: a run (scheduler, three task processes, model load) costs seconds of backlog, paid once an hour
+#: under a steady feed, and again only after LINGER_S without a message
+LINGER_S = 300
+MAX_RUN_S = 3300
+
 mllp_queued = Asset(
     name="intakeflow_mllp_queued",
     uri=f"intakeflow://{LIVE_SCHEMA}/messages/queued/mllp",
@@ -65,7 +74,7 @@ with DAG(
     start_date=START_DATE,
     catchup=False,
     max_active_runs=1,
-    dagrun_timeout=timedelta(minutes=15),
+    dagrun_timeout=timedelta(seconds=MAX_RUN_S + 900),
     default_args=DEFAULT_ARGS,
     render_template_as_native_obj=True,
     doc_md=__doc__,
@@ -76,13 +85,18 @@ with DAG(
         ),
         "max_batches": Param(None, type=["null", "integer"], minimum=1,
                              description="Most batches per run; empty: no limit (max_run_s bounds the run)"),
-        "linger_s": Param(60, type="number", minimum=0, maximum=600,
+        "linger_s": Param(LINGER_S, type="number", minimum=0, maximum=1800,
                           description="Once the queue is empty, keep taking new messages until none came for this long"),
-        "max_run_s": Param(480, type="number", minimum=1, maximum=540,
+        "max_run_s": Param(MAX_RUN_S, type="number", minimum=1, maximum=MAX_RUN_S,
                            description="Take no new batch after this many seconds (the next run goes on)"),
         "notify_channel": Param(LIVE_CHANNEL, type="string", pattern="^[a-z_][a-z0-9_]{0,62}$",
                                 description="NOTIFY channel of the listener (wakes a lingering run)"),
+        "workers": Param(2, type="integer", minimum=1, maximum=16,
+                         description="Batches in the pipeline at once, one core each at most"),
         **store_params(),
+        # small batches: a message never waits behind a long one (a batch of 16 is about a
+        # third of a second of model time on one core here); a steady feed fills fewer anyway
+        "batch_size": Param(16, type="integer", minimum=1, maximum=1000, description="Most messages per pipeline batch"),
     },
 ) as dag:
     store_args = STORE_ARGS
@@ -96,7 +110,8 @@ with DAG(
         linger_s="{{ params.linger_s }}",
         max_run_s="{{ params.max_run_s }}",
         notify_channel="{{ params.notify_channel }}",
-        execution_timeout=timedelta(minutes=10),
+        workers="{{ params.workers }}",
+        execution_timeout=timedelta(seconds=MAX_RUN_S + 300),
         **default_store_outlets("processed"),
         **store_args,
     )

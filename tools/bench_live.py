@@ -17,8 +17,10 @@ them processed by the bundled model:
 
 Latency per message is the time from its ACK (the sender's clock) to ``processed_at`` (the
 database's clock when its results were saved; same machine). Prints p50/p95/p99/max over
-every ACKed message, the backlog (queued rows and the oldest one's age) every
-``--sample-s`` seconds, and, for Airflow, the DAG runs by type. A message not stored within
+every ACKed message, where the time goes (ACK to the row's ``claimed_at``, ``claimed_at`` to
+``processed_at``), the CPU used while sending by part (``CpuSampler``), the backlog (queued
+rows and the oldest one's age) every ``--sample-s`` seconds, and, for Airflow, the DAG runs
+by type. A message not stored within
 ``--drain-s`` after the last send counts as missing. Figures only; asserts nothing.
 
     make bench-live                                  # 50 msg/s for 60 s, real Airflow
@@ -65,8 +67,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--connections", type=int, default=4, help="MLLP connections sharing the rate")
     p.add_argument("--sample-s", type=float, default=5.0, help="backlog sampling interval")
     p.add_argument("--drain-s", type=float, default=120.0, help="after the last send, wait this long for results")
-    p.add_argument("--batch-size", type=int, default=64, help="the live DAG's batch_size")
-    p.add_argument("--linger-s", type=float, default=60.0, help="the live DAG's linger_s")
+    # core mode only: Airflow runs the live DAG with its own param defaults, which these mirror
+    p.add_argument("--batch-size", type=int, default=16, help="core mode: the live DAG's batch_size")
+    p.add_argument("--linger-s", type=float, default=300.0, help="core mode: the live DAG's linger_s")
+    p.add_argument("--workers", type=int, default=2, help="core mode: the live DAG's workers (batches in the pipeline at once)")
+    p.add_argument("--max-run-s", type=float, default=3300.0, help="core mode: the live DAG's max_run_s")
     p.add_argument("--pg", default=PG_SERVER, help="PostgreSQL server URL (a database is created on it)")
     p.add_argument("--keep", action="store_true", help="keep the database and the logs (Airflow home) afterwards")
     p.add_argument("--seed", type=int, default=17)
@@ -257,7 +262,7 @@ class CoreProcessing:
         from intakeflow.pipeline.model.runtime import shared_model
         from intakeflow.store import Store
         from intakeflow.store.live import QueueWaiter
-        from intakeflow.store.processing import process_pending
+        from intakeflow.store.processing import BUSY_WAIT_SLICE_S, process_pending
 
         config = PipelineConfig()
         pipeline = Pipeline(config, model=shared_model(str(config.model_path), config.threads))
@@ -271,13 +276,15 @@ class CoreProcessing:
             with QueueWaiter(self.dsn, SCHEMA, ["mllp"], CHANNEL) as waiter:
 
                 def wait(timeout: float) -> bool:
-                    if self._stop.is_set():  # called only with nothing in hand: a clean place to end
+                    # a wait longer than the busy slice is the idle one: nothing in hand, a clean place to end
+                    if self._stop.is_set() and timeout > BUSY_WAIT_SLICE_S:
                         raise _Stopped
                     return waiter.wait(timeout)
 
                 try:
                     tally = process_pending(store, pipeline, f"bench-run-{n}", batch_size=self.args.batch_size,
-                                            sources=["mllp"], linger_s=self.args.linger_s, max_run_s=480, wait=wait)
+                                            sources=["mllp"], linger_s=self.args.linger_s,
+                                            max_run_s=self.args.max_run_s, workers=self.args.workers, wait=wait)
                 except _Stopped:
                     self.counts["runs"] += 1
                     return
@@ -342,10 +349,95 @@ class Sampler:
 
 def stored_at(dsn: str) -> dict[str, float]:
     """Control id -> when its results were saved (epoch seconds), for processed rows."""
+    return {cid: times[1] for cid, times in claimed_and_stored(dsn).items()}
+
+
+def claimed_and_stored(dsn: str) -> dict[str, tuple[float, float]]:
+    """Control id -> (when its last claim was taken, when its results were saved), epoch
+    seconds of the database's clock, for processed rows."""
     with psycopg.connect(dsn) as conn:
-        rows = conn.execute(f"SELECT source_id, EXTRACT(EPOCH FROM processed_at)::float8 FROM {SCHEMA}.messages "
+        rows = conn.execute(f"SELECT source_id, EXTRACT(EPOCH FROM claimed_at)::float8, "
+                            f"EXTRACT(EPOCH FROM processed_at)::float8 FROM {SCHEMA}.messages "
                             "WHERE source = 'mllp' AND processed_at IS NOT NULL").fetchall()
-    return {str(r[0]).split("|", 1)[-1]: float(r[1]) for r in rows}
+    return {str(r[0]).split("|", 1)[-1]: (float(r[1]), float(r[2])) for r in rows}
+
+
+class CpuSampler:
+    """CPU seconds used while the feed runs, by part: the senders (and, in core mode, the
+    processing) in this process, the listener and its parse workers, Airflow's tasks (the live
+    task's pipeline) and its services (every other process working in its home folder), PostgreSQL (all of its
+    processes: the server is shared) and everything else on the machine. Sampled every
+    second; a process that ends between two samples loses its last second."""
+
+    def __init__(self, listener_pid: int, airflow_home: Path | None) -> None:
+        import psutil
+
+        self.psutil = psutil
+        self.listener_pid = listener_pid
+        self.airflow_home = str(airflow_home) if airflow_home else None
+        self.first: dict[int, float] = {}
+        self.last: dict[int, tuple[str, float]] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _part(self, p: Any, listener: set[int]) -> str:
+        if p.pid == os.getpid():
+            return "bench"
+        if p.pid in listener:
+            return "listener"
+        name = p.name()
+        if name.startswith("postgres"):
+            return "postgres"
+        if self.airflow_home and p.cwd().startswith(self.airflow_home):
+            # a task's supervisor and runner are titled "airflow worker -- <task instance id>"
+            return "airflow tasks" if re.match(r"airflow worker -- [0-9a-f]{8}-", " ".join(p.cmdline())) else \
+                "airflow services"
+        return "other"
+
+    def _sample(self) -> None:
+        ps = self.psutil
+        try:
+            lp = ps.Process(self.listener_pid)
+            listener = {self.listener_pid, *(c.pid for c in lp.children(recursive=True))}
+        except ps.Error:
+            listener = set()
+        for p in ps.process_iter():
+            try:
+                t = p.cpu_times()
+                used = t.user + t.system
+                part = self.last[p.pid][0] if p.pid in self.last else self._part(p, listener)
+            except ps.Error:
+                continue
+            self.first.setdefault(p.pid, used if not self.started else 0.0)
+            self.last[p.pid] = (part, used)
+
+    def _run(self) -> None:
+        while not self._stop.wait(1.0):
+            self._sample()
+
+    def start(self) -> CpuSampler:
+        self.started = False
+        self.t0 = time.monotonic()
+        self.machine0 = self.psutil.cpu_times()
+        self._sample()
+        self.started = True
+        self._thread.start()
+        return self
+
+    def stop(self) -> dict[str, float]:
+        """Cores used on average, by part, and by the whole machine."""
+        self._stop.set()
+        self._thread.join(10)
+        self._sample()
+        seconds = max(1e-6, time.monotonic() - self.t0)
+        m0, m1 = self.machine0, self.psutil.cpu_times()
+        busy = sum(m1) - sum(m0) - ((m1.idle + m1.iowait) - (m0.idle + m0.iowait))
+        parts: dict[str, float] = {}
+        for pid, (part, used) in self.last.items():
+            parts[part] = parts.get(part, 0.0) + used - self.first.get(pid, 0.0)
+        out = {k: round(v / seconds, 2) for k, v in sorted(parts.items())}
+        out["machine"] = round(busy / seconds, 2)
+        return out
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -390,11 +482,14 @@ def run(args: argparse.Namespace) -> int:
         print(f"bench_live: processing ready in {time.monotonic() - t:.0f} s", file=sys.stderr, flush=True)
         listener = Listener(dsn, home / "listener.log")
         sampler = Sampler(dsn, args.sample_s).start()
+        cpu = CpuSampler(listener.proc.pid, home / "airflow" if args.mode == "airflow" else None).start()
         cpu0 = os.times()
         sent = asyncio.run(send_at_rate(listener.port, messages, args.rate, args.connections))
+        cores = cpu.stop()
         alive: Callable[[], None] = (processing.stack._check_alive if isinstance(processing, AirflowProcessing)
                                      else (lambda: None))
         done = wait_drained(dsn, set(sent.acked_at), args.drain_s, alive)
+        stages = claimed_and_stored(dsn)
         sampler.stop()
         cpu1 = os.times()
         load_after = os.getloadavg()
@@ -412,6 +507,8 @@ def run(args: argparse.Namespace) -> int:
     if not args.keep:  # logs stay only when asked for (or when the run failed: the exception left above)
         shutil.rmtree(home, ignore_errors=True)
     latencies = [done[c] - at for c, at in sent.acked_at.items() if c in done]
+    waited = [stages[c][0] - at for c, at in sent.acked_at.items() if c in stages]
+    in_batch = [stored - claimed for claimed, stored in stages.values()]
     missing = len(set(sent.acked_at) - done.keys())
     figures = {
         "mode": args.mode, "rate": args.rate, "seconds": args.seconds, "messages": n, "acked": len(sent.acked_at),
@@ -420,6 +517,13 @@ def run(args: argparse.Namespace) -> int:
         "latency_s": {"p50": percentile(latencies, 50), "p95": percentile(latencies, 95),
                       "p99": percentile(latencies, 99), "max": max(latencies, default=float("nan"))},
         "ack_ms": {"p50": 1000 * percentile(sent.ack_s, 50), "p99": 1000 * percentile(sent.ack_s, 99)},
+        # where the time goes: ACK -> claimed (waiting in the queue), claimed -> stored (its batch)
+        "ack_to_claim_s": {"p50": percentile(waited, 50), "p95": percentile(waited, 95)},
+        "claim_to_stored_s": {"p50": percentile(in_batch, 50), "p95": percentile(in_batch, 95)},
+        "first_stored_s": round(min(done.values(), default=float("nan")) - sent.started, 2),
+        "cores_while_sending": cores,
+        "settings": ({"batch_size": args.batch_size, "workers": args.workers, "linger_s": args.linger_s,
+                      "max_run_s": args.max_run_s} if args.mode == "core" else "the live DAG's defaults"),
         "runs": dict(runs), "load_average_before": round(load_before[0], 1), "load_average_after": round(load_after[0], 1),
         "bench_process_cpu_s": round((cpu1.user + cpu1.system) - (cpu0.user + cpu0.system), 1),
         "backlog": [{"t": round(t, 1), "queued": q, "oldest_s": None if o is None else round(o, 1), "stored": s}
@@ -438,6 +542,11 @@ def print_figures(f: dict[str, Any]) -> None:
     print(f"  ACKs: {f['codes']}; ACK latency p50 {f['ack_ms']['p50']:.0f} ms, p99 {f['ack_ms']['p99']:.0f} ms")
     print(f"  ACK -> results stored: p50 {lat['p50']:.2f} s, p95 {lat['p95']:.2f} s, p99 {lat['p99']:.2f} s, "
           f"max {lat['max']:.2f} s over {f['stored']} messages; {f['missing']} ACKed but not stored")
+    print(f"  where the time goes: ACK -> claimed p50 {f['ack_to_claim_s']['p50']:.2f} s, p95 "
+          f"{f['ack_to_claim_s']['p95']:.2f} s; claimed -> stored p50 {f['claim_to_stored_s']['p50']:.2f} s, p95 "
+          f"{f['claim_to_stored_s']['p95']:.2f} s; first results stored {f['first_stored_s']} s after sending began")
+    print(f"  settings: {f['settings']}")
+    print(f"  CPU while sending (cores of 2): {f['cores_while_sending']}")
     print(f"  runs: {f['runs']}")
     print(f"  load average (1 min) before {f['load_average_before']}, after {f['load_average_after']} (2 cores, shared)")
     print("  backlog:   t (s)   queued   oldest queued (s)   stored")

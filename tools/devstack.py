@@ -202,6 +202,23 @@ class AirflowStack:
                 pass
             _signal_group(proc, signal.SIGKILL)  # the group: children outlive their parent
             proc.wait()
+        if names is None:
+            self._kill_strays()
+
+    def _kill_strays(self) -> None:
+        """Task processes leave the services' process groups (the task supervisor starts a
+        session of its own) and outlive them: a lingering live task would go on claiming
+        and using CPU after its stack is gone. Every process still working in this stack's
+        home folder is one of its own."""
+        import psutil
+
+        home = str(self.home.resolve())
+        for p in psutil.process_iter():
+            try:
+                if p.pid != os.getpid() and p.cwd().startswith(home):
+                    p.kill()
+            except psutil.Error:
+                pass
 
     def drop_database(self) -> None:
         with psycopg.connect(f"{self.pg_url}/postgres", autocommit=True) as conn:

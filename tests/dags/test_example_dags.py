@@ -71,9 +71,13 @@ def test_live_dag_is_started_by_its_asset_watcher_and_by_the_cron(bag: DagBag) -
     assert dag.max_active_runs == 1
     process = dag.get_task("process")
     assert isinstance(process, ProcessMessagesOperator)
-    assert (process.linger_s, process.max_run_s, process.notify_channel) == (
-        "{{ params.linger_s }}", "{{ params.max_run_s }}", "{{ params.notify_channel }}")
-    assert (dag.params["linger_s"], dag.params["max_run_s"], dag.params["notify_channel"]) == (60, 480, "intakeflow_staged")
+    assert (process.linger_s, process.max_run_s, process.notify_channel, process.workers, process.batch_size) == (
+        "{{ params.linger_s }}", "{{ params.max_run_s }}", "{{ params.notify_channel }}", "{{ params.workers }}",
+        "{{ params.batch_size }}")
+    assert (dag.params["linger_s"], dag.params["max_run_s"], dag.params["notify_channel"]) == (
+        300, 3300, "intakeflow_staged")
+    # small batches, two at once: a message waits behind a third of a second of work, not seconds
+    assert (dag.params["batch_size"], dag.params["workers"]) == (16, 2)
     # the lingering run ends before the task's time limit, and the run's
     assert process.execution_timeout is not None and dag.params["max_run_s"] + 60 < process.execution_timeout.total_seconds()
     assert dag.dagrun_timeout is not None and process.execution_timeout < dag.dagrun_timeout

@@ -351,6 +351,46 @@ def test_a_lingering_run_takes_messages_staged_while_it_waits(store: Store, fake
     assert store.queue_ages() == {}
 
 
+def test_a_commit_is_claimed_at_once_while_a_batch_is_in_the_pipeline(store: Store, fake_pipeline: Any) -> None:
+    """With a worker idle, a staging commit is not held back until the batch in the
+    pipeline finishes: it is claimed when its NOTIFY arrives, and saved after that batch."""
+    live = _notifying(store)
+    slow_started = threading.Event()
+
+    class SlowFirstBatch:
+        version = fake_pipeline.version
+
+        def process(self, messages: Any) -> Any:
+            if any(m.text.endswith(" 0") for m in messages):  # the first batch takes 3 s
+                slow_started.set()
+                time.sleep(3.0)
+            return fake_pipeline.process(messages)
+
+    live.stage(_msgs(range(1)), "r1")
+    staged_at: list[float] = []
+
+    def later() -> None:
+        slow_started.wait(10)
+        time.sleep(0.2)
+        live.stage(_msgs(range(1, 2)), "later")
+        staged_at.append(time.time())
+
+    feeder = threading.Thread(target=later)
+    feeder.start()
+    with QueueWaiter(store.dsn, store.schema, ["mllp"], CHANNEL) as waiter:
+        tally = process_pending(live, SlowFirstBatch(), "busy-run", batch_size=16, sources=["mllp"], workers=2,
+                                linger_s=0.5, wait=waiter.wait)
+    feeder.join()
+    assert tally.outcomes["processed"] == 2 and tally.batches == 2
+    with psycopg.connect(store.dsn) as conn:
+        rows = conn.execute(sql.SQL("SELECT source_id, EXTRACT(EPOCH FROM claimed_at)::float8, "
+                                    "EXTRACT(EPOCH FROM processed_at)::float8 FROM {}.messages ORDER BY id").format(
+            sql.Identifier(store.schema))).fetchall()
+    (_, _, first_saved), (_, second_claimed, second_saved) = rows
+    assert second_claimed - staged_at[0] < 1.5  # not after the first batch's 3 s (a loaded machine may lag)
+    assert second_claimed < first_saved <= second_saved  # saved in claim order
+
+
 def test_a_run_that_finds_nothing_does_not_linger(store: Store, fake_pipeline: Any) -> None:
     t0 = time.monotonic()
     tally = process_pending(store, fake_pipeline, "idle-run", linger_s=30.0)

@@ -23,6 +23,10 @@ from intakeflow.store.staged import RunRef, StagedMessage
 #: with one, the claim is still retried this often in case a notification went missing
 LINGER_POLL_S = 1.0
 
+#: with a worker free and batches in flight, the notification wait is cut into slices this
+#: long (seconds) so the oldest batch is saved at most this late after it finishes
+BUSY_WAIT_SLICE_S = 0.02
+
 #: outcome keys of the tally, in the order they are reported
 OUTCOMES: tuple[str, ...] = ("claimed", "processed", "failed", "quarantined", "skipped")
 
@@ -116,8 +120,13 @@ def process_pending(
     messages arrive until none has come for ``linger_s`` seconds; only a run that found work
     lingers, so a run started for nothing ends at once. ``wait(timeout)`` sleeps until the
     next staging commit (``QueueWaiter.wait``; without it the loop polls every
-    ``LINGER_POLL_S``). ``max_run_s``: claim no new batch after this many seconds (the batches
-    in flight are finished), so a run under a steady feed hands over to the next in time."""
+    ``LINGER_POLL_S``). With ``wait`` a run never holds a message back behind a batch: while
+    a worker is idle and batches are in flight, it waits for whichever comes first, the
+    oldest batch finishing or a staging commit, and claims that commit's rows at once, so
+    a steady feed is taken in small batches as it is committed (up to ``batch_size``,
+    whatever is waiting; never waiting to fill one). ``max_run_s``: claim no new batch after
+    this many seconds (the batches in flight are finished), so a run under a steady feed
+    hands over to the next in time."""
     tally = RunTally()
     started = last_work = time.monotonic()
     workers = max(1, workers)
@@ -131,12 +140,15 @@ def process_pending(
         results = pipeline.process([m.to_pipeline_input() for m in batch])
         return results, time.perf_counter() - t
 
+    def may_claim() -> bool:
+        return (len(inflight) < depth and (max_batches is None or claimed_batches < max_batches)
+                and (max_run_s is None or time.monotonic() - started < max_run_s))
+
     pool = ThreadPoolExecutor(workers, thread_name_prefix="intakeflow-process")
     try:
         with store.session():
             while True:
-                while (max_batches is None or claimed_batches < max_batches) and len(inflight) < depth and (
-                        max_run_s is None or time.monotonic() - started < max_run_s):
+                while may_claim():
                     batch = store.claim(batch_size, token, sources, exclude=busy)
                     if not batch:
                         break
@@ -154,7 +166,16 @@ def process_pending(
                     else:
                         time.sleep(min(left, LINGER_POLL_S))
                     continue
-                batch, fut = inflight.popleft()
+                batch, fut = inflight[0]
+                if wait is not None and len(inflight) < workers and may_claim():
+                    # a worker is free: a staging commit is claimed at once rather than after
+                    # the oldest batch (which a steady feed would otherwise keep one batch behind)
+                    notified = False
+                    while not fut.done() and not (notified := wait(BUSY_WAIT_SLICE_S)):
+                        pass
+                    if notified:
+                        continue
+                inflight.popleft()
                 results, seconds = fut.result()
                 tally.pipeline_s += seconds
                 tally.outcomes["claimed"] += len(batch)
