@@ -298,7 +298,9 @@ def test_no_gold_phi_string_in_any_artefact(
     assert all(real.values()), f"artefacts missing: {[k for k, ok in real.items() if not ok]}; sizes {sizes}"
 
     # positive control: the same scan finds the gold strings in the run's own inputs
-    inputs = scan({f"input:{p.name}": p.read_text("utf-8") for p in (tmp_path / "archive").rglob("*.hl7")}, gold)
+    # keyed by the path under the archive: every day folder holds the same file names
+    archive = tmp_path / "archive"
+    inputs = scan({f"input:{p.relative_to(archive)}": p.read_text("utf-8") for p in archive.rglob("*.hl7")}, gold)
     assert sum(inputs.values()) >= len(gold) // 2, "the gold strings are not those of the inputs"
 
     hits = scan(artefacts, gold)
