@@ -28,8 +28,9 @@ batches, then records run statistics.
 * The watcher's store, sources and channel are fixed when this file is parsed:
   `INTAKEFLOW_LIVE_CONN_ID` (`intakeflow_postgres`), `INTAKEFLOW_LIVE_SCHEMA` (`intakeflow`),
   `INTAKEFLOW_LIVE_SOURCES` (`mllp`, comma-separated) and `INTAKEFLOW_LIVE_CHANNEL`
-  (`intakeflow_staged`) in the DAG processor's environment change them; a run's params
-  choose what `process` claims.
+  (`intakeflow_staged`) in the DAG processor's environment change them, and with them the
+  store and channel a run uses unless its params say otherwise; `INTAKEFLOW_LIVE_LINGER_S`
+  (300) sets how long a run lingers. A run's params choose what `process` claims.
 * XCom and asset events carry counts only, never message text.
 """
 
@@ -53,8 +54,9 @@ LIVE_CHANNEL = os.environ.get("INTAKEFLOW_LIVE_CHANNEL", "intakeflow_staged")
 
 #: a run holds one worker slot for as long as the feed keeps coming, up to MAX_RUN_S: starting
 #: a run (scheduler, three task processes, model load) costs seconds of backlog, paid once an hour
-#: under a steady feed, and again only after LINGER_S without a message
-LINGER_S = 300
+#: under a steady feed, and again only after LINGER_S without a message (a site short of worker
+#: slots trades that backlog for the slot with INTAKEFLOW_LIVE_LINGER_S)
+LINGER_S = float(os.environ.get("INTAKEFLOW_LIVE_LINGER_S", "300"))
 MAX_RUN_S = 3300
 
 mllp_queued = Asset(
@@ -93,7 +95,8 @@ with DAG(
                                 description="NOTIFY channel of the listener (wakes a lingering run)"),
         "workers": Param(2, type="integer", minimum=1, maximum=16,
                          description="Batches in the pipeline at once, one core each at most"),
-        **store_params(),
+        # a run started by the watcher or the cron processes the store the watcher watches
+        **store_params(LIVE_CONN_ID, LIVE_SCHEMA),
         # small batches: a message never waits behind a long one (a batch of 16 is about a
         # third of a second of model time on one core here); a steady feed fills fewer anyway
         "batch_size": Param(16, type="integer", minimum=1, maximum=1000, description="Most messages per pipeline batch"),

@@ -50,11 +50,13 @@ STORE_ARGS: dict[str, Any] = {
 }
 
 
-def store_params() -> dict[str, Param]:
+def store_params(conn_id: str = "intakeflow_postgres", schema: str = DEFAULT_SCHEMA) -> dict[str, Param]:
+    """The store a run reads and writes; ``conn_id`` and ``schema`` are the defaults a run
+    started by the schedule or an asset event gets."""
     return {
-        "postgres_conn_id": Param("intakeflow_postgres", type="string", description="Postgres connection of the store"),
+        "postgres_conn_id": Param(conn_id, type="string", description="Postgres connection of the store"),
         "store_schema": Param(
-            DEFAULT_SCHEMA, type="string", pattern="^[a-z_][a-z0-9_]{0,62}$", description="Schema of the store"
+            schema, type="string", pattern="^[a-z_][a-z0-9_]{0,62}$", description="Schema of the store"
         ),
         "batch_size": Param(64, type="integer", minimum=1, maximum=1000, description="Messages per pipeline batch"),
         "model_path": Param(None, type=["null", "string"], description="Model artifact folder; empty = bundled"),

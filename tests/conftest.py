@@ -20,6 +20,7 @@ import logging  # noqa: E402
 import re  # noqa: E402
 import uuid  # noqa: E402
 from collections.abc import Iterator, Sequence  # noqa: E402
+from typing import Any  # noqa: E402
 
 import psycopg  # noqa: E402
 import pytest  # noqa: E402
@@ -130,6 +131,55 @@ def fhir_conn_id(fhir_server: str, monkeypatch: pytest.MonkeyPatch) -> str:
     conn = {"conn_type": "fhir", "host": fhir_server, "extra": {"auth_type": "none"}}
     monkeypatch.setenv("AIRFLOW_CONN_TEST_FHIR", json.dumps(conn))
     return "test_fhir"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--live-rounds", type=int, default=int(os.environ.get("INTAKEFLOW_LIVE_ROUNDS", "1")),
+        help="rounds of the live-feed integration test (tests/integration/test_live_feed.py), spread evenly "
+             "over the whole run: the soak that shows the event path does not stall inside the full suite")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "live_round" in metafunc.fixturenames:
+        rounds = max(1, metafunc.config.getoption("--live-rounds"))
+        metafunc.parametrize("live_round", range(1, rounds + 1), ids=[f"round{i}of{rounds}" for i in range(1, rounds + 1)])
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Spreads the live-feed rounds over the run: round k of n goes after k/n of the other
+    tests, so each meets the state the tests before it left (the stall this looks for was
+    only ever seen there). One round keeps its place."""
+    rounds = [it for it in items if "live_round" in getattr(it, "fixturenames", ())]
+    if len(rounds) < 2:
+        return
+    others = [it for it in items if "live_round" not in getattr(it, "fixturenames", ())]
+    spread: list[pytest.Item] = []
+    step = len(others) / len(rounds)
+    taken = 0
+    for k, item in enumerate(rounds, start=1):
+        until = round(k * step)
+        spread.extend(others[taken:until])
+        taken = until
+        spread.append(item)
+    spread.extend(others[taken:])
+    items[:] = spread
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """One line per live-feed round (its outcome and how long its bursts took to be stored),
+    so a soak run reads as a table."""
+    reports = [r for key in ("passed", "failed", "error") for r in terminalreporter.stats.get(key, [])
+               if r.when == "call" and "test_live_feed.py::" in r.nodeid]
+    if not reports:
+        return
+    terminalreporter.section("live feed rounds (ACK -> stored, slowest message of each burst)")
+    for r in sorted(reports, key=lambda r: r.start):
+        props = dict(r.user_properties)
+        first, second = (props.get(f"live_{burst}_burst_max_s") for burst in ("first", "second"))
+        first_s, second_s = (f"{v:.2f} s" if isinstance(v, float) else "-" for v in (first, second))
+        terminalreporter.write_line(
+            f"{r.nodeid.rsplit('[', 1)[-1].rstrip(']'):<14} {r.outcome:<7} run start {first_s:<8}  lingering run {second_s}")
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

@@ -150,12 +150,12 @@ async def send_at_rate(port: int, messages: list[tuple[str, bytes]], rate: float
 class Listener:
     """``intakeflow mllp-listen`` in a process of its own, NOTIFY on the default channel."""
 
-    def __init__(self, dsn: str, log: Path) -> None:
+    def __init__(self, dsn: str, log: Path, schema: str = SCHEMA, channel: str = CHANNEL) -> None:
         self.log = log
         self._out = log.open("wb")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "intakeflow.cli", "mllp-listen", "--dsn", dsn, "--schema", SCHEMA, "--port", "0",
-             "--notify-channel", CHANNEL, "--log-level", "WARNING"],
+            [sys.executable, "-m", "intakeflow.cli", "mllp-listen", "--dsn", dsn, "--schema", schema, "--port", "0",
+             "--notify-channel", channel, "--log-level", "WARNING"],
             stdout=self._out, stderr=subprocess.STDOUT, cwd=REPO)
         self.port = self._wait_port()
 
@@ -347,17 +347,17 @@ class Sampler:
         self._thread.join(30)
 
 
-def stored_at(dsn: str) -> dict[str, float]:
+def stored_at(dsn: str, schema: str = SCHEMA) -> dict[str, float]:
     """Control id -> when its results were saved (epoch seconds), for processed rows."""
-    return {cid: times[1] for cid, times in claimed_and_stored(dsn).items()}
+    return {cid: times[1] for cid, times in claimed_and_stored(dsn, schema).items()}
 
 
-def claimed_and_stored(dsn: str) -> dict[str, tuple[float, float]]:
+def claimed_and_stored(dsn: str, schema: str = SCHEMA) -> dict[str, tuple[float, float]]:
     """Control id -> (when its last claim was taken, when its results were saved), epoch
     seconds of the database's clock, for processed rows."""
     with psycopg.connect(dsn) as conn:
         rows = conn.execute(f"SELECT source_id, EXTRACT(EPOCH FROM claimed_at)::float8, "
-                            f"EXTRACT(EPOCH FROM processed_at)::float8 FROM {SCHEMA}.messages "
+                            f"EXTRACT(EPOCH FROM processed_at)::float8 FROM {schema}.messages "
                             "WHERE source = 'mllp' AND processed_at IS NOT NULL").fetchall()
     return {str(r[0]).split("|", 1)[-1]: (float(r[1]), float(r[2])) for r in rows}
 

@@ -85,7 +85,7 @@ def test_live_dag_is_started_by_its_asset_watcher_and_by_the_cron(bag: DagBag) -
 
 def test_live_watcher_store_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     for key, value in {"CONN_ID": "other_pg", "SCHEMA": "ward_store", "SOURCES": "mllp:ward, mllp:lab",
-                       "CHANNEL": "ward_staged"}.items():
+                       "CHANNEL": "ward_staged", "LINGER_S": "20"}.items():
         monkeypatch.setenv(f"INTAKEFLOW_LIVE_{key}", value)
     dag = DagBag(str(DAGS)).dags["hl7_live_intake"]  # parsed again: the file reads them at parse time
     assert isinstance(dag.timetable, AssetOrTimeSchedule)
@@ -94,7 +94,10 @@ def test_live_watcher_store_comes_from_the_environment(monkeypatch: pytest.Monke
     kwargs = watched.watchers[0].trigger.serialize()[1]
     assert (kwargs["postgres_conn_id"], kwargs["store_schema"], kwargs["sources"], kwargs["channel"]) == (
         "other_pg", "ward_store", ["mllp:ward", "mllp:lab"], "ward_staged")
-    assert dag.params["notify_channel"] == "ward_staged"
+    # a run the watcher starts processes the store the watcher watches
+    assert (dag.params["postgres_conn_id"], dag.params["store_schema"], dag.params["notify_channel"]) == (
+        "other_pg", "ward_store", "ward_staged")
+    assert dag.params["linger_s"] == 20
 
 
 def test_live_watcher_trigger_is_kept_across_parses_and_dropped_while_paused(airflow_db: None) -> None:

@@ -24,15 +24,16 @@ STORE = "intakeflow"
 #: a second store offered by the monitoring page and never written: its first-run guide
 EMPTY_STORE = "intakeflow_unused"
 FHIR_TYPES = ("Communication", "Task", "Coverage", "Provenance")
+#: the live feed's store (``test_live_feed``), apart from the archive's so the two tests' counts
+#: stay their own; its runs linger this long, so a later round starts a run again
+LIVE_STORE = "intakeflow_live"
+LIVE_LINGER_S = 15
 
 
 @dataclass(frozen=True)
 class Archive:
     root: Path
     summary: ArchiveSummary
-
-
-
 
 
 def stack_env(db_name: str, fhir_url: str) -> dict[str, str]:
@@ -42,6 +43,9 @@ def stack_env(db_name: str, fhir_url: str) -> dict[str, str]:
         "AIRFLOW_CONN_INTAKEFLOW_FHIR": json.dumps(
             {"conn_type": "fhir", "host": fhir_url, "extra": {"auth_type": "none"}}),
         "AIRFLOW__INTAKEFLOW__MONITOR_SCHEMAS": f"{STORE},{EMPTY_STORE}",
+        # read by dags/hl7_live_intake.py when the DAG processor parses it
+        "INTAKEFLOW_LIVE_SCHEMA": LIVE_STORE,
+        "INTAKEFLOW_LIVE_LINGER_S": str(LIVE_LINGER_S),
     }
 
 
