@@ -420,6 +420,7 @@ def test_name_tails_for_redaction(text: str, piece: str, want: str) -> None:
         # a state or a country on its own is not LOC (spec §2)
         ("visit my sister in Portugal this spring", "Portugal", []),
         ("we moved from Ohio", "Ohio", []),
+        ("we moved from the District of Columbia", "District of Columbia", []),  # DC, as its postal code is
         ("moved from Dayton, Ohio", "Dayton, Ohio", [("Dayton, Ohio", "LOC")]),
     ],
 )

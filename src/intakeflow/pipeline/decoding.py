@@ -70,7 +70,6 @@ from collections.abc import Iterable
 
 from intakeflow.pipeline.merge import non_overlapping
 from intakeflow.pipeline.payers import ALIASES, canonical_payer
-from intakeflow.pipeline.payers import STATES as PAYER_STATES
 from intakeflow.pipeline.recognizers.cue_anchor import FILLER
 from intakeflow.pipeline.recognizers.cue_index import find_cues
 from intakeflow.spans import Span
@@ -789,7 +788,7 @@ def _payer_name_regex() -> re.Pattern[str]:
     space or hyphen, a Blue plan with its "of <state>"."""
     names = {n.casefold() for canon, aliases in ALIASES.items() for n in (canon, *aliases)}
     words = [r"[\s-]+".join(map(re.escape, n.replace("&", " and ").split())) for n in sorted(names, key=len, reverse=True)]
-    states = "|".join(sorted((re.escape(n) for n in PAYER_STATES.values()), key=len, reverse=True))
+    states = "|".join(sorted(map(re.escape, US_STATES), key=len, reverse=True))
     blue = r"blue[\s-]*cross(?:[\s-]+(?:and[\s-]+|&[\s-]*)?blue[\s-]*shield)?(?:[\s-]+of[\s-]+(?:" + states + r"))?"
     return re.compile(r"(?<![\w-])(?:" + blue + "|" + "|".join(words) + r")(?![\w-])", re.IGNORECASE)
 
