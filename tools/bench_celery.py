@@ -14,7 +14,14 @@ Memory: a sampler reads each worker's process tree (the Celery worker, its pool 
 processes it starts) every half second and reports the peak of its summed PSS (shared pages
 counted once across the tree) and the peak RSS of its largest single process.
 
+Curve: every ``--curve-every`` seconds it counts the processed messages in the store, and
+prints time against messages done, the steady rate (a least-squares line over the part of
+the backfill after the first results) and what that rate makes of ``--extrapolate``
+messages (1,000,000) on 1, 2 and 4 workers' worth of that rate; ``--curve-csv`` keeps the
+points for a plot.
+
     python -m tools.bench_celery --days 4 --per-day 400 --workers 1,2
+    python -m tools.bench_celery --days 10 --per-day 10000 --workers 2 --curve-csv curve.csv   # 100,000
 """
 
 from __future__ import annotations
@@ -50,6 +57,7 @@ class Round:
     task_seconds: dict[str, float]
     runs_ok: int
     memory: dict[str, tuple[float, float]]  # worker -> (peak tree PSS MB, peak largest-process RSS MB)
+    curve: list[tuple[float, int]]  # (seconds since the backfill was created, messages processed by then)
 
     @property
     def rate(self) -> float:
@@ -66,6 +74,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--redis-url", default="redis://127.0.0.1:6379/8", help="broker (a database the bench may flush)")
     ap.add_argument("--pg-url", default="postgresql://postgres@127.0.0.1:5432", help="PostgreSQL server URL")
     ap.add_argument("--timeout", type=float, default=1800.0, help="seconds per round before giving up")
+    ap.add_argument("--curve-every", type=float, default=10.0, help="seconds between two counts of processed messages")
+    ap.add_argument("--curve-csv", type=Path, default=None, help="write the curve points (workers, seconds, processed)")
+    ap.add_argument("--extrapolate", type=int, default=1_000_000, help="messages to extrapolate the steady rate to")
     return ap.parse_args(argv)
 
 
@@ -106,6 +117,53 @@ class WorkerMemory:
                 self.peak[name] = (max(old[0], tree_pss), max(old[1], largest_rss))
 
 
+class Progress:
+    """Messages processed so far, counted every ``every_s`` seconds on a thread."""
+
+    def __init__(self, dsn: str, every_s: float) -> None:
+        self.dsn, self.every_s = dsn, every_s
+        self.points: list[tuple[float, int]] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> Progress:
+        self.t0 = time.monotonic()
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.every_s):
+            try:
+                with psycopg.connect(self.dsn, connect_timeout=5) as conn:
+                    row = conn.execute(PROCESSED).fetchone()
+            except psycopg.Error:  # the store's schema is created by the first run's migrate task
+                continue
+            self.points.append((time.monotonic() - self.t0, int(row[0]) if row else 0))
+
+
+PROCESSED = "SELECT count(*) FROM intakeflow.messages WHERE status IN ('processed', 'delivered')"
+
+
+def steady_rate(curve: list[tuple[float, int]]) -> tuple[float, float] | None:
+    """Least-squares ``seconds = a + messages / rate`` over the points after the first
+    results and before the last count (the tail only repeats the total): (rate, a)."""
+    total = curve[-1][1] if curve else 0
+    pts = [(t, n) for t, n in curve if 0 < n < total]
+    if len(pts) < 3:
+        return None
+    mean_n = sum(n for _, n in pts) / len(pts)
+    mean_t = sum(t for t, _ in pts) / len(pts)
+    var = sum((n - mean_n) ** 2 for _, n in pts)
+    if var == 0:
+        return None
+    slope = sum((n - mean_n) * (t - mean_t) for t, n in pts) / var  # seconds per message
+    return (1.0 / slope, mean_t - slope * mean_n) if slope > 0 else None
+
+
 def run_round(args: argparse.Namespace, archive: Path, workers: int, tmp: Path) -> Round:
     db_name = f"intakeflow_bench_celery_{uuid.uuid4().hex[:6]}"
     store = f"{args.pg_url}/{db_name}"
@@ -124,7 +182,7 @@ def run_round(args: argparse.Namespace, archive: Path, workers: int, tmp: Path) 
         last = FIRST_DAY + timedelta(days=args.days - 1)
         conf = {"archive_root": str(archive), "files_per_shard": 1}
         pids = {name: proc.pid for name, proc in stack.processes.items() if name.startswith("worker-")}
-        with WorkerMemory(pids) as memory:
+        with WorkerMemory(pids) as memory, Progress(store, args.curve_every) as progress:
             t0 = time.monotonic()
             # timed to the last finished run, not to the scheduler closing the backfill after it
             runs = stack.backfill(DAG_ID, f"{FIRST_DAY:%Y-%m-%d}", f"{last:%Y-%m-%d}", conf,
@@ -135,10 +193,11 @@ def run_round(args: argparse.Namespace, archive: Path, workers: int, tmp: Path) 
             for ti in stack.task_instances(DAG_ID, run["dag_run_id"]):
                 task_seconds[ti["task_id"]] += float(ti.get("duration") or 0.0)
         with psycopg.connect(store) as conn:
-            row = conn.execute(
-                "SELECT count(*) FROM intakeflow.messages WHERE status IN ('processed', 'delivered')").fetchone()
+            row = conn.execute(PROCESSED).fetchone()
         ok = sum(1 for r in runs if r["state"] == "success")
-        return Round(workers, int(row[0]) if row else 0, seconds, dict(task_seconds), ok, memory.peak)
+        done = int(row[0]) if row else 0
+        curve = [*progress.points, (seconds, done)]
+        return Round(workers, done, seconds, dict(task_seconds), ok, memory.peak, curve)
     finally:
         stack.stop()
         stack.drop_database()
@@ -168,12 +227,37 @@ def main(argv: list[str] | None = None) -> int:
     for r in rounds:
         parts = ", ".join(f"{name} {pss:.0f} MB (largest process {rss:.0f} MB)" for name, (pss, rss) in sorted(r.memory.items()))
         print(f"  {r.workers} worker(s): {parts}")
+    print_curves(rounds, args)
     expected = summary.messages
     ok = all(r.messages == expected and r.runs_ok == args.days for r in rounds)
     if not ok:
         print(f"ERROR: expected {expected} processed messages and {args.days} successful runs per round",
               file=sys.stderr)
     return 0 if ok else 1
+
+
+def print_curves(rounds: list[Round], args: argparse.Namespace) -> None:
+    if args.curve_csv is not None:
+        with args.curve_csv.open("w") as f:
+            f.write("workers,seconds,processed\n")
+            f.writelines(f"{r.workers},{t:.1f},{n}\n" for r in rounds for t, n in r.curve)
+    for r in rounds:
+        print(f"\ntime against messages processed, {r.workers} worker(s) (seconds since the backfill was created):")
+        step = max(1, len(r.curve) // 12)
+        shown = r.curve[::step] if r.curve[-1] in r.curve[::step] else [*r.curve[::step], r.curve[-1]]
+        width = 40
+        for t, n in shown:
+            bar = "#" * round(width * n / max(1, r.messages))
+            print(f"  {t:>8.0f} s {n:>9} {bar}")
+        fit = steady_rate(r.curve)
+        if fit is None:
+            print("  too few points for a steady rate")
+            continue
+        rate, lead = fit
+        print(f"  steady rate {rate:.1f} msg/s after {lead:.0f} s of start-up (least squares over the middle of the run)")
+        for k in (1, 2, 4):
+            hours = (lead + args.extrapolate / (rate * k / r.workers)) / 3600
+            print(f"  {args.extrapolate:,} messages at {k} worker(s)' worth of that rate ({k / r.workers:g}x): {hours:.1f} h")
 
 
 if __name__ == "__main__":
