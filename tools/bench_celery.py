@@ -37,6 +37,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Self
 
 import psutil
 import psycopg
@@ -80,53 +81,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return ap.parse_args(argv)
 
 
-class WorkerMemory:
-    """Peak memory of each Celery worker's process tree, sampled on a thread."""
+class Sampler:
+    """Calls :meth:`sample` every ``every_s`` seconds on a thread, from ``with`` to its end."""
 
-    def __init__(self, pids: dict[str, int], every_s: float = 0.5) -> None:
-        self.pids, self.every_s = pids, every_s
-        self.peak: dict[str, tuple[float, float]] = {name: (0.0, 0.0) for name in pids}
+    def __init__(self, every_s: float) -> None:
+        self.every_s = every_s
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
-    def __enter__(self) -> WorkerMemory:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
-
-    def _run(self) -> None:
-        while not self._stop.wait(self.every_s):
-            for name, pid in self.pids.items():
-                tree_pss, largest_rss = 0.0, 0.0
-                try:
-                    root = psutil.Process(pid)
-                    procs = [root, *root.children(recursive=True)]
-                except psutil.NoSuchProcess:
-                    continue
-                for proc in procs:
-                    try:
-                        info = proc.memory_full_info()
-                    except (psutil.NoSuchProcess, psutil.AccessDenied):
-                        continue
-                    tree_pss += info.pss / 2**20
-                    largest_rss = max(largest_rss, info.rss / 2**20)
-                old = self.peak[name]
-                self.peak[name] = (max(old[0], tree_pss), max(old[1], largest_rss))
-
-
-class Progress:
-    """Messages processed so far, counted every ``every_s`` seconds on a thread."""
-
-    def __init__(self, dsn: str, every_s: float) -> None:
-        self.dsn, self.every_s = dsn, every_s
-        self.points: list[tuple[float, int]] = []
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def __enter__(self) -> Progress:
+    def __enter__(self) -> Self:
         self.t0 = time.monotonic()
         self._thread.start()
         return self
@@ -137,12 +100,54 @@ class Progress:
 
     def _run(self) -> None:
         while not self._stop.wait(self.every_s):
+            self.sample()
+
+    def sample(self) -> None:
+        raise NotImplementedError
+
+
+class WorkerMemory(Sampler):
+    """Peak memory of each Celery worker's process tree."""
+
+    def __init__(self, pids: dict[str, int], every_s: float = 0.5) -> None:
+        super().__init__(every_s)
+        self.pids = pids
+        self.peak: dict[str, tuple[float, float]] = {name: (0.0, 0.0) for name in pids}
+
+    def sample(self) -> None:
+        for name, pid in self.pids.items():
+            tree_pss, largest_rss = 0.0, 0.0
             try:
-                with psycopg.connect(self.dsn, connect_timeout=5) as conn:
-                    row = conn.execute(PROCESSED).fetchone()
-            except psycopg.Error:  # the store's schema is created by the first run's migrate task
+                root = psutil.Process(pid)
+                procs = [root, *root.children(recursive=True)]
+            except psutil.NoSuchProcess:
                 continue
-            self.points.append((time.monotonic() - self.t0, int(row[0]) if row else 0))
+            for proc in procs:
+                try:
+                    info = proc.memory_full_info()
+                except (psutil.NoSuchProcess, psutil.AccessDenied):
+                    continue
+                tree_pss += info.pss / 2**20
+                largest_rss = max(largest_rss, info.rss / 2**20)
+            old = self.peak[name]
+            self.peak[name] = (max(old[0], tree_pss), max(old[1], largest_rss))
+
+
+class Progress(Sampler):
+    """Messages processed so far: (seconds since ``with``, count) per sample."""
+
+    def __init__(self, dsn: str, every_s: float) -> None:
+        super().__init__(every_s)
+        self.dsn = dsn
+        self.points: list[tuple[float, int]] = []
+
+    def sample(self) -> None:
+        try:
+            with psycopg.connect(self.dsn, connect_timeout=5) as conn:
+                row = conn.execute(PROCESSED).fetchone()
+        except psycopg.Error:  # the store's schema is created by the first run's migrate task
+            return
+        self.points.append((time.monotonic() - self.t0, int(row[0]) if row else 0))
 
 
 PROCESSED = "SELECT count(*) FROM intakeflow.messages WHERE status IN ('processed', 'delivered')"
