@@ -15,8 +15,6 @@ import re
 
 from intakeflow.spec import US_STATE_NAMES
 
-STATES: dict[str, str] = US_STATE_NAMES
-
 BCBS = "Blue Cross Blue Shield"
 
 #: canonical name -> other spellings (compared on letters and digits only)
@@ -103,7 +101,7 @@ _BLUE = re.compile(
     r"^(?:bcbs|blue\s*cross(?:\s*(?:and\s+)?blue\s*shield)?|bluecross(?:\s*blueshield)?|bc\s*bs)"
     r"\s*(?:of\s+(?:the\s+)?)?(?P<state>[a-z .]+)$"
 )
-_STATE_BY_NAME = {name.lower(): name for name in STATES.values()}
+_STATE_BY_NAME = {name.lower(): name for name in US_STATE_NAMES.values()}
 
 
 def _key(name: str) -> str:
@@ -120,15 +118,15 @@ def _spaced(name: str) -> str:
 
 def _state(text: str) -> str | None:
     text = text.strip(" .")
-    if text.upper() in STATES and len(text) == 2:
-        return STATES[text.upper()]
+    if text.upper() in US_STATE_NAMES and len(text) == 2:
+        return US_STATE_NAMES[text.upper()]
     return _STATE_BY_NAME.get(text)
 
 
 def _blue_with_state(spaced: str) -> str | None:
     # "bcbstx" written as one word
-    if spaced.startswith("bcbs") and len(spaced) == 6 and spaced[4:].upper() in STATES:
-        return f"{BCBS} of {STATES[spaced[4:].upper()]}"
+    if spaced.startswith("bcbs") and len(spaced) == 6 and spaced[4:].upper() in US_STATE_NAMES:
+        return f"{BCBS} of {US_STATE_NAMES[spaced[4:].upper()]}"
     m = _BLUE.match(spaced)
     if m is None:
         return None
