@@ -281,8 +281,8 @@ class AirflowStack:
 
         self.wait_until(f"DAG {dag_id} parsed", parsed, timeout)
 
-    def dag_runs(self, dag_id: str) -> list[dict[str, Any]]:
-        runs = self.api("GET", f"/api/v2/dags/{quote(dag_id)}/dagRuns?limit=1000&order_by=logical_date")
+    def dag_runs(self, dag_id: str, order_by: str = "logical_date") -> list[dict[str, Any]]:
+        runs = self.api("GET", f"/api/v2/dags/{quote(dag_id)}/dagRuns?limit=1000&order_by={quote(order_by)}")
         return list(runs["dag_runs"])
 
     def backfill(

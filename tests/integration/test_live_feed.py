@@ -43,8 +43,8 @@ class LiveFeed:
     listener: Listener
 
     def runs(self) -> list[dict[str, Any]]:
-        got = self.stack.api("GET", f"/api/v2/dags/{LIVE_DAG}/dagRuns?limit=1000&order_by=-run_after")
-        return list(got["dag_runs"])
+        """The live DAG's runs, newest first."""
+        return self.stack.dag_runs(LIVE_DAG, order_by="-run_after")
 
     def wait_idle(self, timeout: float) -> None:
         """Until no run of the live DAG is queued or running: the next burst must start one."""
