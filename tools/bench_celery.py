@@ -30,20 +30,19 @@ import argparse
 import json
 import sys
 import tempfile
-import threading
 import time
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Self
 
 import psutil
 import psycopg
 
 from tools.demo_data import demo_texts, write_hl7_archive
 from tools.devstack import AirflowStack
+from tools.sampling import PeriodicSampler
 
 DAG_ID = "hl7_archive_intake"
 DAGS = Path(__file__).resolve().parents[1] / "dags"  # the repository's example DAG folder
@@ -81,32 +80,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return ap.parse_args(argv)
 
 
-class Sampler:
-    """Calls :meth:`sample` every ``every_s`` seconds on a thread, from ``with`` to its end."""
-
-    def __init__(self, every_s: float) -> None:
-        self.every_s = every_s
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def __enter__(self) -> Self:
-        self.t0 = time.monotonic()
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
-
-    def _run(self) -> None:
-        while not self._stop.wait(self.every_s):
-            self.sample()
-
-    def sample(self) -> None:
-        raise NotImplementedError
-
-
-class WorkerMemory(Sampler):
+class WorkerMemory(PeriodicSampler):
     """Peak memory of each Celery worker's process tree."""
 
     def __init__(self, pids: dict[str, int], every_s: float = 0.5) -> None:
@@ -133,7 +107,7 @@ class WorkerMemory(Sampler):
             self.peak[name] = (max(old[0], tree_pss), max(old[1], largest_rss))
 
 
-class Progress(Sampler):
+class Progress(PeriodicSampler):
     """Messages processed so far: (seconds since ``with``, count) per sample."""
 
     def __init__(self, dsn: str, every_s: float) -> None:

@@ -46,9 +46,11 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import psycopg
+
+from tools.sampling import PeriodicSampler
 
 REPO = Path(__file__).resolve().parents[1]
 PG_SERVER = "postgresql://postgres@127.0.0.1:5432"
@@ -312,39 +314,32 @@ def _watchers(dsn: str) -> int:
 # -- measuring ----------------------------------------------------------------------------------
 
 
-class Sampler:
+class Sampler(PeriodicSampler):
     """The backlog every ``every`` seconds: (seconds since start, queued, oldest queued age,
     stored so far)."""
 
     def __init__(self, dsn: str, every: float) -> None:
+        super().__init__(every)
         self.dsn = dsn
-        self.every = every
         self.rows: list[tuple[float, int, float | None, int]] = []
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self.t0 = time.monotonic()
+        self._conn: psycopg.Connection[Any] | None = None  # opened and used on the sampling thread
 
-    def _run(self) -> None:
+    def sample(self) -> None:
         from intakeflow.store import Store
 
-        store = Store(self.dsn, SCHEMA, "any")
-        with psycopg.connect(self.dsn, autocommit=True) as conn:
-            while not self._stop.wait(self.every):
-                ages = store.queue_ages(["mllp"])
-                queued = sum(a.queued for a in ages.values())
-                oldest = max((a.oldest_s for a in ages.values() if a.oldest_s is not None), default=None)
-                row = conn.execute(f"SELECT count(*) FROM {SCHEMA}.messages WHERE source = 'mllp' "
-                                   "AND status <> 'received'").fetchone()
-                self.rows.append((time.monotonic() - self.t0, queued, oldest, int(row[0]) if row else 0))
-
-    def start(self) -> Sampler:
-        self.t0 = time.monotonic()
-        self._thread.start()
-        return self
+        if self._conn is None:
+            self._conn = psycopg.connect(self.dsn, autocommit=True)
+        ages = Store(self.dsn, SCHEMA, "any").queue_ages(["mllp"])
+        queued = sum(a.queued for a in ages.values())
+        oldest = max((a.oldest_s for a in ages.values() if a.oldest_s is not None), default=None)
+        row = self._conn.execute(f"SELECT count(*) FROM {SCHEMA}.messages WHERE source = 'mllp' "
+                                 "AND status <> 'received'").fetchone()
+        self.rows.append((time.monotonic() - self.t0, queued, oldest, int(row[0]) if row else 0))
 
     def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(30)
+        super().stop()
+        if self._conn is not None:
+            self._conn.close()
 
 
 def stored_at(dsn: str, schema: str = SCHEMA) -> dict[str, float]:
@@ -362,7 +357,7 @@ def claimed_and_stored(dsn: str, schema: str = SCHEMA) -> dict[str, tuple[float,
     return {str(r[0]).split("|", 1)[-1]: (float(r[1]), float(r[2])) for r in rows}
 
 
-class CpuSampler:
+class CpuSampler(PeriodicSampler):
     """CPU seconds used while the feed runs, by part: the senders (and, in core mode, the
     processing) in this process, the listener and its parse workers, Airflow's tasks (the live
     task's pipeline) and its services (every other process working in its home folder), PostgreSQL (all of its
@@ -372,13 +367,12 @@ class CpuSampler:
     def __init__(self, listener_pid: int, airflow_home: Path | None) -> None:
         import psutil
 
+        super().__init__(1.0)
         self.psutil = psutil
         self.listener_pid = listener_pid
         self.airflow_home = str(airflow_home) if airflow_home else None
         self.first: dict[int, float] = {}
         self.last: dict[int, tuple[str, float]] = {}
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
 
     def _part(self, p: Any, listener: set[int]) -> str:
         if p.pid == os.getpid():
@@ -394,7 +388,7 @@ class CpuSampler:
                 "airflow services"
         return "other"
 
-    def _sample(self) -> None:
+    def sample(self) -> None:
         ps = self.psutil
         try:
             lp = ps.Process(self.listener_pid)
@@ -411,25 +405,19 @@ class CpuSampler:
             self.first.setdefault(p.pid, used if not self.started else 0.0)
             self.last[p.pid] = (part, used)
 
-    def _run(self) -> None:
-        while not self._stop.wait(1.0):
-            self._sample()
-
-    def start(self) -> CpuSampler:
+    def start(self) -> Self:
         self.started = False
-        self.t0 = time.monotonic()
+        self.began = time.monotonic()
         self.machine0 = self.psutil.cpu_times()
-        self._sample()
+        self.sample()
         self.started = True
-        self._thread.start()
-        return self
+        return super().start()
 
-    def stop(self) -> dict[str, float]:
-        """Cores used on average, by part, and by the whole machine."""
-        self._stop.set()
-        self._thread.join(10)
-        self._sample()
-        seconds = max(1e-6, time.monotonic() - self.t0)
+    def cores(self) -> dict[str, float]:
+        """Stops, then the cores used on average, by part, and by the whole machine."""
+        self.stop()
+        self.sample()
+        seconds = max(1e-6, time.monotonic() - self.began)
         m0, m1 = self.machine0, self.psutil.cpu_times()
         busy = sum(m1) - sum(m0) - ((m1.idle + m1.iowait) - (m0.idle + m0.iowait))
         parts: dict[str, float] = {}
@@ -485,7 +473,7 @@ def run(args: argparse.Namespace) -> int:
         cpu = CpuSampler(listener.proc.pid, home / "airflow" if args.mode == "airflow" else None).start()
         cpu0 = os.times()
         sent = asyncio.run(send_at_rate(listener.port, messages, args.rate, args.connections))
-        cores = cpu.stop()
+        cores = cpu.cores()
         alive: Callable[[], None] = (processing.stack._check_alive if isinstance(processing, AirflowProcessing)
                                      else (lambda: None))
         done = wait_drained(dsn, set(sent.acked_at), args.drain_s, alive)
