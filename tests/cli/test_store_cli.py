@@ -132,6 +132,16 @@ def test_process_with_the_real_pipeline_then_status(tmp_path: Path, pg_dsn: str,
     assert (report["processed"], report["quarantine_by_code"]) == (4, {"E022": 1})
 
 
+def test_process_in_two_processes(tmp_path: Path, pg_dsn: str, store_schema: str,
+                                  capsys: pytest.CaptureFixture[str]) -> None:
+    store = ["--dsn", pg_dsn, "--schema", store_schema]
+    assert _run(capsys, "stage", "hl7", str(_hl7_folder(tmp_path / "in")), *store, "--quiet")[0] == 0
+    rc, counts, _ = _run(capsys, "process", *store, "--batch-size", "1", "--workers", "1", "--processes", "2")
+    assert (rc, counts) == (0, {"processed": 4, "quarantined": 0, "failed": 0, "delivered": 0})
+    rc, report, _ = _run(capsys, "status", *store, "--json")
+    assert (report["processed"], report["staged"]) == (4, 0)
+
+
 def test_process_writes_back_to_fhir(tmp_path: Path, pg_dsn: str, store_schema: str, fhir_server: str,
                                      capsys: pytest.CaptureFixture[str]) -> None:
     store = ["--dsn", pg_dsn, "--schema", store_schema]

