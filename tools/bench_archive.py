@@ -3,7 +3,8 @@
 Writes an archive of ``--messages`` generated messages in the ``<root>/YYYY/MM/DD/``
 layout, then times each step of the production path separately: reading and parsing the
 files, ``Store.stage``, and claim -> ``Pipeline.process`` -> ``Store.save_results`` in
-batches (``process_pending``, what ``ProcessMessagesOperator`` does, without Airflow), the
+batches (``process_in_processes``: ``--processes`` processes of ``process_pending``, what
+``intakeflow process`` and, in one process, ``ProcessMessagesOperator`` do), the
 model alone on the same texts (the reference for the process step), then the FHIR
 write-back of ``--writeback`` processed messages in transaction Bundles of
 ``--bundle-size`` messages. PostgreSQL: ``--dsn``, else ``INTAKEFLOW_POSTGRES_DSN``, else
@@ -23,7 +24,9 @@ The wall figures stand beside the baseline of issue 12 (main before the end-to-e
 from __future__ import annotations
 
 import argparse
+import math
 import os
+import resource
 import signal
 import sys
 import tempfile
@@ -46,7 +49,7 @@ from intakeflow.pipeline.model.runtime import OnnxModel
 from intakeflow.results import InboundMessage, PipelineResult, Quarantined
 from intakeflow.sources import FhirClient, iter_archive
 from intakeflow.store import Store
-from intakeflow.store.processing import process_pending
+from intakeflow.store.processing import ProcessShare, process_in_processes
 from intakeflow.store.staged import StagedMessage
 from intakeflow.writeback import FhirWriter, WriteOutcome, deliver_pending
 from intakeflow.writeback.writer import DEFAULT_BUNDLE_SIZE
@@ -157,15 +160,22 @@ class ServerCpu:
         return self.backends_s + sum(self._process_cpu(pid) for pid in self.processes)
 
 
+def _own_cpu() -> float:
+    """CPU seconds of this process and of its children that have ended (the processes of
+    ``--processes``, joined when their phase ends)."""
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + children.ru_utime + children.ru_stime
+
+
 @contextmanager
 def measured(phases: list[Phase], name: str, servers: ServerCpu, messages: int | None = None,
              baseline: float | None = None) -> Iterator[Phase]:
     """Append a phase timed over the block: wall, this process's CPU, the servers' CPU."""
     phase = Phase(name, 0.0, messages, baseline=baseline)
-    w, c, srv = time.perf_counter(), time.process_time(), servers.total()
+    w, c, srv = time.perf_counter(), _own_cpu(), servers.total()
     yield phase
     phase.seconds = time.perf_counter() - w
-    phase.cpu_s = time.process_time() - c
+    phase.cpu_s = _own_cpu() - c
     phase.server_s = servers.total() - srv if servers.available else None
     phases.append(phase)
 
@@ -190,15 +200,18 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--fhir-url", default=None, help="FHIR base URL (default: $INTAKEFLOW_FHIR_URL, else embedded)")
     p.add_argument("--writeback", type=int, default=300, help="processed messages to write back (0: skip)")
     p.add_argument("--batch-size", type=int, default=64, help="messages per claim, as ProcessMessagesOperator")
-    p.add_argument("--workers", type=int, default=1, help="batches in Pipeline.process at once (process_pending)")
-    p.add_argument("--threads", type=int, default=THREADS, help="model threads (PipelineConfig.threads)")
+    p.add_argument("--processes", type=int, default=2,
+                   help="processes sharing the queue, as `intakeflow process --processes` (process_in_processes)")
+    p.add_argument("--workers", type=int, default=1, help="batches in Pipeline.process at once, per process")
+    p.add_argument("--threads", type=int, default=1, help="model threads (PipelineConfig.threads)")
     p.add_argument("--bundle-size", type=int, default=DEFAULT_BUNDLE_SIZE,
                    help="messages per FHIR transaction Bundle of the write-back")
     p.add_argument("--seed", type=int, default=11)
     p.add_argument("--model-path", type=Path, default=None, help="model artifact folder (default: bundled)")
     args = p.parse_args(argv)
-    if min(args.messages, args.batch_size, args.workers, args.bundle_size, args.threads) < 1 or args.writeback < 0:
-        p.error("--messages, --batch-size, --workers, --threads and --bundle-size must be at least 1, "
+    if min(args.messages, args.batch_size, args.processes, args.workers, args.bundle_size, args.threads) < 1 \
+            or args.writeback < 0:
+        p.error("--messages, --batch-size, --processes, --workers, --threads and --bundle-size must be at least 1, "
                 "--writeback at least 0")
     return args
 
@@ -299,10 +312,12 @@ def run(args: argparse.Namespace, tmp: Path, stack: ExitStack) -> int:
     with measured(phases, "stage (Store.stage)", servers, len(items)) as stage:
         staged = store.stage(items, f"bench:{schema}")
 
-    with measured(phases, f"process ({args.batch_size}/batch, {args.workers} workers, {args.threads} thr)", servers,
-                  baseline=BASELINE["process"]) as process:
-        tally = process_pending(store, pipeline, f"bench:{schema}:process", batch_size=args.batch_size,
-                                workers=args.workers)
+    work = ProcessShare(dsn, schema, config, args.batch_size, args.workers, f"bench:{schema}")
+    with measured(phases, f"process ({args.batch_size}/batch, {args.processes} proc x {args.workers} workers, "
+                  f"{args.threads} thr)", servers, baseline=BASELINE["process"]) as process:
+        tally = process_in_processes(work, args.processes, pipeline, store, f"bench:{schema}:process")
+    if args.processes > 1:
+        process.server_s = None  # the spawned processes' PostgreSQL connections are not metered
     outcomes, batches = tally.outcomes, tally.batches
     del outcomes["claimed"]  # the others add up to the claimed messages
     handled = process.messages = sum(outcomes.values())
@@ -337,11 +352,14 @@ def run(args: argparse.Namespace, tmp: Path, stack: ExitStack) -> int:
 
     ok = outcomes["processed"] > 0 and handled > 0
     if args.writeback:
-        ok = writeback(args, store, tmp, stack, servers) and ok
+        ok = writeback(args, store, tmp, stack, servers, through_pg) and ok
     return 0 if ok else 1
 
 
-def writeback(args: argparse.Namespace, store: Store, tmp: Path, stack: ExitStack, servers: ServerCpu) -> bool:
+def writeback(args: argparse.Namespace, store: Store, tmp: Path, stack: ExitStack, servers: ServerCpu,
+              upstream: Phase) -> bool:
+    """Deliver ``--writeback`` processed messages; the target is judged on the whole path, the
+    archive through PostgreSQL (``upstream``) and then to FHIR, per message."""
     url, label, pid = choose_fhir(args.fhir_url, tmp, stack)
     servers.processes = [pid] if pid is not None else []  # the embedded server's CPU is counted too
     phases: list[Phase] = []
@@ -359,10 +377,15 @@ def writeback(args: argparse.Namespace, store: Store, tmp: Path, stack: ExitStac
     print(f"FHIR write-back ({label}): {messages} messages in {seconds:.2f}s: {_fmt(counts)}; "
           f"resources {_fmt(writer.resources)}")
     rate = counts["delivered"] / seconds if seconds else 0.0
-    verdict = "met" if rate >= TARGET_WRITEBACK else "NOT met"
+    # one message's time through the whole path: its share of staging and processing, then of
+    # the write-back (the two run one after the other in a DAG run)
+    per_message = upstream.seconds / (upstream.messages or 1) + (1 / rate if rate else math.inf)
+    whole = 1 / per_message
+    verdict = "met" if whole >= TARGET_WRITEBACK else "NOT met"
     print(f"write-back rate: {sent / seconds if seconds else 0.0:.1f} resources/s, {rate:.1f} messages/s "
-          f"(baseline {BASELINE['writeback_resources']:.0f} resources/s, {BASELINE['writeback']:.0f} messages/s; "
-          f"target >= {TARGET_WRITEBACK:.0f} messages/s: {verdict})")
+          f"(baseline {BASELINE['writeback_resources']:.0f} resources/s, {BASELINE['writeback']:.0f} messages/s)")
+    print(f"archive -> PostgreSQL -> FHIR, staging, processing and write-back one after the other: {whole:.1f} "
+          f"messages/s (target >= {TARGET_WRITEBACK:.0f} messages/s: {verdict})")
     return counts["delivered"] > 0
 
 
