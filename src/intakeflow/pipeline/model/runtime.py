@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ctypes
 import json
+import tempfile
 import threading
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -81,6 +83,15 @@ class ModelOutput:
         return decode_bio(self.offsets, tags, self.phi_labels, self.phi_any)
 
 
+def _return_freed_memory() -> None:
+    """Hand the heap's free pages back to the system (glibc). Rewriting the graph frees about
+    20 MB of protobuf that glibc would otherwise keep in this process for good."""
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc: the memory stays with the process
+        pass
+
+
 def _softmax(x: np.ndarray) -> np.ndarray:
     z = x - x.max(-1, keepdims=True)
     e = np.exp(z)
@@ -135,6 +146,9 @@ class OnnxModel:
         unpadded = unpadded_graph(self._graph_file)
         self.session = self._session(unpadded if unpadded is not None else self._graph_file)
         self._masked_session: ort.InferenceSession | None = None if unpadded is not None else self.session
+        if unpadded is not None:
+            del unpadded
+            _return_freed_memory()
         self._masked_lock = threading.Lock()
         self.tokenizer = load_tokenizer(artifact / "tokenizer.json")
         self.intents: list[str] = self.meta["intents"]
@@ -170,9 +184,15 @@ class OnnxModel:
         opts.intra_op_num_threads = 1
         opts.inter_op_num_threads = 1
         opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        source = graph if isinstance(graph, bytes) else str(graph)
         providers = ["CPUExecutionProvider"]
-        return ort.InferenceSession(source, opts, providers=providers, disabled_optimizers=self.DISABLED_OPTIMIZERS)
+        if isinstance(graph, Path):
+            return ort.InferenceSession(str(graph), opts, providers=providers, disabled_optimizers=self.DISABLED_OPTIMIZERS)
+        # from a file, not from the bytes: a session made from bytes keeps about 19 MB more
+        # resident for the life of the process (onnxruntime 1.31)
+        with tempfile.TemporaryDirectory(prefix="intakeflow-model-") as tmp:
+            path = Path(tmp) / "model.onnx"
+            path.write_bytes(graph)
+            return ort.InferenceSession(str(path), opts, providers=providers, disabled_optimizers=self.DISABLED_OPTIMIZERS)
 
     def _session_for(self, mask: np.ndarray) -> ort.InferenceSession:
         if self._masked_session is self.session or mask.all():
