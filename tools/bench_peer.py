@@ -70,8 +70,9 @@ def presidio_worker(src: Path, dst: Path, batch: int, processes: int) -> None:
 def timed(cmd: list[str]) -> float:
     """Wall seconds from launch to exit."""
     t = time.perf_counter()
+    path = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)
     subprocess.run(cmd, check=True, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                   env={**os.environ, "PYTHONPATH": str(ROOT), "TOKENIZERS_PARALLELISM": "false"})
+                   env={**os.environ, "PYTHONPATH": path, "TOKENIZERS_PARALLELISM": "false"})
     return time.perf_counter() - t
 
 
@@ -90,13 +91,12 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     messages = corpus_messages(args.messages)
-    intakeflow = Path(sys.executable).with_name("intakeflow")
     rates: dict[str, list[float]] = {"intakeflow": [], "presidio": []}
     with tempfile.TemporaryDirectory() as tmp:
         src = Path(tmp) / "in.jsonl"
         src.write_text("".join(json.dumps(m) + "\n" for m in messages), encoding="utf-8")
         commands = {
-            "intakeflow": [str(intakeflow), "predict", str(src), "-o", str(Path(tmp) / "ours.jsonl"),
+            "intakeflow": [sys.executable, "-m", "intakeflow.cli", "predict", str(src), "-o", str(Path(tmp) / "ours.jsonl"),
                            "--threads", str(args.threads), "--quiet"],
             "presidio": [sys.executable, "-m", "tools.bench_peer", "--presidio-batch", str(args.presidio_batch),
                          "--presidio-processes", str(args.presidio_processes),
