@@ -439,6 +439,12 @@ def run(args: argparse.Namespace) -> int:
     return 1 if missing else 0
 
 
+#: ACKs after commit per second before the group commit (README, 2026-12-06, 8 connections)
+#: and issue 12's target
+BASELINE_ACKS_PER_S = {"trivial": 226, "hl7": 106}
+TARGET_ACKS_PER_S = 1000
+
+
 def print_figures(f: dict[str, Any], cores: int) -> None:
     lat, cpu = f["latency_ms"], f["cpu_ms_per_msg"]
     print(f"MLLP bench {f['date']}, {cores} CPUs: parse={f['parse']} ack-mode={f['ack_mode']} "
@@ -457,6 +463,10 @@ def print_figures(f: dict[str, Any], cores: int) -> None:
           f"{f['connections']} lockstep senders share at most one flush: ceiling ~{f['connections'] * 1000 / worst:,.0f}-"
           f"{f['connections'] * 1000 / max(min(flush), 0.01):,.0f} msg/s")
     print(f"  load average (1 min) at the end: {f['loadavg_1min']} (other jobs on this machine count too)")
+    verdict = "met" if f["msg_per_s"] >= TARGET_ACKS_PER_S and not f["missing_from_store"] else "NOT met"
+    print(f"  against issue 12: {f['msg_per_s']:,.0f} ACKs after commit/s (before group commit: "
+          f"{BASELINE_ACKS_PER_S['trivial']} with the trivial parser, {BASELINE_ACKS_PER_S['hl7']} with hl7apy; "
+          f"target >= {TARGET_ACKS_PER_S:,} over 8 connections: {verdict}), p99 ACK {lat['p99']} ms")
 
 
 def main(argv: list[str] | None = None) -> int:

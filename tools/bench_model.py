@@ -23,6 +23,10 @@ from pathlib import Path
 from intakeflow.jsonl import read_gold
 from intakeflow.pipeline.model.runtime import OnnxModel
 
+#: issue 12, measured on main on 2026-12-05 (Sapphire Rapids, 2 cores), and its targets
+BASELINE = {"single_ms": 4.37, "one_thread": 228, "two_threads": 383}
+TARGET = {"single_ms": 3.0, "two_threads": 600}
+
 
 def _pool_clocks(model: OnnxModel) -> list[int]:
     pool = model._pool
@@ -90,7 +94,18 @@ def main(argv: list[str] | None = None) -> int:
                 f"  round {i + 1}: batched ({args.batch}/call) 1 thr {c1:7.1f} msg/CPU-s ({w1:6.1f} wall);"
                 f" 2 thr {c2:7.1f} msg/critical-path-s ({w2:6.1f} wall)"
             )
+        single = statistics.median(s)
+        one_thread = statistics.median(r[0] for r in rates[path])
+        two_threads = statistics.median(r[2] for r in rates[path])
+        print(f"  against issue 12: single {single:.2f} ms (baseline {BASELINE['single_ms']}, target <= "
+              f"{TARGET['single_ms']}: {_verdict(single <= TARGET['single_ms'])}); batched 1 thr {one_thread:.0f} "
+              f"(baseline {BASELINE['one_thread']}); 2 thr {two_threads:.0f} (baseline {BASELINE['two_threads']}, "
+              f"target >= {TARGET['two_threads']}: {_verdict(two_threads >= TARGET['two_threads'])})")
     return 0
+
+
+def _verdict(met: bool) -> str:
+    return "met" if met else "NOT met"
 
 
 if __name__ == "__main__":
