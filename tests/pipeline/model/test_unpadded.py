@@ -107,6 +107,50 @@ def test_padded_calls_use_the_artifacts_graph(reference: ort.InferenceSession) -
     assert not all(np.array_equal(a, b) for a, b in zip(wrong, got))
 
 
+def _toy_attention(tmp_path: Path, bias_from: str) -> Path:
+    """scores (from the ids' values) + a bias that comes from the mask alone -> Softmax. The
+    bias is the usual ``(1 - mask) * -10000`` (``bias_from="values"``: zero for a full mask),
+    or a position bias built from the mask's shape (``"shape"``: never zero)."""
+    h = onnx.helper
+    nodes = [h.make_node("Cast", ["input_ids"], ["ids_f"], to=onnx.TensorProto.FLOAT),
+             h.make_node("Unsqueeze", ["ids_f", "axis1"], ["scores"])]
+    if bias_from == "values":
+        nodes += [h.make_node("Cast", ["attention_mask"], ["mask_f"], to=onnx.TensorProto.FLOAT),
+                  h.make_node("Sub", ["one", "mask_f"], ["inverted"]),
+                  h.make_node("Mul", ["inverted", "big"], ["bias2d"]),
+                  h.make_node("Unsqueeze", ["bias2d", "axis1"], ["bias"])]
+    else:
+        nodes += [h.make_node("Shape", ["attention_mask"], ["mask_shape"]),
+                  h.make_node("Gather", ["mask_shape", "last"], ["length"]),
+                  h.make_node("Range", ["zero_i", "length", "one_i"], ["positions"]),
+                  h.make_node("Cast", ["positions"], ["bias"], to=onnx.TensorProto.FLOAT)]
+    nodes += [h.make_node("Add", ["scores", "bias"], ["biased"]), h.make_node("Softmax", ["biased"], ["probs"])]
+    init = [h.make_tensor("axis1", onnx.TensorProto.INT64, [1], [1]), h.make_tensor("one", onnx.TensorProto.FLOAT, [], [1.0]),
+            h.make_tensor("big", onnx.TensorProto.FLOAT, [], [-10000.0]), h.make_tensor("last", onnx.TensorProto.INT64, [], [1]),
+            h.make_tensor("zero_i", onnx.TensorProto.INT64, [], [0]), h.make_tensor("one_i", onnx.TensorProto.INT64, [], [1])]
+    inputs = [h.make_tensor_value_info(n, onnx.TensorProto.INT64, ["b", "s"]) for n in ("input_ids", "attention_mask")]
+    graph = h.make_graph(nodes, "toy", inputs, [h.make_tensor_value_info("probs", onnx.TensorProto.FLOAT, None)], init)
+    path = tmp_path / f"toy-{bias_from}.onnx"
+    onnx.save(h.make_model(graph, opset_imports=[h.make_opsetid("", 17)], ir_version=9), str(path))
+    return path
+
+
+def test_a_bias_of_the_mask_values_is_left_out_and_changes_nothing(tmp_path: Path) -> None:
+    path = _toy_attention(tmp_path, "values")
+    data = unpadded_graph(path)
+    assert data is not None
+    assert "bias" not in {i for n in onnx.load_from_string(data).graph.node for i in n.input}
+    feed = {"input_ids": np.array([[3, 1, 4, 1, 5]], dtype=np.int64), "attention_mask": np.ones((1, 5), dtype=np.int64)}
+    before = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"]).run(None, feed)
+    after = ort.InferenceSession(data, providers=["CPUExecutionProvider"]).run(None, feed)
+    _assert_equal(after, before)
+
+
+def test_a_bias_that_is_not_zero_for_a_full_mask_is_kept(tmp_path: Path) -> None:
+    # it passes the structural test (from the mask alone), so only evaluating it catches it
+    assert unpadded_graph(_toy_attention(tmp_path, "shape")) is None
+
+
 def test_graph_without_a_mask_input_is_left_alone(tmp_path: Path) -> None:
     x = onnx.helper.make_tensor_value_info("x", onnx.TensorProto.FLOAT, [1, 4])
     y = onnx.helper.make_tensor_value_info("y", onnx.TensorProto.FLOAT, [1, 4])
@@ -126,3 +170,33 @@ def test_batched_predict_gives_each_message_its_answer_alone(model: OnnxModel) -
         assert np.array_equal(alone.intent_logits, out.intent_logits)
         assert alone.phi == out.phi and alone.insurance == out.insurance
         assert alone.phi_any is not None and out.phi_any is not None and np.array_equal(alone.phi_any, out.phi_any)
+
+
+def test_a_failed_rewrite_keeps_the_artifacts_graph(monkeypatch: pytest.MonkeyPatch,
+                                                    caplog: pytest.LogCaptureFixture) -> None:
+    def broken(path: Path) -> bytes:
+        raise RuntimeError("no room")
+
+    monkeypatch.setattr("intakeflow.pipeline.model.runtime.unpadded_graph", broken)
+    model = OnnxModel(DEFAULT_ARTIFACT)
+    assert model._masked_session is model.session  # every call, padded or not, on the artifact's graph
+    assert model.predict([TEXTS[0]])[0].intent_logits.shape == (len(model.intents),)
+    assert "RuntimeError" in caplog.text and "no room" not in caplog.text
+
+
+def test_padded_call_after_the_artifact_changed_is_refused(tmp_path: Path) -> None:
+    import os
+    import shutil
+
+    from intakeflow.errors import ModelError
+
+    artifact = tmp_path / "artifact"
+    shutil.copytree(DEFAULT_ARTIFACT, artifact)
+    model = OnnxModel(artifact)
+    graph = artifact / "model.onnx"
+    os.utime(graph, ns=(graph.stat().st_atime_ns, graph.stat().st_mtime_ns + 1_000_000_000))
+    ids, shapes, mask = pack(encode(model.tokenizer, TEXTS[0]), [(0, 3)])
+    model.run(ids, shapes, mask)  # unpadded: the session already loaded
+    mask[0, -1] = 0
+    with pytest.raises(ModelError, match="E011"):
+        model.run(ids, shapes, mask)

@@ -12,7 +12,10 @@ with no effect (about 6 % of a window's time on Sapphire Rapids, onnxruntime 1.3
 ``Softmax`` and has exactly one input whose values come from the ``attention_mask`` graph
 input alone. It
 drops them and whatever then feeds nothing. Other uses of the mask (the intent head's masked
-mean pooling) stay, and still see an all-ones mask. The result is only valid for calls whose
+mean pooling) stay, and still see an all-ones mask. Each bias it would leave out is first
+evaluated with full masks of several lengths, and the graph is kept whole unless every value
+is exactly zero (a bias built from the mask's shape alone would pass the structural test).
+The result is only valid for calls whose
 mask is all ones; :class:`~intakeflow.pipeline.model.runtime.OnnxModel` uses it only for
 those and keeps the artifact's own graph for padded calls.
 """
@@ -20,6 +23,7 @@ those and keeps the artifact's own graph for padded calls.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 MASK_INPUT = "attention_mask"
 #: operators whose output is a shape, whatever the values of their input
@@ -56,6 +60,12 @@ def unpadded_graph(model_file: Path | str) -> bytes | None:
             bypass[node.output[0]] = node.input[bias.index(False)]
     if not bypass:
         return None
+    # "from the mask alone" does not make a bias zero for a full mask: a position bias built
+    # from the mask's shape would pass the structural test. Leave out only what evaluates to
+    # exactly zero
+    biases = sorted({i for n in graph.node if n.output[0] in bypass for i in n.input if i in bias_only})
+    if not _zero_for_full_masks(model, biases):
+        return None
     nodes = [n for n in graph.node if n.output[0] not in bypass]
     for node in nodes:
         for k, name in enumerate(node.input):
@@ -72,3 +82,49 @@ def unpadded_graph(model_file: Path | str) -> bytes | None:
     del graph.node[:]
     graph.node.extend(live)
     return bytes(model.SerializeToString())
+
+
+#: (rows, tokens) of the full masks the biases are evaluated on
+_PROBE_SHAPES = ((1, 1), (1, 7), (2, 40))
+
+
+def _zero_for_full_masks(model: Any, biases: list[str]) -> bool:
+    """Whether every tensor of ``biases`` is exactly zero when the mask is all ones, at
+    several lengths. Runs only the nodes the biases depend on, in onnxruntime; the other
+    inputs are zeros (a bias from the mask alone cannot depend on their values)."""
+    import numpy as np
+    import onnx
+    import onnxruntime as ort
+
+    graph = model.graph
+    producers = {o: n for n in graph.node for o in n.output}
+    needed, todo = set(), list(biases)
+    while todo:
+        node = producers.get(todo.pop())
+        if node is None or id(node) in needed:
+            continue
+        needed.add(id(node))
+        todo.extend(i for i in node.input if i)
+    nodes = [n for n in graph.node if id(n) in needed]
+    used = {i for n in nodes for i in n.input}
+    probe = onnx.helper.make_graph(
+        nodes, "bias_probe", list(graph.input),
+        [onnx.helper.make_tensor_value_info(b, onnx.TensorProto.FLOAT, None) for b in biases],
+        initializer=[t for t in graph.initializer if t.name in used],
+    )
+    probe_model = onnx.helper.make_model(probe, opset_imports=list(model.opset_import), ir_version=model.ir_version)
+    opts = ort.SessionOptions()
+    opts.log_severity_level = 3  # the probe's unused graph inputs are expected, not worth a warning
+    try:
+        session = ort.InferenceSession(probe_model.SerializeToString(), opts, providers=["CPUExecutionProvider"])
+        for rows, tokens in _PROBE_SHAPES:
+            feed = {}
+            for arg in session.get_inputs():
+                dtype = np.int64 if arg.type == "tensor(int64)" else np.int32 if arg.type == "tensor(int32)" else np.float32
+                value = 1 if arg.name == MASK_INPUT else 0
+                feed[arg.name] = np.full((rows, tokens), value, dtype=dtype)
+            if any(np.any(np.asarray(out) != 0) for out in session.run(None, feed)):
+                return False
+    except Exception:  # noqa: BLE001 - a graph this probe cannot run keeps its bias
+        return False
+    return True
