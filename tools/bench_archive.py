@@ -312,7 +312,7 @@ def run(args: argparse.Namespace, tmp: Path, stack: ExitStack) -> int:
     with measured(phases, "stage (Store.stage)", servers, len(items)) as stage:
         staged = store.stage(items, f"bench:{schema}")
 
-    work = ProcessShare(dsn, schema, config, args.batch_size, args.workers, f"bench:{schema}")
+    work = ProcessShare.of(store, config, args.batch_size, args.workers, f"bench:{schema}")
     with measured(phases, f"process ({args.batch_size}/batch, {args.processes} proc x {args.workers} workers, "
                   f"{args.threads} thr)", servers, baseline=BASELINE["process"]) as process:
         tally = process_in_processes(work, args.processes, pipeline, store, f"bench:{schema}:process")

@@ -219,6 +219,13 @@ class E(StrEnum):
         "Check that PostgreSQL is running and that the DSN (--dsn, $INTAKEFLOW_POSTGRES_DSN or the Airflow "
         "connection) points at it; nothing was staged or processed, so rerun once it answers.",
     )
+    E053_PROCESS_LOST = (
+        "E053: a processing process ended without finishing ({kind})",
+        "Processing process lost",
+        "A process of `intakeflow process --processes` died (killed, out of memory). The messages it had "
+        "claimed return to the queue when their claim lease ends (claim_lease_s, 15 minutes by default): "
+        "rerun then, with fewer processes if memory ran out.",
+    )
     E052_NOT_IN_WHEEL = (
         "E052: {name} runs from a source checkout; the installed package does not include it",
         "Developer tool not installed",

@@ -198,3 +198,70 @@ def test_run_tallies_add_up() -> None:
     a.merge(b)
     assert a.outcomes == Counter(processed=5, failed=1, claimed=6) and a.intents == Counter(billing_inquiry=2)
     assert (a.batches, a.needs_review, a.fallback_usd, a.pipeline_s) == (3, 1, 0.25, 1.5)
+
+
+def test_when_this_process_fails_the_others_stop_claiming(pg_dsn: str, store_schema: str) -> None:
+    from intakeflow.pipeline import Pipeline, PipelineConfig
+    from intakeflow.store.processing import ProcessShare, process_in_processes
+
+    real = Pipeline(PipelineConfig())
+    store = Store(pg_dsn, schema=store_schema, pipeline_version=real.version)
+    store.migrate()
+    store.stage(_msgs(3000), "r")
+
+    def lost(*args: Any, **kwargs: Any) -> Any:
+        raise psycopg.OperationalError("connection lost")
+
+    store.save_results = lost  # type: ignore[method-assign]
+    share = ProcessShare.of(store, real.config, batch_size=4, workers=1, run_id="run-f")
+    started = time.monotonic()
+    with pytest.raises(psycopg.OperationalError):
+        process_in_processes(share, 2, real, store, "tok-parent")
+    # the spawned process alone would need about 15 s for 3,000 messages; it stopped instead
+    done = sum(1 for v in _per_message(store).values() if v[1] == "processed")
+    assert done < 3000 and time.monotonic() - started < 60
+
+
+def test_a_process_that_dies_is_reported_as_e053(pg_dsn: str, store_schema: str) -> None:
+    import multiprocessing
+    import os
+    import signal
+
+    from intakeflow.errors import IntakeflowError
+    from intakeflow.pipeline import Pipeline, PipelineConfig
+    from intakeflow.store.processing import ProcessShare, process_in_processes
+
+    real = Pipeline(PipelineConfig())
+    store = Store(pg_dsn, schema=store_schema, pipeline_version=real.version)
+    store.migrate()
+    store.stage(_msgs(40), "r")
+
+    class KillsTheOther(SlowPipeline):
+        def process(self, messages: Sequence[PipelineInput]) -> list[PipelineResult]:
+            for child in multiprocessing.active_children():  # the spawned share, out of memory say
+                os.kill(child.pid or 0, signal.SIGKILL)
+            return super().process(messages)
+
+    share = ProcessShare.of(store, real.config, batch_size=4, workers=1, run_id="run-k")
+    with pytest.raises(IntakeflowError, match="E053"):
+        process_in_processes(share, 2, KillsTheOther(real, delay=0.0), store, "tok-parent")
+    assert set(_per_message(store)) == {f"P|{i:04d}" for i in range(40)}  # nothing lost: claimed or processed
+
+
+def test_the_fallback_budget_is_not_multiplied(pg_dsn: str, store_schema: str) -> None:
+    from dataclasses import replace
+
+    from intakeflow.errors import IntakeflowError
+    from intakeflow.pipeline import PipelineConfig
+    from intakeflow.pipeline.fallback.config import FallbackConfig
+    from intakeflow.store.processing import ProcessShare, process_in_processes
+
+    config = replace(PipelineConfig(), fallback=FallbackConfig(enabled=True))
+    store = _store(pg_dsn, store_schema)
+    share = ProcessShare.of(store, config, batch_size=4, workers=1, run_id="run-b")
+    with pytest.raises(IntakeflowError, match="E050"):
+        process_in_processes(share, 2, SlowPipeline(_FakeVersion()), store, "tok")
+
+
+class _FakeVersion:
+    version = "fake-model@1"

@@ -201,7 +201,7 @@ def cmd_process(args: argparse.Namespace) -> int:
         try:
             writer = _writer(args.write_back, stack, args.bundle_size) if args.write_back else None
             store = _open_store(args, pipeline.version, stack, migrate=True)
-            share = ProcessShare(store.dsn, store.schema, pipeline.config, args.batch_size, args.workers, run_id)
+            share = ProcessShare.of(store, pipeline.config, args.batch_size, args.workers, run_id)
             tally = _guarded(lambda: process_in_processes(share, args.processes, pipeline, store, token))
             for key in ("processed", "quarantined", "failed"):
                 summary[key] += tally.outcomes[key]
@@ -212,6 +212,9 @@ def cmd_process(args: argparse.Namespace) -> int:
             if any(summary.values()):  # work already committed: say what it was
                 print(json.dumps(summary))
             print(exc.line, file=sys.stderr)
+            return 1
+        except IntakeflowError as exc:  # a process of --processes lost (E053), or refused (E050)
+            print(str(exc), file=sys.stderr)
             return 1
     print(json.dumps(summary))
     return 0

@@ -15,9 +15,11 @@ import time
 from collections import Counter, deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
+from intakeflow.errors import E, IntakeflowError
 from intakeflow.results import PipelineInput, PipelineResult
 from intakeflow.store.pg_store import Store
 from intakeflow.store.staged import RunRef, StagedMessage
@@ -115,6 +117,7 @@ def process_pending(
     linger_s: float = 0.0,
     max_run_s: float | None = None,
     wait: Callable[[float], bool] | None = None,
+    stop: Callable[[], bool] | None = None,
 ) -> RunTally:
     """Claim staged messages with claim token ``token``, run the pipeline and save the
     results, batch by batch, until none are left or ``max_batches`` ran. One bad message
@@ -142,7 +145,8 @@ def process_pending(
     a steady feed is taken in small batches as it is committed (up to ``batch_size``,
     whatever is waiting; never waiting to fill one). ``max_run_s``: claim no new batch after
     this many seconds (the batches in flight are finished), so a run under a steady feed
-    hands over to the next in time."""
+    hands over to the next in time. ``stop()`` true: claim nothing more (the batches in
+    flight are finished)."""
     tally = RunTally()
     started = last_work = time.monotonic()
     workers = max(1, workers)
@@ -158,7 +162,7 @@ def process_pending(
 
     def may_claim() -> bool:
         return (len(inflight) < depth and (max_batches is None or claimed_batches < max_batches)
-                and (max_run_s is None or time.monotonic() - started < max_run_s))
+                and (max_run_s is None or time.monotonic() - started < max_run_s) and not (stop and stop()))
 
     pool = ThreadPoolExecutor(workers, thread_name_prefix="intakeflow-process")
     try:
@@ -175,7 +179,8 @@ def process_pending(
                 if not inflight:  # nothing claimable and nothing in flight
                     now = time.monotonic()
                     left = min(linger_s - (now - last_work), math.inf if max_run_s is None else max_run_s - (now - started))
-                    if not claimed_batches or left <= 0 or (max_batches is not None and claimed_batches >= max_batches):
+                    if (not claimed_batches or left <= 0 or (max_batches is not None and claimed_batches >= max_batches)
+                            or (stop is not None and stop())):
                         return tally
                     if wait is not None:
                         wait(min(left, LINGER_POLL_S))  # a staging commit, or time to look again
@@ -207,7 +212,8 @@ def process_pending(
 @dataclass(frozen=True)
 class ProcessShare:
     """What each process of a run in several processes needs to take its share of the queue:
-    the store, the pipeline's configuration, and the run's batch size, threads and id."""
+    the store and its settings, the pipeline's configuration, and the run's batch size,
+    threads and id."""
 
     dsn: str
     schema: str
@@ -215,10 +221,29 @@ class ProcessShare:
     batch_size: int
     workers: int
     run_id: str
+    store_raw: bool = False
+    max_attempts: int = 3
+    claim_lease_s: float = 900.0
 
-    def run(self, pipeline: PipelineLike, store: Store, token: str) -> RunTally:
+    @classmethod
+    def of(cls, store: Store, config: PipelineConfig, batch_size: int, workers: int, run_id: str) -> ProcessShare:
+        """A share on ``store`` with the same settings in every process (raw text kept or not,
+        attempts, lease): which process claims a row must not change what happens to it."""
+        return cls(store.dsn, store.schema, config, batch_size, workers, run_id, store_raw=store.store_raw,
+                   max_attempts=store.max_attempts, claim_lease_s=store.claim_lease_s)
+
+    def run(self, pipeline: PipelineLike, store: Store, token: str, stop: Callable[[], bool] | None = None) -> RunTally:
         return process_pending(store, pipeline, token, batch_size=self.batch_size, run=RunRef(None, self.run_id),
-                               workers=self.workers)
+                               workers=self.workers, stop=stop)
+
+
+#: set in a spawned process by :func:`_share_process_started`: the run's stop signal
+_stop_signal: Any = None
+
+
+def _share_process_started(stop: Any) -> None:
+    global _stop_signal
+    _stop_signal = stop
 
 
 def _run_share(share: ProcessShare) -> RunTally:
@@ -227,8 +252,10 @@ def _run_share(share: ProcessShare) -> RunTally:
     from intakeflow.pipeline import Pipeline
 
     pipeline = Pipeline(share.config)
-    store = Store(share.dsn, schema=share.schema, pipeline_version=pipeline.version)
-    return share.run(pipeline, store, f"{share.run_id}:{socket.gethostname()}:{os.getpid()}")
+    store = Store(share.dsn, schema=share.schema, pipeline_version=pipeline.version, store_raw=share.store_raw,
+                  max_attempts=share.max_attempts, claim_lease_s=share.claim_lease_s)
+    stop = _stop_signal.is_set if _stop_signal is not None else None
+    return share.run(pipeline, store, f"{share.run_id}:{socket.gethostname()}:{os.getpid()}", stop)
 
 
 def process_in_processes(share: ProcessShare, processes: int, pipeline: PipelineLike, store: Store, token: str) -> RunTally:
@@ -237,14 +264,37 @@ def process_in_processes(share: ProcessShare, processes: int, pipeline: Pipeline
 
     The pipeline's Python (tokenising, recognizers, decoding) holds the interpreter lock, so
     threads of one process overlap only their onnxruntime calls; processes overlap it all
-    (measured on 2 cores: 346 messages/s for 2 processes of 1 worker, 282 for 1 process of
-    2). Each process loads its own model (about 280 MB resident each). A store error in any
-    process is raised here once the others have finished their batches."""
+    (``tools.bench_archive``, 10,000 messages on 2 cores: 363 messages/s through PostgreSQL
+    for 2 processes of 1 worker, 297 for 1 process of 2). Each process loads its own model.
+
+    When any process fails, the others claim nothing more: they finish the batches they
+    hold and stop, and the first error is raised (a process that died: E053; its claimed
+    rows return to the queue when their lease ends). The fallback's budget is per process,
+    so it is refused here rather than multiplied."""
     if processes <= 1:
         return share.run(pipeline, store, token)
-    with ProcessPoolExecutor(processes - 1, mp_context=multiprocessing.get_context("spawn")) as pool:
+    if share.config.fallback.enabled:
+        raise IntakeflowError(E.E050_CONFIG, why="the fallback's budget is per process; run it with one process")
+    context = multiprocessing.get_context("spawn")
+    stop = context.Event()
+    failures: list[BaseException] = []
+    with ProcessPoolExecutor(processes - 1, mp_context=context, initializer=_share_process_started,
+                             initargs=(stop,)) as pool:
         others = [pool.submit(_run_share, share) for _ in range(processes - 1)]
-        tally = share.run(pipeline, store, token)
+        try:
+            tally = share.run(pipeline, store, token, stop.is_set)
+        except BaseException:
+            stop.set()  # the others finish their batches and stop, then this raises
+            raise
         for future in others:
-            tally.merge(future.result())
+            try:
+                tally.merge(future.result())
+            except BrokenProcessPool:
+                stop.set()
+                failures.append(IntakeflowError(E.E053_PROCESS_LOST, kind="BrokenProcessPool"))
+            except Exception as exc:  # noqa: BLE001 - raised below, once every process has stopped
+                stop.set()
+                failures.append(exc)
+    if failures:
+        raise failures[0]
     return tally
