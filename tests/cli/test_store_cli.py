@@ -134,6 +134,8 @@ def test_process_with_the_real_pipeline_then_status(tmp_path: Path, pg_dsn: str,
 
 def test_process_in_two_processes(tmp_path: Path, pg_dsn: str, store_schema: str,
                                   capsys: pytest.CaptureFixture[str]) -> None:
+    # the option end to end: a spawned process, counts that add up, nothing printed but JSON;
+    # that the processes really share the queue is tests/store/test_processing.py's to show
     store = ["--dsn", pg_dsn, "--schema", store_schema]
     assert _run(capsys, "stage", "hl7", str(_hl7_folder(tmp_path / "in")), *store, "--quiet")[0] == 0
     rc, counts, _ = _run(capsys, "process", *store, "--batch-size", "1", "--workers", "1", "--processes", "2")

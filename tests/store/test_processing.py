@@ -177,12 +177,13 @@ def test_processes_share_the_queue_and_process_each_message_once(pg_dsn: str, st
     real = Pipeline(PipelineConfig())
     store = Store(pg_dsn, schema=store_schema, pipeline_version=real.version)
     store.migrate()
-    store.stage(_msgs(60), "r")
-    here = SlowPipeline(real, delay=0.4)  # alone it would need 15 batches x 0.4 s
-    share = ProcessShare(pg_dsn, store_schema, real.config, batch_size=4, workers=1, run_id="run-p")
+    store.stage(_msgs(80), "r")
+    # alone this process would need 20 batches x 0.4 s; the other starts in 2-3 s (spawn, model)
+    here = SlowPipeline(real, delay=0.4)
+    share = ProcessShare.of(store, real.config, batch_size=4, workers=1, run_id="run-p")
     tally = process_in_processes(share, 2, here, store, "tok-parent")
-    assert 0 < len(here.seen) < 60 and set(here.seen.values()) == {1}  # the other process took the rest
-    assert tally.as_dict()["processed"] == 60 and tally.outcomes["claimed"] == 60 and tally.batches == 15
+    assert 0 < len(here.seen) < 80 and set(here.seen.values()) == {1}  # the other process took the rest
+    assert tally.as_dict()["processed"] == 80 and tally.outcomes["claimed"] == 80 and tally.batches == 20
     assert set(_per_message(store).values()) == {(1, "processed", 1, 1)}
 
 
