@@ -31,6 +31,8 @@ import time
 from itertools import zip_longest
 from pathlib import Path
 
+from intakeflow.jsonl import read_gold
+
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "models" / "corpus" / "data"
 #: issue 12, measured on main on 2026-12-05 (this machine kind): Presidio 123 messages/s,
@@ -41,10 +43,7 @@ TARGET_RATIO = 6.0
 
 def corpus_messages(n: int) -> list[dict[str, str]]:
     """``n`` corpus records, one writer after the other in turn."""
-    writers = []
-    for path in sorted(CORPUS.glob("w*.jsonl")):
-        with path.open(encoding="utf-8") as f:
-            writers.append([json.loads(line) for line in f if line.strip()])
+    writers = [read_gold(path) for path in sorted(CORPUS.glob("w*.jsonl"))]
     out: list[dict[str, str]] = []
     for row in zip_longest(*writers):
         out += [{"id": str(r["id"]), "text": str(r["text"])} for r in row if r is not None]

@@ -10,14 +10,13 @@ with no effect (about 6 % of a window's time on Sapphire Rapids, onnxruntime 1.3
 
 :func:`unpadded_graph` finds those Adds by structure, not by name: an ``Add`` that feeds a
 ``Softmax`` and has exactly one input whose values come from the ``attention_mask`` graph
-input alone. It
-drops them and whatever then feeds nothing. Other uses of the mask (the intent head's masked
-mean pooling) stay, and still see an all-ones mask. Each bias it would leave out is first
-evaluated with full masks of several lengths, and the graph is kept whole unless every value
-is exactly zero (a bias built from the mask's shape alone would pass the structural test).
-The result is only valid for calls whose
-mask is all ones; :class:`~intakeflow.pipeline.model.runtime.OnnxModel` uses it only for
-those and keeps the artifact's own graph for padded calls.
+input alone. It drops them and whatever then feeds nothing. Other uses of the mask (the
+intent head's masked mean pooling) stay, and still see an all-ones mask. Each bias it would
+leave out is first evaluated with full masks of several lengths, and the graph is kept whole
+unless every value is exactly zero (a bias built from the mask's shape alone would pass the
+structural test). The result is only valid for calls whose mask is all ones;
+:class:`~intakeflow.pipeline.model.runtime.OnnxModel` uses it only for those and keeps the
+artifact's own graph for padded calls.
 """
 
 from __future__ import annotations
@@ -72,16 +71,22 @@ def unpadded_graph(model_file: Path | str) -> bytes | None:
             if name in bypass:
                 node.input[k] = bypass[name]
     # leave out what no longer leads to an output (the bias's own subgraph)
-    needed = {o.name for o in graph.output}
+    live = _leading_to(nodes, {o.name for o in graph.output})
+    del graph.node[:]
+    graph.node.extend(live)
+    return bytes(model.SerializeToString())
+
+
+def _leading_to(nodes: Any, tensors: set[str]) -> list[Any]:
+    """The nodes, in their topological order, that compute ``tensors`` or what they need."""
+    needed = set(tensors)
     live = []
     for node in reversed(nodes):
         if any(o in needed for o in node.output):
             live.append(node)
             needed.update(i for i in node.input if i)
     live.reverse()
-    del graph.node[:]
-    graph.node.extend(live)
-    return bytes(model.SerializeToString())
+    return live
 
 
 #: (rows, tokens) of the full masks the biases are evaluated on
@@ -97,15 +102,7 @@ def _zero_for_full_masks(model: Any, biases: list[str]) -> bool:
     import onnxruntime as ort
 
     graph = model.graph
-    producers = {o: n for n in graph.node for o in n.output}
-    needed, todo = set(), list(biases)
-    while todo:
-        node = producers.get(todo.pop())
-        if node is None or id(node) in needed:
-            continue
-        needed.add(id(node))
-        todo.extend(i for i in node.input if i)
-    nodes = [n for n in graph.node if id(n) in needed]
+    nodes = _leading_to(graph.node, set(biases))
     used = {i for n in nodes for i in n.input}
     probe = onnx.helper.make_graph(
         nodes, "bias_probe", list(graph.input),
