@@ -5,8 +5,10 @@
 The same messages go to two commands, each timed from its launch to its exit, start-up
 included (imports, model and spaCy pipeline loading, reading and writing JSONL):
 
-* ``intakeflow predict IN -o OUT --threads 2``: the three answers (intent, PHI and its
-  redaction, insurance fields) for every message;
+* ``intakeflow predict IN -o OUT --processes 2``: the three answers (intent, PHI and its
+  redaction, insurance fields) for every message; ``--intakeflow P:T ...`` runs other set-ups
+  beside it (``P`` processes of ``T`` model threads each; ``1:2`` was the default before
+  ``--processes``), the first of them giving the ratio;
 * Presidio (PHI only), configured as in ``tools/presidio_baseline.py`` (spaCy's small English
   model, the US healthcare recognizers), through ``BatchAnalyzerEngine`` with spaCy's
   ``nlp.pipe`` in batches of ``--presidio-batch`` and ``--presidio-processes`` processes: the
@@ -79,7 +81,8 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     ap.add_argument("--messages", type=int, default=1400)
     ap.add_argument("--rounds", type=int, default=2)
-    ap.add_argument("--threads", type=int, default=2, help="intakeflow predict --threads")
+    ap.add_argument("--intakeflow", nargs="+", default=["2:1"], metavar="P:T",
+                    help="intakeflow predict set-ups, P processes of T threads; the first gives the ratio")
     ap.add_argument("--presidio-batch", type=int, default=64)
     ap.add_argument("--presidio-processes", type=int, default=2)
     ap.add_argument("--presidio-worker", nargs=2, metavar=("IN", "OUT"), help=argparse.SUPPRESS)
@@ -90,13 +93,17 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     messages = corpus_messages(args.messages)
-    rates: dict[str, list[float]] = {"intakeflow": [], "presidio": []}
+    setups = [tuple(int(n) for n in setup.split(":")) for setup in args.intakeflow]
+    ours_names = [f"intakeflow {p}:{t}" for p, t in setups]
+    rates: dict[str, list[float]] = {name: [] for name in [*ours_names, "presidio"]}
     with tempfile.TemporaryDirectory() as tmp:
         src = Path(tmp) / "in.jsonl"
         src.write_text("".join(json.dumps(m) + "\n" for m in messages), encoding="utf-8")
         commands = {
-            "intakeflow": [sys.executable, "-m", "intakeflow.cli", "predict", str(src), "-o", str(Path(tmp) / "ours.jsonl"),
-                           "--threads", str(args.threads), "--quiet"],
+            name: [sys.executable, "-m", "intakeflow.cli", "predict", str(src), "-o", str(Path(tmp) / "ours.jsonl"),
+                   "--processes", str(p), "--threads", str(t), "--quiet"]
+            for name, (p, t) in zip(ours_names, setups, strict=True)
+        } | {
             "presidio": [sys.executable, "-m", "tools.bench_peer", "--presidio-batch", str(args.presidio_batch),
                          "--presidio-processes", str(args.presidio_processes),
                          "--presidio-worker", str(src), str(Path(tmp) / "presidio.jsonl")],
@@ -111,12 +118,15 @@ def main(argv: list[str] | None = None) -> int:
                 if lines != len(messages):
                     raise SystemExit(f"{name} wrote {lines} results for {len(messages)} messages")
                 rates[name].append(len(messages) / seconds)
-                print(f"  round {k + 1}: {name:<10} {seconds:6.2f} s  {rates[name][-1]:7.1f} messages/s", flush=True)
-    ours, theirs = statistics.median(rates["intakeflow"]), statistics.median(rates["presidio"])
+                print(f"  round {k + 1}: {name:<16} {seconds:6.2f} s  {rates[name][-1]:7.1f} messages/s", flush=True)
+    ours, theirs = statistics.median(rates[ours_names[0]]), statistics.median(rates["presidio"])
     ratio = ours / theirs
     print()
     print(f"{'':<34}{'median':>10}{'baseline':>10}")
-    print(f"{'intakeflow predict (3 tasks)':<34}{ours:10.1f}{BASELINE['intakeflow']:10.1f}  messages/s")
+    for name, (p, t) in zip(ours_names, setups, strict=True):
+        label = f"predict, {p} proc x {t} thread(s)"
+        baseline = f"{BASELINE['intakeflow']:10.1f}" if name == ours_names[0] else f"{'':10}"
+        print(f"{label:<34}{statistics.median(rates[name]):10.1f}{baseline}  messages/s")
     print(f"{'Presidio batched, 2 processes':<34}{theirs:10.1f}{BASELINE['presidio']:10.1f}  messages/s")
     verdict = "met" if ratio >= TARGET_RATIO else "NOT met"
     print(f"{'ratio':<34}{ratio:10.2f}{BASELINE['ratio']:10.2f}  (target >= {TARGET_RATIO:.0f}: {verdict})")

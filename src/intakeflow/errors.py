@@ -18,6 +18,7 @@ watchdog's health checks, ``intakeflow.health``). A code is never reused for ano
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Any
 
 
 class E(StrEnum):
@@ -222,9 +223,10 @@ class E(StrEnum):
     E053_PROCESS_LOST = (
         "E053: a processing process ended without finishing ({kind})",
         "Processing process lost",
-        "A process of `intakeflow process --processes` died (killed, out of memory). The messages it had "
-        "claimed return to the queue when their claim lease ends (claim_lease_s, 15 minutes by default): "
-        "rerun then, with fewer processes if memory ran out.",
+        "A process of `intakeflow process --processes` or `intakeflow predict --processes` died (killed, out "
+        "of memory). For `process`, the messages it had claimed return to the queue when their claim lease "
+        "ends (claim_lease_s, 15 minutes by default): rerun then, with fewer processes if memory ran out. "
+        "`predict` writes its output only when every message is done: rerun it.",
     )
     E052_NOT_IN_WHEEL = (
         "E052: {name} runs from a source checkout; the installed package does not include it",
@@ -410,6 +412,17 @@ class IntakeflowError(Exception):
     @property
     def code_id(self) -> str:
         return self.code.name.split("_", 1)[0]
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # rebuilt from the code and its parameters, not from the message, which the default
+        # would pass as the code (a spawned process's error crosses to its parent this way)
+        return (_rebuild_error, (type(self), self.code, self.params))
+
+
+def _rebuild_error(cls: type[IntakeflowError], code: E, params: dict[str, object]) -> IntakeflowError:
+    error = cls.__new__(cls)  # past a subclass's own __init__ (AuditConflict takes no code)
+    IntakeflowError.__init__(error, code, **params)
+    return error
 
 
 class InputError(IntakeflowError):

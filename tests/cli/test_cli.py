@@ -74,3 +74,38 @@ def test_checkout_tools_finds_the_tools_folder() -> None:
     import models.train
 
     assert callable(models.train.train)
+
+
+def test_predict_in_processes_gives_the_same_lines_in_input_order(tmp_path: Path) -> None:
+    """Batches go to whichever process is free and come back in order: the file is the same,
+    byte for byte, as one process's (bad lines between batches included)."""
+    src = tmp_path / "in.jsonl"
+    texts = [
+        "Hi, my Aetna member ID is W123456789, what is my copay?",
+        "Can I move my appointment with Dr. Okafor to Tuesday? Call me at 617-555-0101.",
+        "I have had chest pain since last night and my left arm feels numb.",
+        "How much is an MRI of the knee without insurance?",
+    ]
+    lines = [json.dumps({"id": f"m{i}", "text": texts[i % len(texts)]}) for i in range(9)]
+    lines.insert(5, "not json")
+    src.write_text("\n".join(lines) + "\n")
+    one, two = tmp_path / "one.jsonl", tmp_path / "two.jsonl"
+    assert main(["predict", str(src), "-o", str(one), "--quiet", "--batch", "2"]) == 0
+    assert main(["predict", str(src), "-o", str(two), "--quiet", "--batch", "2", "--processes", "2"]) == 0
+    assert two.read_bytes() == one.read_bytes()
+    assert [json.loads(x)["id"] for x in two.read_text().splitlines()][4:7] == ["m4", "line-6", "m5"]
+    assert not list(tmp_path.glob("*.partial"))
+
+
+def test_predict_without_a_model_is_one_coded_line_and_leaves_no_output(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    src = tmp_path / "in.jsonl"
+    src.write_text(json.dumps({"id": "m1", "text": "Please call me back about my bill."}) + "\n")
+    out = tmp_path / "out.jsonl"
+    for processes in ("1", "2"):
+        assert main(["predict", str(src), "-o", str(out), "--quiet", "--model", str(tmp_path / "none"),
+                     "--processes", processes]) == 1
+        err = capsys.readouterr().err
+        assert err.startswith("E010:") and "Traceback" not in err and err.count("\n") == 1
+        assert not out.exists() and not list(tmp_path.glob("*.partial"))

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from intakeflow.errors import E, IntakeflowError
 
 if TYPE_CHECKING:
-    from intakeflow.pipeline import Pipeline
+    from intakeflow.pipeline import Pipeline, PipelineConfig
 
 #: the published three-model suite's per-type strict F1 (DEVELOPERS.md), shown beside ours
 SUITE_F1 = {
@@ -25,7 +25,13 @@ SUITE_F1 = {
 
 
 def _pipeline(args: argparse.Namespace) -> Pipeline:
-    from intakeflow.pipeline import Pipeline, PipelineConfig
+    from intakeflow.pipeline import Pipeline
+
+    return Pipeline(_pipeline_config(args))
+
+
+def _pipeline_config(args: argparse.Namespace) -> PipelineConfig:
+    from intakeflow.pipeline import PipelineConfig
 
     cfg = PipelineConfig(model_path=Path(args.model), threads=args.threads)
     if getattr(args, "no_validators", False):
@@ -38,32 +44,49 @@ def _pipeline(args: argparse.Namespace) -> Pipeline:
         cfg.decoding = False
     if getattr(args, "redaction_threshold", None) is not None:
         cfg.redaction_threshold = args.redaction_threshold
-    return Pipeline(cfg)
+    return cfg
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from intakeflow.jsonl import BadLine, read_inputs, result_record
-    from intakeflow.results import PipelineResult
+    from intakeflow.pipeline.model.runtime import artifact_version
+    from intakeflow.results import PipelineInput, PipelineResult
 
-    pipe = _pipeline(args)
     items = list(read_inputs(Path(args.input)))
+    chunks = [items[i : i + args.batch] for i in range(0, len(items), args.batch)]
+    goods = [[x for x in chunk if isinstance(x, PipelineInput)] for chunk in chunks]
+    if args.processes > 1:
+        from intakeflow.pipeline.processes import map_in_processes
+
+        version = artifact_version(args.model)
+        results = map_in_processes(_pipeline_config(args), goods, args.processes)
+    else:
+        pipe = _pipeline(args)
+        version = pipe.version
+        results = (pipe.process(good) for good in goods)
+    output = Path(args.output)
+    partial = output.with_name(output.name + ".partial")
     n_err = 0
-    with open(args.output, "w", encoding="utf-8") as out, tqdm(total=len(items), unit="msg", disable=args.quiet) as bar:
-        for i in range(0, len(items), args.batch):
-            chunk = items[i : i + args.batch]
-            good = [x for x in chunk if not isinstance(x, BadLine)]
-            done = iter(pipe.process(good))
-            for x in chunk:
-                if isinstance(x, BadLine):
-                    res = PipelineResult(id=x.id, error_code=x.error.code_id, error=str(x.error), pipeline_version=pipe.version)
-                    channel = None
-                else:
-                    res, channel = next(done), x.channel
-                n_err += res.error_code is not None
-                out.write(json.dumps(result_record(res, channel), ensure_ascii=False) + "\n")
-            bar.update(len(chunk))
+    # written beside the output and renamed once complete: a run that fails leaves no file
+    # that looks finished
+    try:
+        with partial.open("w", encoding="utf-8") as out, tqdm(total=len(items), unit="msg", disable=args.quiet) as bar:
+            for chunk, done in zip(chunks, results, strict=True):
+                good = iter(done)
+                for x in chunk:
+                    if isinstance(x, BadLine):
+                        res = PipelineResult(id=x.id, error_code=x.error.code_id, error=str(x.error), pipeline_version=version)
+                        channel = None
+                    else:
+                        res, channel = next(good), x.channel
+                    n_err += res.error_code is not None
+                    out.write(json.dumps(result_record(res, channel), ensure_ascii=False) + "\n")
+                bar.update(len(chunk))
+        partial.replace(output)
+    finally:
+        partial.unlink(missing_ok=True)
     print(f"wrote {len(items)} results to {args.output} ({n_err} with errors)", file=sys.stderr)
     return 0
 
@@ -246,6 +269,10 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("input")
     sp.add_argument("-o", "--output", required=True)
     model_args(sp)
+    sp.add_argument(
+        "--processes", type=int, default=1,
+        help="processes side by side, each with its own model (about 300 MB); output in input order",
+    )
     sp.set_defaults(func=cmd_predict)
 
     sp = sub.add_parser("eval", help="score the pipeline against gold JSONL (spec §5 tables)")
@@ -331,4 +358,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return int(args.func(args))
+    try:
+        return int(args.func(args))
+    except IntakeflowError as exc:  # one coded line (codes and paths, never message text)
+        print(str(exc), file=sys.stderr)
+        return 1

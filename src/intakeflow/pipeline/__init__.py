@@ -4,7 +4,7 @@
 model (stage 1); ``recognizers`` and ``spoken`` the validated formats (stage 2); ``merge``,
 ``boundary`` and ``decoding`` reconcile their spans; ``fallback`` the optional LLM (stage
 3); ``anonymizers`` the redacted text; ``insurance`` and ``payers`` the insurance JSON;
-``routing`` the calibrated intent and queue.
+``routing`` the calibrated intent and queue; ``processes`` runs it in spawned processes.
 """
 
 from intakeflow.pipeline.core import Pipeline, PipelineConfig
