@@ -109,3 +109,10 @@ def test_predict_without_a_model_is_one_coded_line_and_leaves_no_output(
         err = capsys.readouterr().err
         assert err.startswith("E010:") and "Traceback" not in err and err.count("\n") == 1
         assert not out.exists() and not list(tmp_path.glob("*.partial"))
+
+
+@pytest.mark.parametrize("option", ["--processes", "--batch", "--threads"])
+def test_predict_refuses_counts_below_one(option: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["predict", str(tmp_path / "in.jsonl"), "-o", str(tmp_path / "out.jsonl"), option, "0"])
+    assert info.value.code == 2 and "must be at least 1" in capsys.readouterr().err

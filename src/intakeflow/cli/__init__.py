@@ -24,6 +24,14 @@ SUITE_F1 = {
 }  # fmt: skip
 
 
+def positive_int(value: str) -> int:
+    """An argparse type: an integer of at least 1."""
+    n = int(value)
+    if n < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return n
+
+
 def _pipeline(args: argparse.Namespace) -> Pipeline:
     from intakeflow.pipeline import Pipeline
 
@@ -256,8 +264,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     def model_args(sp: argparse.ArgumentParser) -> None:
         sp.add_argument("--model", default=str(DEFAULT_ARTIFACT), help="model artifact folder")
-        sp.add_argument("--threads", type=int, default=1, help="onnxruntime intra-op threads")
-        sp.add_argument("--batch", type=int, default=32, help="messages per pipeline batch")
+        sp.add_argument("--threads", type=positive_int, default=1, help="onnxruntime intra-op threads")
+        sp.add_argument("--batch", type=positive_int, default=32, help="messages per pipeline batch")
         sp.add_argument("--quiet", action="store_true", help="no progress bar")
         sp.add_argument(
             "--site-formats",
@@ -270,7 +278,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("-o", "--output", required=True)
     model_args(sp)
     sp.add_argument(
-        "--processes", type=int, default=1,
+        "--processes", type=positive_int, default=1,
         help="processes side by side, each with its own model (about 300 MB); output in input order",
     )
     sp.set_defaults(func=cmd_predict)

@@ -28,6 +28,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from intakeflow.cli import positive_int
 from intakeflow.errors import E, IntakeflowError
 
 if TYPE_CHECKING:
@@ -72,13 +73,6 @@ def _schema_name(value: str) -> str:
     return value
 
 
-def _positive(value: str) -> int:
-    n = int(value)
-    if n < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return n
-
-
 def _store_args(sp: argparse.ArgumentParser) -> None:
     sp.add_argument("--dsn", default=None,
                     help=f"PostgreSQL DSN of the store (default: ${DSN_ENV}, else the embedded PostgreSQL "
@@ -118,16 +112,16 @@ def add_store_parsers(
 
     sp = sub.add_parser("process", help="run the pipeline over staged messages, optionally write back to FHIR")
     _store_args(sp)
-    sp.add_argument("--batch-size", type=_positive, default=64, help="messages per claim and pipeline batch")
-    sp.add_argument("--workers", type=_positive, default=2,
+    sp.add_argument("--batch-size", type=positive_int, default=64, help="messages per claim and pipeline batch")
+    sp.add_argument("--workers", type=positive_int, default=2,
                     help="batches in the pipeline at once, each on its own thread and up to a core (default: 2)")
-    sp.add_argument("--processes", type=_positive, default=1,
+    sp.add_argument("--processes", type=positive_int, default=1,
                     help="processes sharing the queue, each with its own model and --workers threads; the "
                          "pipeline's Python holds one interpreter lock per process, so on 2 cores 2 processes "
                          "of 1 worker each go faster than 1 of 2 (default: 1)")
     sp.add_argument("--write-back", metavar="FHIR_URL", default=None,
                     help=f"FHIR R4 base URL to write results back to (bearer token: ${FHIR_TOKEN_ENV})")
-    sp.add_argument("--bundle-size", type=_positive, default=None,
+    sp.add_argument("--bundle-size", type=positive_int, default=None,
                     help="messages per FHIR transaction Bundle of --write-back (default: 25)")
     sp.set_defaults(func=cmd_process)
 

@@ -40,7 +40,7 @@ def _process_batch(batch: Sequence[PipelineInput]) -> list[PipelineResult]:
 
 
 def map_in_processes(config: PipelineConfig, batches: Iterable[Sequence[PipelineInput]],
-                         processes: int) -> Iterator[list[PipelineResult]]:
+                     processes: int) -> Iterator[list[PipelineResult]]:
     """Each batch's results, in the order of ``batches``, from ``processes`` spawned processes.
 
     An error that stops a process's pipeline (no model: E010) is raised as it is; a process
