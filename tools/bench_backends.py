@@ -132,7 +132,9 @@ def main(argv: list[str] | None = None) -> int:
         }
         if runners["openvino int8"] is None:
             print("openvino is not installed: its rows are left out (pip install openvino)")
-        print(f"{len(windows)} windows of {args.messages} writer-corpus messages, one thread, {args.rounds} alternating rounds")
+        tags = 2 * sum(w[0].shape[1] for w in windows)  # a PHI and an insurance tag per position
+        print(f"{len(windows)} windows ({tags} token tags) of {args.messages} writer-corpus messages, one thread, "
+              f"{args.rounds} alternating rounds")
         reference: list[list[np.ndarray]] = []
         for k in range(args.rounds):
             for name, runner in runners.items():
@@ -145,7 +147,8 @@ def main(argv: list[str] | None = None) -> int:
                     reference = outs
                 worst = max(float(np.abs(o - r).max()) for out, ref in zip(outs, reference) for o, r in zip(out, ref))
                 intents = sum(int(out[0].argmax() != ref[0].argmax()) for out, ref in zip(outs, reference))
-                tokens = sum(int((o.argmax(-1) != r.argmax(-1)).sum()) for out, ref in zip(outs, reference) for o, r in zip(out[1:], ref[1:]))
+                tokens = sum(int((o.argmax(-1) != r.argmax(-1)).sum())
+                             for out, ref in zip(outs, reference) for o, r in zip(out[1:], ref[1:]))
                 print(f"  round {k + 1}: {name:<14} {ms:6.2f} ms per window   largest logit difference {worst:6.3f}, "
                       f"intents differing {intents}, token tags differing {tokens}", flush=True)
     return 0
