@@ -3,6 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import stat
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -51,6 +57,12 @@ def test_bench_outside_a_checkout_is_a_coded_error(monkeypatch: pytest.MonkeyPat
     assert capsys.readouterr().err.startswith("E052:")
 
 
+def test_bench_without_its_gold_file_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["bench", "--no-presidio", "--gold", str(tmp_path / "nope.jsonl")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("intakeflow bench: ") and "--gold" in err and "Traceback" not in err
+
+
 @pytest.mark.parametrize("command", [["generate", "-o", "x.jsonl"], ["train"], ["export", "ckpt", "--out", "x"]])
 def test_training_outside_a_checkout_is_a_coded_error(
     command: list[str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
@@ -94,7 +106,7 @@ def test_predict_in_processes_gives_the_same_lines_in_input_order(tmp_path: Path
     assert main(["predict", str(src), "-o", str(two), "--quiet", "--batch", "2", "--processes", "2"]) == 0
     assert two.read_bytes() == one.read_bytes()
     assert [json.loads(x)["id"] for x in two.read_text().splitlines()][4:7] == ["m4", "line-6", "m5"]
-    assert not list(tmp_path.glob("*.partial"))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.jsonl", "one.jsonl", "two.jsonl"]
 
 
 def test_predict_without_a_model_is_one_coded_line_and_leaves_no_output(
@@ -108,7 +120,7 @@ def test_predict_without_a_model_is_one_coded_line_and_leaves_no_output(
                      "--processes", processes]) == 1
         err = capsys.readouterr().err
         assert err.startswith("E010:") and "Traceback" not in err and err.count("\n") == 1
-        assert not out.exists() and not list(tmp_path.glob("*.partial"))
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["in.jsonl"]
 
 
 @pytest.mark.parametrize("option", ["--processes", "--batch", "--threads"])
@@ -116,3 +128,84 @@ def test_predict_refuses_counts_below_one(option: str, tmp_path: Path, capsys: p
     with pytest.raises(SystemExit) as info:
         main(["predict", str(tmp_path / "in.jsonl"), "-o", str(tmp_path / "out.jsonl"), option, "0"])
     assert info.value.code == 2 and "must be at least 1" in capsys.readouterr().err
+
+
+def test_predict_results_are_owner_only_and_an_existing_files_mode_is_kept(tmp_path: Path) -> None:
+    src = tmp_path / "in.jsonl"
+    src.write_text(json.dumps({"id": "m1", "text": "My member ID is W123456789."}) + "\n")
+    new, old = tmp_path / "new.jsonl", tmp_path / "old.jsonl"
+    old.write_text("earlier results\n")
+    old.chmod(0o640)
+    for out in (new, old):
+        assert main(["predict", str(src), "-o", str(out), "--quiet"]) == 0
+        assert json.loads(out.read_text())["id"] == "m1"
+    assert new.stat().st_mode & 0o777 == 0o600  # results hold PHI
+    assert old.stat().st_mode & 0o777 == 0o640
+
+
+def test_predict_writes_to_a_device_as_it_is(tmp_path: Path) -> None:
+    """No temporary file and rename for what is not a regular file: /dev/null stays a device."""
+    src = tmp_path / "in.jsonl"
+    src.write_text(json.dumps({"id": "m1", "text": "Please call me back."}) + "\n")
+    assert main(["predict", str(src), "-o", os.devnull, "--quiet"]) == 0
+    assert stat.S_ISCHR(os.stat(os.devnull).st_mode)
+
+
+@pytest.mark.parametrize("what", ["input", "output folder"])
+def test_predict_with_a_missing_path_is_a_usage_error(what: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    src = tmp_path / "in.jsonl"
+    src.write_text(json.dumps({"id": "m1", "text": "Hello"}) + "\n")
+    args = ([str(tmp_path / "nope.jsonl"), "-o", str(tmp_path / "out.jsonl")] if what == "input"
+            else [str(src), "-o", str(tmp_path / "nodir" / "out.jsonl")])
+    assert main(["predict", *args, "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("intakeflow predict: ") and "no such" in err and "Traceback" not in err
+
+
+def test_a_lone_surrogate_escape_gets_a_result_and_valid_utf8(tmp_path: Path) -> None:
+    """JSON lets a sender escape half a surrogate pair; the result is still written, as UTF-8."""
+    src = tmp_path / "in.jsonl"
+    src.write_text('{"id": "s1", "text": "Call me at 617-555-0101 \\ud83d thanks"}\n')
+    out = tmp_path / "out.jsonl"
+    assert main(["predict", str(src), "-o", str(out), "--quiet"]) == 0
+    record = json.loads(out.read_bytes().decode("utf-8"))
+    assert record["id"] == "s1" and "error_code" not in record
+    assert "617-555-0101" not in record["redacted_text"] and "\ufffd" in record["redacted_text"]
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for stat_file in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat_file.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat_file.parent.name))
+    return found
+
+
+def test_predict_stopped_by_sigterm_leaves_no_process_and_no_file(tmp_path: Path) -> None:
+    """What a scheduler or ``timeout`` sends: the spawned processes end with the run, and
+    no partial file (which would hold PHI) is left."""
+    src = tmp_path / "in.jsonl"
+    text = "Hi, my Aetna member ID is W123456789, can I book a visit for Tuesday? " * 8
+    src.write_text("".join(json.dumps({"id": f"m{i}", "text": text}) + "\n" for i in range(3000)))
+    out = tmp_path / "out.jsonl"
+    proc = subprocess.Popen([sys.executable, "-m", "intakeflow.cli", "predict", str(src), "-o", str(out),
+                             "--processes", "2", "--quiet"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 120
+    while len(_children(proc.pid)) < 2 and time.monotonic() < deadline:  # the spawned processes are up
+        time.sleep(0.2)
+    time.sleep(3)  # and working
+    children = _children(proc.pid)
+    assert children, "no spawned process was seen"
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 128 + signal.SIGTERM, err.decode()[-2000:]
+    deadline = time.monotonic() + 30
+    while any(Path(f"/proc/{c}").exists() for c in children) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not any(Path(f"/proc/{c}").exists() for c in children)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.jsonl"]
+    assert b"W123456789" not in err

@@ -8,10 +8,17 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
+import signal
 import sys
+import tempfile
+import threading
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
+from intakeflow.cli.common import positive_int, usage_error
 from intakeflow.errors import E, IntakeflowError
 
 if TYPE_CHECKING:
@@ -22,14 +29,6 @@ SUITE_F1 = {
     "NAME": 0.96, "DATE": 0.95, "PHONE": 0.98, "LOC": 0.82, "MRN": 0.28, "LICENSE": 0.17,
     "HEALTH_PLAN": 0.26, "BIOMETRIC": 0.10, "DEVICE": 0.34, "SSN": 0.58, "AUTH_NUMBER": 0.30,
 }  # fmt: skip
-
-
-def positive_int(value: str) -> int:
-    """An argparse type: an integer of at least 1."""
-    n = int(value)
-    if n < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return n
 
 
 def _pipeline(args: argparse.Namespace) -> Pipeline:
@@ -62,41 +61,79 @@ def cmd_predict(args: argparse.Namespace) -> int:
     from intakeflow.pipeline.model.runtime import artifact_version
     from intakeflow.results import PipelineInput, PipelineResult
 
-    items = list(read_inputs(Path(args.input)))
+    source, output = Path(args.input), Path(args.output)
+    if not source.is_file():
+        return usage_error("predict", f"{source}: no such file")
+    if not output.parent.is_dir():
+        return usage_error("predict", f"{output.parent}: no such folder for the output")
+    items = list(read_inputs(source))
     chunks = [items[i : i + args.batch] for i in range(0, len(items), args.batch)]
     goods = [[x for x in chunk if isinstance(x, PipelineInput)] for chunk in chunks]
     if args.processes > 1:
         from intakeflow.pipeline.processes import map_in_processes
 
         version = artifact_version(args.model)
-        results = map_in_processes(_pipeline_config(args), goods, args.processes)
+        results: Iterator[list[PipelineResult]] = map_in_processes(_pipeline_config(args), goods, args.processes)
     else:
         pipe = _pipeline(args)
         version = pipe.version
         results = (pipe.process(good) for good in goods)
-    output = Path(args.output)
-    partial = output.with_name(output.name + ".partial")
     n_err = 0
-    # written beside the output and renamed once complete: a run that fails leaves no file
-    # that looks finished
-    try:
-        with partial.open("w", encoding="utf-8") as out, tqdm(total=len(items), unit="msg", disable=args.quiet) as bar:
-            for chunk, done in zip(chunks, results, strict=True):
-                good = iter(done)
-                for x in chunk:
-                    if isinstance(x, BadLine):
-                        res = PipelineResult(id=x.id, error_code=x.error.code_id, error=str(x.error), pipeline_version=version)
-                        channel = None
-                    else:
-                        res, channel = next(good), x.channel
-                    n_err += res.error_code is not None
-                    out.write(json.dumps(result_record(res, channel), ensure_ascii=False) + "\n")
-                bar.update(len(chunk))
-        partial.replace(output)
-    finally:
-        partial.unlink(missing_ok=True)
+    with _complete_or_nothing(output) as out, closing(results), _sigterm_exits(), \
+            tqdm(total=len(items), unit="msg", disable=args.quiet) as bar:
+        for chunk, done in zip(chunks, results, strict=True):
+            good = iter(done)
+            for x in chunk:
+                if isinstance(x, BadLine):
+                    res = PipelineResult(id=x.id, error_code=x.error.code_id, error=str(x.error), pipeline_version=version)
+                    channel = None
+                else:
+                    res, channel = next(good), x.channel
+                n_err += res.error_code is not None
+                out.write(json.dumps(result_record(res, channel), ensure_ascii=False) + "\n")
+            bar.update(len(chunk))
     print(f"wrote {len(items)} results to {args.output} ({n_err} with errors)", file=sys.stderr)
     return 0
+
+
+@contextmanager
+def _complete_or_nothing(output: Path) -> Iterator[IO[str]]:
+    """The output file, written whole or not at all: a regular file (or a new one) is
+    written beside it, owner-only as results hold PHI, and renamed over it when complete,
+    keeping an existing file's mode. Anything else (a pipe, /dev/stdout) is written to as it is."""
+    target = output.resolve()
+    if target.exists() and not target.is_file():
+        with target.open("w", encoding="utf-8") as out:
+            yield out
+        return
+    fd, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".partial")
+    partial = Path(name)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            yield out
+        if target.exists():
+            shutil.copymode(target, partial)
+        partial.replace(target)
+    finally:
+        partial.unlink(missing_ok=True)
+
+
+@contextmanager
+def _sigterm_exits() -> Iterator[None]:
+    """SIGTERM (a scheduler's or ``timeout``'s stop) raises SystemExit here, so the clean-up
+    of the ``with`` blocks runs: spawned processes stopped, no partial file left."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum: int, frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
@@ -225,6 +262,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
         return not_in_wheel("intakeflow bench")
     from tools.bench import run_bench
 
+    if not Path(args.gold).is_file():  # the dev sample lives beside the checkout, not in it
+        return usage_error("bench", f"{args.gold}: no such file (give the gold messages to time with --gold)")
     return run_bench(args)
 
 
@@ -264,8 +303,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     def model_args(sp: argparse.ArgumentParser) -> None:
         sp.add_argument("--model", default=str(DEFAULT_ARTIFACT), help="model artifact folder")
-        sp.add_argument("--threads", type=positive_int, default=1, help="onnxruntime intra-op threads")
-        sp.add_argument("--batch", type=positive_int, default=32, help="messages per pipeline batch")
+        sp.add_argument("--threads", type=positive_int, default=1,
+                        help="model threads (of each process, with --processes) (default: 1)")
+        sp.add_argument("--batch", type=positive_int, default=32, help="messages per pipeline batch (default: 32)")
         sp.add_argument("--quiet", action="store_true", help="no progress bar")
         sp.add_argument(
             "--site-formats",
@@ -274,12 +314,15 @@ def build_parser() -> argparse.ArgumentParser:
         )
 
     sp = sub.add_parser("predict", help="run the pipeline over a JSONL file of messages")
-    sp.add_argument("input")
-    sp.add_argument("-o", "--output", required=True)
+    sp.add_argument("input", help="JSONL, a message per line: id, text, optional channel and scope")
+    sp.add_argument("-o", "--output", required=True,
+                    help="JSONL of results in input order, a line per input line (blank lines skipped); "
+                         "a regular file appears only when complete")
     model_args(sp)
     sp.add_argument(
         "--processes", type=positive_int, default=1,
-        help="processes side by side, each with its own model (about 300 MB); output in input order",
+        help="processes side by side, each with its own model; --processes 2 --threads 1 is the fastest on "
+             "2 cores (default: 1)",
     )
     sp.set_defaults(func=cmd_predict)
 
@@ -315,7 +358,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp.set_defaults(func=cmd_eval_pii)
 
     sp = sub.add_parser("bench", help="latency, throughput, load time, memory; Presidio side by side")
-    sp.add_argument("--gold", default=str(Path(__file__).resolve().parents[4] / "shared" / "data" / "dev-sample.jsonl"))
+    sp.add_argument("--gold", default=str(Path(__file__).resolve().parents[4] / "shared" / "data" / "dev-sample.jsonl"),
+                    help="gold JSONL to time and score (default: the dev sample in ../shared/data beside the checkout)")
     sp.add_argument("--n", type=int, default=500, help="single-message timings")
     sp.add_argument("--no-presidio", action="store_true")
     model_args(sp)

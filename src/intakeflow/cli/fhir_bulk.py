@@ -25,7 +25,8 @@ from contextlib import ExitStack
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from intakeflow.cli.store import Unreachable, _guarded, _open_store, _run_id, _source_name, _store_args, _usage, _version
+from intakeflow.cli.common import usage_error
+from intakeflow.cli.store import Unreachable, _guarded, _open_store, _run_id, _source_name, _store_args, _version
 from intakeflow.errors import IntakeflowError
 
 if TYPE_CHECKING:
@@ -101,7 +102,7 @@ def cmd_stage_fhir_bulk(args: argparse.Namespace) -> int:
         version = None if args.check else _version(args.model)
         client = build_client(args)
     except IntakeflowError as exc:
-        return _usage("stage fhir-bulk", str(exc))
+        return usage_error("stage fhir-bulk", str(exc))
     statuses = args.statuses or ["completed"]
     with ExitStack() as stack:
         stack.enter_context(client)
@@ -199,6 +200,6 @@ def _print_jwks(args: argparse.Namespace) -> int:
 
     pem = read_private_key(args.private_key) if args.private_key else os.environ.get(PRIVATE_KEY_ENV)
     if not pem:
-        return _usage("stage fhir-bulk", f"--print-jwks needs --private-key or ${PRIVATE_KEY_ENV}")
+        return usage_error("stage fhir-bulk", f"--print-jwks needs --private-key or ${PRIVATE_KEY_ENV}")
     print(json.dumps(public_jwks(pem, args.jwt_alg, kid=args.kid), indent=2))
     return 0

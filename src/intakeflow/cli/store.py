@@ -28,7 +28,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from intakeflow.cli import positive_int
+from intakeflow.cli.common import positive_int, usage_error
 from intakeflow.errors import E, IntakeflowError
 
 if TYPE_CHECKING:
@@ -141,11 +141,11 @@ def cmd_stage_hl7(args: argparse.Namespace) -> int:
 
     files = _collect(args.paths, is_archive_name)
     if isinstance(files, str):
-        return _usage("stage hl7", files)
+        return usage_error("stage hl7", files)
     try:
         filters = load_filters(args.filters)
     except IntakeflowError as exc:
-        return _usage("stage hl7", str(exc))
+        return usage_error("stage hl7", str(exc))
 
     def read(path: Path, root: Path | None) -> Iterator[SourceItem]:
         for item in read_file(path, root, filters):
@@ -169,7 +169,7 @@ def cmd_stage_fhir(args: argparse.Namespace) -> int:
 
     files = _collect(args.paths, _is_fhir_name)
     if isinstance(files, str):
-        return _usage("stage fhir", files)
+        return usage_error("stage fhir", files)
     statuses = args.statuses or ["completed"]
     wanted = None if "any" in statuses else frozenset(statuses)
     source = args.source or "fhir"
@@ -187,7 +187,7 @@ def cmd_process(args: argparse.Namespace) -> int:
     try:
         pipeline = _build_pipeline(args.model)
     except IntakeflowError as exc:
-        return _usage("process", str(exc))
+        return usage_error("process", str(exc))
     run_id = _run_id("process")
     token = f"{run_id}:{socket.gethostname()}:{os.getpid()}"
     summary = {"processed": 0, "quarantined": 0, "failed": 0, "delivered": 0}
@@ -218,7 +218,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     try:
         version = _version(args.model)
     except IntakeflowError as exc:
-        return _usage("status", str(exc))
+        return usage_error("status", str(exc))
     with ExitStack() as stack:
         try:
             store = _open_store(args, version, stack, migrate=False)
@@ -244,7 +244,7 @@ def _stage(
     try:
         version = _version(args.model)
     except IntakeflowError as exc:
-        return _usage(f"stage {args.kind}", str(exc))
+        return usage_error(f"stage {args.kind}", str(exc))
     with ExitStack() as stack:
         try:
             store = _open_store(args, version, stack, migrate=True)
@@ -467,6 +467,3 @@ def _run_id(what: str) -> str:
     return f"intakeflow-cli:{what}:{datetime.now(UTC):%Y-%m-%dT%H:%M:%S.%fZ}"
 
 
-def _usage(command: str, problem: str) -> int:
-    print(f"intakeflow {command}: {problem}", file=sys.stderr)
-    return 2

@@ -178,8 +178,10 @@ class Pipeline:
         res.queue = decision.queue
         res.phi, res.insurance = phi, ins
         res.redaction = self._redaction_spans(text, phi, out, model_phi_kept)
-        res.redacted_text = redact(msg.text, res.redaction, self.config.redaction, scope=msg.scope)
-        res.insurance_json = normalise(msg.text, ins)
+        # the checked text, not msg.text: a lone surrogate (a JSON "\ud83d" escape) would make
+        # the written result invalid UTF-8; the checked text has U+FFFD there, same offsets
+        res.redacted_text = redact(text, res.redaction, self.config.redaction, scope=msg.scope)
+        res.insurance_json = normalise(text, ins)
         res.timings_ms["output"] = (time.perf_counter() - t) * 1000
 
     def _redaction_spans(self, text: str, phi: list[Span], out: ModelOutput, model_phi_kept: bool = False) -> list[Span]:

@@ -11,13 +11,20 @@ as one process's.
 from __future__ import annotations
 
 import multiprocessing
+import os
+import threading
+from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
 from intakeflow.errors import E, IntakeflowError
 from intakeflow.pipeline.core import Pipeline, PipelineConfig
 from intakeflow.results import PipelineInput, PipelineResult
+
+#: batches handed out per process at once: one running, one waiting, so no process idles
+#: between batches and a run that stops early leaves little work queued behind it
+IN_FLIGHT_PER_PROCESS = 2
 
 #: the pipeline of a spawned process, loaded once by :func:`_process_started`, or why it could
 #: not be (raised by the first batch, so that the parent sees the error itself, not a broken pool)
@@ -25,8 +32,23 @@ _pipeline: Pipeline | None = None
 _start_error: Exception | None = None
 
 
+def _exit_with_parent() -> None:
+    """End this process when its parent ends. A parent killed by SIGKILL or SIGTERM runs no
+    clean-up, and a worker left behind would hold a model's memory and wait forever."""
+    parent = multiprocessing.parent_process()
+    if parent is None:
+        return
+
+    def watch() -> None:
+        parent.join()
+        os._exit(1)
+
+    threading.Thread(target=watch, name="intakeflow-parent-watch", daemon=True).start()
+
+
 def _process_started(config: PipelineConfig) -> None:
     global _pipeline, _start_error
+    _exit_with_parent()
     try:
         _pipeline = Pipeline(config)
     except Exception as exc:  # noqa: BLE001 - re-raised by every batch of this process
@@ -43,20 +65,37 @@ def map_in_processes(config: PipelineConfig, batches: Iterable[Sequence[Pipeline
                      processes: int) -> Iterator[list[PipelineResult]]:
     """Each batch's results, in the order of ``batches``, from ``processes`` spawned processes.
 
-    An error that stops a process's pipeline (no model: E010) is raised as it is; a process
-    that dies (killed, out of memory) ends the run with E053. Either way the results already
-    yielded stand and nothing after them is given. The fallback's budget is per process, so it
-    is refused here rather than multiplied (E050)."""
+    Checked at the call, before any process starts: at least one process, and no fallback
+    with several (its budget is per process; E050). Then an error that stops a process's
+    pipeline (no model: E010) is raised as it is, and a process that dies (killed, out of
+    memory) ends the run with E053. Either way the results already yielded stand and
+    nothing after them is given. At most ``IN_FLIGHT_PER_PROCESS`` batches per process are
+    handed out ahead of the one being yielded; closing the iterator cancels them."""
     if processes < 1:
         raise IntakeflowError(E.E050_CONFIG, why=f"processes must be at least 1, not {processes}")
     if config.fallback.enabled and processes > 1:
         raise IntakeflowError(E.E050_CONFIG, why="the fallback's budget is per process; run it with one process")
+    return _results_in_order(config, iter(batches), processes)
+
+
+def _results_in_order(config: PipelineConfig, batches: Iterator[Sequence[PipelineInput]],
+                      processes: int) -> Iterator[list[PipelineResult]]:
     context = multiprocessing.get_context("spawn")
     pool = ProcessPoolExecutor(processes, mp_context=context, initializer=_process_started, initargs=(config,))
+    # a batch with no message (every line of it bad) is answered here, not sent
+    pending: deque[Future[list[PipelineResult]] | list[PipelineResult]] = deque()
     try:
-        yield from pool.map(_process_batch, batches)
+        for batch in batches:
+            pending.append(pool.submit(_process_batch, batch) if batch else [])
+            while len(pending) > IN_FLIGHT_PER_PROCESS * processes or (pending and isinstance(pending[0], list)):
+                yield _result(pending.popleft())
+        while pending:
+            yield _result(pending.popleft())
     except BrokenProcessPool as exc:
         raise IntakeflowError(E.E053_PROCESS_LOST, kind="BrokenProcessPool") from exc
     finally:
-        # a run that stops early (an error, a closed generator) leaves no batch queued behind it
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _result(item: Future[list[PipelineResult]] | list[PipelineResult]) -> list[PipelineResult]:
+    return item if isinstance(item, list) else item.result()
