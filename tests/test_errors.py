@@ -119,10 +119,11 @@ def test_cli_one_code(capsys: pytest.CaptureFixture[str]) -> None:
 def test_cli_json(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["errors", "--json"]) == 0
     listed = json.loads(capsys.readouterr().out)
-    assert listed == [{"code": e.code_id, "title": e.title, "action": e.action} for e in E]
+    assert listed == [{"code": e.code_id, "title": e.title, "action": e.action, "message": e.value} for e in E]
     assert main(["errors", "E081", "--json"]) == 0
     assert json.loads(capsys.readouterr().out) == [
-        {"code": "E081", "title": E.E081_WAIT_FAILED.title, "action": E.E081_WAIT_FAILED.action}]
+        {"code": "E081", "title": E.E081_WAIT_FAILED.title, "action": E.E081_WAIT_FAILED.action,
+         "message": E.E081_WAIT_FAILED.value}]
 
 
 def test_cli_unknown_code_exits_2(capsys: pytest.CaptureFixture[str]) -> None:

@@ -16,7 +16,8 @@ def add_errors_parser(sub: Any) -> None:
     """Register the ``errors`` subcommand on ``build_parser``'s subparsers."""
     sp = sub.add_parser("errors", help="list the error codes with their title and what to do about them")
     sp.add_argument("code", nargs="?", metavar="CODE", help="one code, e.g. E022 (default: all)")
-    sp.add_argument("--json", action="store_true", help='a JSON list of {"code", "title", "action"} objects')
+    sp.add_argument("--json", action="store_true",
+                    help='a JSON list of {"code", "title", "action", "message"} objects (message: the template)')
     sp.set_defaults(func=cmd_errors)
 
 
@@ -31,7 +32,8 @@ def cmd_errors(args: argparse.Namespace) -> int:
             return 2
         entries = [entry]
     if args.json:
-        print(json.dumps([{"code": e.code_id, "title": e.title, "action": e.action} for e in entries], indent=2))
+        print(json.dumps([{"code": e.code_id, "title": e.title, "action": e.action, "message": e.value} for e in entries],
+                         indent=2))
     elif args.code is not None:
         e = entries[0]
         print(f"{e.code_id}  {e.title}\nmessage: {e.value}\naction:  {e.action}")
