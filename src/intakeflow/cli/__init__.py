@@ -13,7 +13,7 @@ import signal
 import sys
 import tempfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -73,7 +73,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
         from intakeflow.pipeline.processes import map_in_processes
 
         version = artifact_version(args.model)
-        results: Iterator[list[PipelineResult]] = map_in_processes(_pipeline_config(args), goods, args.processes)
+        results: Generator[list[PipelineResult]] = map_in_processes(_pipeline_config(args), goods, args.processes)
     else:
         pipe = _pipeline(args)
         version = pipe.version

@@ -14,7 +14,7 @@ import multiprocessing
 import os
 import threading
 from collections import deque
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Generator, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
@@ -62,7 +62,7 @@ def _process_batch(batch: Sequence[PipelineInput]) -> list[PipelineResult]:
 
 
 def map_in_processes(config: PipelineConfig, batches: Iterable[Sequence[PipelineInput]],
-                     processes: int) -> Iterator[list[PipelineResult]]:
+                     processes: int) -> Generator[list[PipelineResult]]:
     """Each batch's results, in the order of ``batches``, from ``processes`` spawned processes.
 
     Checked at the call, before any process starts: at least one process, and no fallback
@@ -79,7 +79,7 @@ def map_in_processes(config: PipelineConfig, batches: Iterable[Sequence[Pipeline
 
 
 def _results_in_order(config: PipelineConfig, batches: Iterator[Sequence[PipelineInput]],
-                      processes: int) -> Iterator[list[PipelineResult]]:
+                      processes: int) -> Generator[list[PipelineResult]]:
     context = multiprocessing.get_context("spawn")
     pool = ProcessPoolExecutor(processes, mp_context=context, initializer=_process_started, initargs=(config,))
     # a batch with no message (every line of it bad) is answered here, not sent
