@@ -10,7 +10,10 @@ run on up to two back-ends:
 * ``ort fp32``: a float graph made from the artifact, each ``MatMulInteger`` chain replaced by
   a ``MatMul`` with the dequantised weights (the weights' rounding kept, the activations' gone);
 * ``openvino int8`` and ``openvino fp32``: the same two graphs in OpenVINO's CPU plug-in, when
-  ``openvino`` is installed (``pip install openvino``; not a dependency of intakeflow).
+  ``openvino`` is installed (``pip install openvino``; not a dependency of intakeflow), in
+  float32 (OpenVINO's default on a CPU with AMX would be bf16);
+* ``openvino bf16``: the float graph with bf16 inference, on a CPU whose OpenVINO capabilities
+  list BF16 (AVX-512 BF16 or AMX).
 
 The windows are those the runtime builds for the first ``--messages`` writer-corpus messages
 (one window per call, as the runtime runs them). Prints CPU ms per window, the largest logit
@@ -92,14 +95,17 @@ def ort_runner(graph: Path) -> Runner:
     return lambda w: [np.asarray(o) for o in session.run(None, dict(zip(("input_ids", "shape_ids", "attention_mask"), w)))]
 
 
-def openvino_runner(graph: Path) -> Runner | None:
+def openvino_runner(graph: Path, precision: str = "f32") -> Runner | None:
     try:
         import openvino as ov
     except ImportError:
         return None
     core = ov.Core()
+    if precision == "bf16" and "BF16" not in core.get_property("CPU", "OPTIMIZATION_CAPABILITIES"):
+        return None
     compiled = core.compile_model(core.read_model(str(graph)), "CPU",
-                                  {"PERFORMANCE_HINT": "LATENCY", "INFERENCE_NUM_THREADS": 1, "NUM_STREAMS": 1})
+                                  {"PERFORMANCE_HINT": "LATENCY", "INFERENCE_NUM_THREADS": 1, "NUM_STREAMS": 1,
+                                   "INFERENCE_PRECISION_HINT": precision})
     request = compiled.create_infer_request()
 
     def run(w: Window) -> list[np.ndarray]:
@@ -107,6 +113,15 @@ def openvino_runner(graph: Path) -> Runner | None:
         return [np.asarray(result[o]) for o in compiled.outputs]
 
     return run
+
+
+def cpu() -> str:
+    """The CPU's model name and which of the int8 and bf16 instruction sets it has."""
+    info = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
+    name = next((line.split(":", 1)[1].strip() for line in info.splitlines() if line.startswith("model name")), "?")
+    flags = set(next((line.split(":", 1)[1].split() for line in info.splitlines() if line.startswith("flags")), []))
+    have = [f for f in ("avx2", "avx512f", "avx512_vnni", "avx_vnni", "avx512_bf16", "amx_bf16", "amx_int8") if f in flags]
+    return f"{name} ({', '.join(have) or 'none of avx2, avx512, vnni, amx'})"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -129,7 +144,9 @@ def main(argv: list[str] | None = None) -> int:
             "ort fp32": ort_runner(fp32),
             "openvino int8": openvino_runner(DEFAULT_ARTIFACT / "model.onnx"),
             "openvino fp32": openvino_runner(fp32),
+            "openvino bf16": openvino_runner(fp32, "bf16"),
         }
+        print(f"CPU: {cpu()}; onnxruntime {ort.__version__}")
         if runners["openvino int8"] is None:
             print("openvino is not installed: its rows are left out (pip install openvino)")
         tags = 2 * sum(w[0].shape[1] for w in windows)  # a PHI and an insurance tag per position
