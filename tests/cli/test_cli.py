@@ -151,15 +151,18 @@ def test_predict_writes_to_a_device_as_it_is(tmp_path: Path) -> None:
     assert stat.S_ISCHR(os.stat(os.devnull).st_mode)
 
 
-@pytest.mark.parametrize("what", ["input", "output folder"])
-def test_predict_with_a_missing_path_is_a_usage_error(what: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize(("what", "says"), [("input", "no such file"), ("output folder", "no such folder"),
+                                            ("output is a folder", "a folder, not a file")])
+def test_predict_with_a_wrong_path_is_a_usage_error(what: str, says: str, tmp_path: Path,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
     src = tmp_path / "in.jsonl"
     src.write_text(json.dumps({"id": "m1", "text": "Hello"}) + "\n")
-    args = ([str(tmp_path / "nope.jsonl"), "-o", str(tmp_path / "out.jsonl")] if what == "input"
-            else [str(src), "-o", str(tmp_path / "nodir" / "out.jsonl")])
-    assert main(["predict", *args, "--quiet"]) == 2
+    output = {"input": tmp_path / "out.jsonl", "output folder": tmp_path / "nodir" / "out.jsonl",
+              "output is a folder": tmp_path}[what]
+    source = tmp_path / "nope.jsonl" if what == "input" else src
+    assert main(["predict", str(source), "-o", str(output), "--quiet"]) == 2
     err = capsys.readouterr().err
-    assert err.startswith("intakeflow predict: ") and "no such" in err and "Traceback" not in err
+    assert err.startswith("intakeflow predict: ") and says in err and "Traceback" not in err
 
 
 def test_a_lone_surrogate_escape_gets_a_result_and_valid_utf8(tmp_path: Path) -> None:

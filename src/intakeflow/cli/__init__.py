@@ -66,6 +66,8 @@ def cmd_predict(args: argparse.Namespace) -> int:
         return usage_error("predict", f"{source}: no such file")
     if not output.parent.is_dir():
         return usage_error("predict", f"{output.parent}: no such folder for the output")
+    if output.is_dir():
+        return usage_error("predict", f"{output}: a folder, not a file")
     items = list(read_inputs(source))
     chunks = [items[i : i + args.batch] for i in range(0, len(items), args.batch)]
     goods = [[x for x in chunk if isinstance(x, PipelineInput)] for chunk in chunks]
