@@ -28,7 +28,7 @@ def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]
 
 
 def _queued(store: Store, age_s: float) -> None:
-    store.stage([InboundMessage("mllp", f"c{i}", f"{TEXT} {i}", patient_ref="MR-7654321") for i in range(3)], "r")
+    store.stage([InboundMessage("mllp", f"ctl-id-{i}", f"{TEXT} {i}", patient_ref="MR-7654321") for i in range(3)], "r")
     with psycopg.connect(store.dsn, autocommit=True) as conn:
         conn.execute(sql.SQL("UPDATE {}.messages SET created_at = now() - make_interval(secs => %s)").format(
             sql.Identifier(store.schema)), [age_s])
@@ -47,7 +47,7 @@ def test_firing_exits_3_with_stable_json(store: Store, capsys: pytest.CaptureFix
                                           "title": "Backlog not processed", "figures": None,
                                           "thresholds": {"backlog_age_s": 600}}
     assert backlog["figures"]["queued"] == 3 and backlog["figures"]["running"] is False
-    assert "Orla" not in out and "7654321" not in out and "c1" not in out
+    assert "Orla" not in out and "7654321" not in out and "ctl-id-" not in out
     # read-only: the watchdog's state is untouched
     with psycopg.connect(store.dsn) as conn:
         assert conn.execute(sql.SQL("SELECT count(*) FROM {}.alerts").format(sql.Identifier(store.schema))).fetchone() \
@@ -88,3 +88,16 @@ def test_unreachable_or_unmigrated_store_exits_1(
     assert (code, out) == (1, "") and err.startswith("E051: PostgreSQL store unreachable")
     code, out, err = _run(capsys, "--dsn", pg_dsn, "--schema", store_schema)
     assert (code, out) == (1, "") and f"store schema {store_schema} does not exist" in err
+
+
+@pytest.mark.parametrize(("inputs", "noted"), [(3, True), (20, False)])
+def test_a_share_under_the_minimum_inputs_says_it_is_not_judged(inputs: int, noted: bool) -> None:
+    from intakeflow.cli.health import format_report
+
+    check = {"check": "quarantine_share", "subject": "hl7v2", "firing": False, "code": "E121",
+             "title": "Quarantine share high", "figures": {"inputs": inputs, "quarantined": 2, "share": 2 / inputs},
+             "thresholds": {"quarantine_share": 0.2, "quarantine_window_s": 3600, "quarantine_min_inputs": 20}}
+    report = {"schema": "s", "checked_at": "t", "firing": 0, "checks": [check],
+              "watchdog": {"checked_at": None, "age_s": None, "firing": []}}
+    line = next(x for x in format_report(report).splitlines() if "E121" in x)
+    assert line.lstrip().startswith("ok") and ("(not judged under 20 inputs)" in line) is noted

@@ -113,6 +113,10 @@ def format_report(report: dict[str, Any]) -> str:
             what = describe(r["check"], r["subject"], r["figures"], r["thresholds"]).split(": ", 1)[1]
         else:
             what = "; ".join(f"{k} {figure_text(v)}" for k, v in r["figures"].items())
+            least = r["thresholds"].get("quarantine_min_inputs")
+            if r["check"] == "quarantine_share" and least and (r["figures"].get("inputs") or 0) < least:
+                # a share over the threshold on a handful of inputs is not an alert: say why
+                what += f" (not judged under {least} inputs)"
         lines.append(f"  {'FIRING' if r['firing'] else 'ok':<7}{r['code']}  {r['check']:<17}{r['subject']:<16}{what}")
     wd = report["watchdog"]
     lines.append("")
