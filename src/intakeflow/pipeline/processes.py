@@ -11,14 +11,13 @@ as one process's.
 from __future__ import annotations
 
 import multiprocessing
-import os
-import threading
 from collections import deque
 from collections.abc import Generator, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
 from intakeflow.errors import E, IntakeflowError
+from intakeflow.parent_watch import exit_with_parent
 from intakeflow.pipeline.core import Pipeline, PipelineConfig
 from intakeflow.results import PipelineInput, PipelineResult
 
@@ -32,23 +31,9 @@ _pipeline: Pipeline | None = None
 _start_error: Exception | None = None
 
 
-def _exit_with_parent() -> None:
-    """End this process when its parent ends. A parent killed by SIGKILL or SIGTERM runs no
-    clean-up, and a worker left behind would hold a model's memory and wait forever."""
-    parent = multiprocessing.parent_process()
-    if parent is None:
-        return
-
-    def watch() -> None:
-        parent.join()
-        os._exit(1)
-
-    threading.Thread(target=watch, name="intakeflow-parent-watch", daemon=True).start()
-
-
 def _process_started(config: PipelineConfig) -> None:
     global _pipeline, _start_error
-    _exit_with_parent()
+    exit_with_parent()
     try:
         _pipeline = Pipeline(config)
     except Exception as exc:  # noqa: BLE001 - re-raised by every batch of this process

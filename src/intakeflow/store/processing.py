@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from intakeflow.errors import E, IntakeflowError
+from intakeflow.parent_watch import exit_with_parent
 from intakeflow.results import PipelineInput, PipelineResult
 from intakeflow.store.pg_store import Store
 from intakeflow.store.staged import RunRef, StagedMessage
@@ -243,6 +244,7 @@ _stop_signal: Any = None
 
 def _share_process_started(stop: Any) -> None:
     global _stop_signal
+    exit_with_parent()
     _stop_signal = stop
 
 
