@@ -207,9 +207,6 @@ def cmd_process(args: argparse.Namespace) -> int:
                 print(json.dumps(summary))
             print(exc.line, file=sys.stderr)
             return 1
-        except IntakeflowError as exc:  # a process of --processes lost (E053), or refused (E050)
-            print(str(exc), file=sys.stderr)
-            return 1
     print(json.dumps(summary))
     return 0
 

@@ -58,8 +58,7 @@ def map_in_processes(config: PipelineConfig, batches: Iterable[Sequence[Pipeline
     handed out ahead of the one being yielded; closing the iterator cancels them."""
     if processes < 1:
         raise IntakeflowError(E.E050_CONFIG, why=f"processes must be at least 1, not {processes}")
-    if config.fallback.enabled and processes > 1:
-        raise IntakeflowError(E.E050_CONFIG, why="the fallback's budget is per process; run it with one process")
+    config.fallback.check_processes(processes)
     return _results_in_order(config, iter(batches), processes)
 
 

@@ -275,8 +275,7 @@ def process_in_processes(share: ProcessShare, processes: int, pipeline: Pipeline
     so it is refused here rather than multiplied."""
     if processes <= 1:
         return share.run(pipeline, store, token)
-    if share.config.fallback.enabled:
-        raise IntakeflowError(E.E050_CONFIG, why="the fallback's budget is per process; run it with one process")
+    share.config.fallback.check_processes(processes)
     context = multiprocessing.get_context("spawn")
     stop = context.Event()
     failures: list[BaseException] = []

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from intakeflow.errors import E, FallbackError
+from intakeflow.errors import E, FallbackError, IntakeflowError
 from intakeflow.spec import INSURANCE_TYPES, PHI_TYPES
 
 
@@ -75,3 +75,9 @@ class FallbackConfig:
         bad = [name for name, ok in checks.items() if not ok]
         if bad:
             raise FallbackError(E.E050_CONFIG, why="fallback setting(s) out of range: " + ", ".join(bad))
+
+    def check_processes(self, processes: int) -> None:
+        """E050 when the fallback is on for a run of several processes: its call and dollar
+        budget is per instance, so each process would spend a whole budget of its own."""
+        if self.enabled and processes > 1:
+            raise IntakeflowError(E.E050_CONFIG, why="the fallback's budget is per process; run it with one process")
